@@ -1,0 +1,350 @@
+"""Start, stop and report on a local Apache Kafka cluster (one node, or several on loopback).
+
+Each node is a combined KRaft broker+controller running ``kafka.Kafka`` from the jars that
+:mod:`exchange.broker.classpath` assembles. Everything lives under ``<state_dir>/kafka``:
+``cluster.json`` (cluster id, node layout), ``lib/`` (jars), ``node-<id>/`` (config, data,
+logs, pid). The admin principal's password is generated on first start and kept in
+``<state_dir>/credentials/admin`` (mode 0600), where ``exchange topology apply`` and the CLI find it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from exchange.broker.classpath import ensure_classpath, java_executable
+from exchange.broker.config import (
+    ADMIN_PRINCIPAL,
+    NodeLayout,
+    kafka_uuid,
+    render_log4j2,
+    render_server_properties,
+)
+from exchange.broker.exceptions import BrokerError, BrokerNotRunningError, BrokerStartError
+from exchange.settings import KafkaSettings
+from exchange.credentials import CredentialStore
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_BASE_PORT = 19092
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node_id: int
+    bootstrap: str
+    pid: int | None
+    process_alive: bool
+    port_open: bool
+
+    @property
+    def serving(self) -> bool:
+        return self.process_alive and self.port_open
+
+
+class LocalCluster:
+    """A local Kafka cluster of ``nodes`` combined nodes under ``state_dir``.
+
+    Client ports are ``base_port + 2*i``, controller ports ``base_port + 2*i + 1``.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        nodes: int = 1,
+        base_port: int = DEFAULT_BASE_PORT,
+        host: str = DEFAULT_HOST,
+        heap: str = "512m",
+    ) -> None:
+        if nodes < 1:
+            raise BrokerError("a cluster needs at least one node")
+        self.state_dir = state_dir
+        self.root = state_dir / "kafka"
+        self.lib_dir = self.root / "lib"
+        self.node_count = nodes
+        self.base_port = base_port
+        self.host = host
+        self.heap = heap
+        self.credentials = CredentialStore(state_dir / "credentials")
+
+    # -- layout -------------------------------------------------------------------------------
+
+    @property
+    def _cluster_file(self) -> Path:
+        return self.root / "cluster.json"
+
+    def _load_layout(self) -> tuple[str, list[NodeLayout]] | None:
+        if not self._cluster_file.is_file():
+            return None
+        raw = json.loads(self._cluster_file.read_text())
+        nodes = [
+            NodeLayout(
+                node_id=n["node_id"],
+                host=n["host"],
+                client_port=n["client_port"],
+                controller_port=n["controller_port"],
+                directory=Path(n["directory"]),
+                directory_id=n["directory_id"],
+            )
+            for n in raw["nodes"]
+        ]
+        return raw["cluster_id"], nodes
+
+    def _new_layout(self) -> tuple[str, list[NodeLayout]]:
+        nodes = [
+            NodeLayout(
+                node_id=i + 1,
+                host=self.host,
+                client_port=self.base_port + 2 * i,
+                controller_port=self.base_port + 2 * i + 1,
+                directory=(self.root / f"node-{i + 1}").resolve(),
+                directory_id=kafka_uuid(),
+            )
+            for i in range(self.node_count)
+        ]
+        return kafka_uuid(), nodes
+
+    def _save_layout(self, cluster_id: str, nodes: list[NodeLayout]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "cluster_id": cluster_id,
+            "nodes": [
+                {
+                    "node_id": n.node_id,
+                    "host": n.host,
+                    "client_port": n.client_port,
+                    "controller_port": n.controller_port,
+                    "directory": str(n.directory),
+                    "directory_id": n.directory_id,
+                }
+                for n in nodes
+            ],
+        }
+        self._cluster_file.write_text(json.dumps(payload, indent=2) + "\n")
+
+    @property
+    def nodes(self) -> list[NodeLayout]:
+        layout = self._load_layout()
+        return layout[1] if layout else self._new_layout()[1]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(n.bootstrap for n in self.nodes)
+
+    def admin_settings(self) -> KafkaSettings:
+        """Settings that reach this cluster as the provisioning ``admin`` principal."""
+        return KafkaSettings(bootstrap_servers=self.bootstrap).with_principal(
+            ADMIN_PRINCIPAL, self.credentials.password_for(ADMIN_PRINCIPAL)
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def up(self, timeout_s: float = START_TIMEOUT_S) -> list[NodeStatus]:
+        """Build the classpath if needed, format storage on first start, start every node that
+        is not running, and wait until each serves authenticated requests."""
+        ensure_classpath(self.lib_dir)
+        layout = self._load_layout()
+        fresh = layout is None
+        cluster_id, nodes = layout if layout else self._new_layout()
+        admin_password = self.credentials.password_for(ADMIN_PRINCIPAL)
+        controller_password = self.credentials.password_for("controller")
+        for node in nodes:
+            node.log_dir.mkdir(parents=True, exist_ok=True)
+            node.properties_file.write_text(
+                render_server_properties(
+                    node, nodes, admin_password=admin_password,
+                    controller_password=controller_password,
+                )
+            )
+            node.log4j_file.write_text(render_log4j2(node))
+            if fresh or not (node.data_dir / "meta.properties").is_file():
+                self._format(node, nodes, cluster_id, admin_password)
+        if fresh:
+            self._save_layout(cluster_id, nodes)
+        for node in nodes:
+            if not self._status(node).process_alive:
+                self._start(node)
+        deadline = time.monotonic() + timeout_s
+        for node in nodes:
+            self._wait_serving(node, deadline)
+        self._wait_ready(deadline)
+        return self.status()
+
+    def down(self, timeout_s: float = STOP_TIMEOUT_S) -> list[int]:
+        """Stop every running node (SIGTERM, then SIGKILL after ``timeout_s``); return stopped ids."""
+        stopped = []
+        for node in self.nodes:
+            pid = _read_pid(node.pid_file)
+            if pid is None or not _alive(pid):
+                node.pid_file.unlink(missing_ok=True)
+                continue
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+            node.pid_file.unlink(missing_ok=True)
+            stopped.append(node.node_id)
+        return stopped
+
+    def stop_node(self, node_id: int, *, hard: bool = False) -> None:
+        """Stop one node (for fault tests): SIGTERM, or SIGKILL when ``hard``."""
+        node = next(n for n in self.nodes if n.node_id == node_id)
+        pid = _read_pid(node.pid_file)
+        if pid is not None and _alive(pid):
+            os.killpg(pid, signal.SIGKILL if hard else signal.SIGTERM)
+            while _alive(pid):
+                time.sleep(0.1)
+        node.pid_file.unlink(missing_ok=True)
+
+    def start_node(self, node_id: int, timeout_s: float = START_TIMEOUT_S) -> None:
+        node = next(n for n in self.nodes if n.node_id == node_id)
+        self._start(node)
+        self._wait_serving(node, time.monotonic() + timeout_s)
+
+    def reset(self) -> None:
+        """Stop the cluster and delete its data, logs and layout (jars and credentials stay)."""
+        import shutil
+
+        self.down()
+        for child in self.root.glob("node-*"):
+            shutil.rmtree(child)
+        self._cluster_file.unlink(missing_ok=True)
+
+    def status(self) -> list[NodeStatus]:
+        return [self._status(n) for n in self.nodes]
+
+    def require_running(self) -> None:
+        if not any(s.serving for s in self.status()):
+            raise BrokerNotRunningError(self.state_dir)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _java(self, node: NodeLayout, main: str, *args: str, heap: str | None = None) -> list[str]:
+        heap = heap or self.heap
+        return [
+            java_executable(), f"-Xmx{heap}",
+            "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={node.log4j_file}",
+            "-cp", f"{self.lib_dir}/*", main, *args,
+        ]
+
+    def _format(
+        self, node: NodeLayout, nodes: list[NodeLayout], cluster_id: str, admin_password: str
+    ) -> None:
+        command = self._java(
+            node, "kafka.tools.StorageTool", "format",
+            "--cluster-id", cluster_id,
+            "--config", str(node.properties_file),
+            "--initial-controllers", ",".join(n.voter for n in nodes),
+            "--add-scram", f"SCRAM-SHA-512=[name={ADMIN_PRINCIPAL},password={admin_password}]",
+            "--ignore-formatted",
+            heap="256m",
+        )
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BrokerStartError(
+                node.node_id, "formatting storage failed", node.log_dir / "server.log",
+                (done.stdout + done.stderr)[-3000:].replace(admin_password, "***"),
+            )
+
+    def _start(self, node: NodeLayout) -> None:
+        out = (node.log_dir / "stdout.log").open("ab")
+        process = subprocess.Popen(
+            self._java(node, "kafka.Kafka", str(node.properties_file)),
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=node.directory,
+        )
+        out.close()
+        node.pid_file.write_text(f"{process.pid}\n")
+
+    def _status(self, node: NodeLayout) -> NodeStatus:
+        pid = _read_pid(node.pid_file)
+        alive = pid is not None and _alive(pid)
+        return NodeStatus(
+            node_id=node.node_id, bootstrap=node.bootstrap, pid=pid if alive else None,
+            process_alive=alive, port_open=alive and _port_open(node.host, node.client_port),
+        )
+
+    def _wait_serving(self, node: NodeLayout, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            status = self._status(node)
+            if not status.process_alive:
+                raise BrokerStartError(
+                    node.node_id, "the java process exited", node.log_dir / "server.log",
+                    _tail(node.log_dir / "stdout.log") or _tail(node.log_dir / "server.log"),
+                )
+            if status.port_open:
+                return
+            time.sleep(0.3)
+        raise BrokerStartError(
+            node.node_id, "timed out waiting for the client port", node.log_dir / "server.log",
+            _tail(node.log_dir / "server.log"),
+        )
+
+    def _wait_ready(self, deadline: float) -> None:
+        """Wait until the cluster answers an authenticated metadata request with every node."""
+        from kafka.admin import KafkaAdminClient
+
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                client = KafkaAdminClient(**self.admin_settings().kafka_python_kwargs())
+                try:
+                    brokers = client.describe_cluster()["brokers"]
+                finally:
+                    client.close()
+                if len(brokers) >= self.node_count:
+                    return
+            except Exception as error:  # noqa: BLE001 - any failure means "not ready yet"
+                last_error = error
+            time.sleep(0.5)
+        node = self.nodes[0]
+        raise BrokerStartError(
+            node.node_id, f"cluster not ready in time ({last_error!r})",
+            node.log_dir / "server.log", _tail(node.log_dir / "server.log"),
+        )
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -1,0 +1,48 @@
+"""The root of the project's error tree.
+
+Every error the library raises derives from :class:`ExchangeError`; each subpackage defines its
+own branch in its ``exceptions.py``::
+
+    ExchangeError
+    ├── SettingsError                       (exchange.errors)
+    ├── BrokerError                         (exchange.broker.exceptions)
+    │   ├── BrokerBuildError
+    │   ├── BrokerStartError
+    │   └── BrokerNotRunningError
+    ├── SchemaError                         (exchange.schemas.exceptions)
+    │   ├── SchemaParseError
+    │   ├── SchemaIncompatibleError
+    │   ├── SchemaDriftError
+    │   └── UnknownSchemaError
+    ├── CodecError                          (exchange.codec.exceptions)
+    │   ├── EncodeError
+    │   └── DecodeError
+    │       ├── NotSingleObjectError
+    │       ├── UnknownFingerprintError
+    │       └── MissingHeaderError
+    ├── ValidationFailed                    (exchange.models.exceptions)
+    ├── TopologyError                       (exchange.topology.exceptions)
+    │   ├── TopologyFileError
+    │   └── ApplyError
+    └── ClientError                         (exchange.client.exceptions)
+        ├── NotAuthorizedError
+        └── PublishError
+
+Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
+says what to do about them.
+"""
+
+from __future__ import annotations
+
+
+class ExchangeError(Exception):
+    """Root of every error raised by the exchange bus library."""
+
+
+class SettingsError(ExchangeError):
+    """A setting is missing or inconsistent (e.g. SASL chosen but no password given)."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        self.problem = problem
+        super().__init__(f"setting {setting!r}: {problem}")
