@@ -1,0 +1,93 @@
+"""Validation errors of the exchange models.
+
+Branch of the error tree (root in :mod:`exchange.errors`)::
+
+    ExchangeError
+    └── ValidationFailed          (also a ValueError)
+        └── InvalidIdentifier     one identifier or value broke one standard's rule
+
+Both carry ``.errors``, a list of :class:`FieldError` naming the field (dotted path such as
+``victims.0.person.documents.0.number``), the rule (e.g. ``gb11643_check_char``) and a message,
+so that a CLI, an HTTP endpoint or a dead-letter header can report exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from exchange.errors import ExchangeError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule at one field.
+
+    ``field`` is the dotted path from the event root (list items by index); empty for a
+    value checked on its own. ``rule`` is a stable identifier: one of ours (``gb11643_*``,
+    ``gb32100_*``, ``gbt2260_*``, ``wgs84_*``, ``timezone_aware``, ...) or pydantic's error type
+    (``missing``, ``enum``, ``extra_forbidden``, ``string_type``, ...).
+    """
+
+    field: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.field or "<value>"
+        return f"{where}: {self.message} [{self.rule}]"
+
+
+class ValidationFailed(ExchangeError, ValueError):  # noqa: N818  -- name fixed by exchange/errors.py
+    """Input does not satisfy an event's contract; ``errors`` lists every broken rule."""
+
+    def __init__(self, errors: list[FieldError], *, model: str | None = None) -> None:
+        self.errors = errors
+        self.model = model
+        what = f"invalid {model}" if model else "invalid input"
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__(
+            f"{what}: {len(errors)} error(s); fix the named field(s) and send again\n{lines}"
+        )
+
+
+class InvalidIdentifier(ValidationFailed):
+    """A single value breaks a standard (GB 11643, GB 32100, GB/T 2260, WGS84, ...)."""
+
+    def __init__(self, rule: str, message: str, value: object = None) -> None:
+        self.rule = rule
+        self.value = value
+        super().__init__([FieldError(field="", rule=rule, message=message)])
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return f"{self.errors[0].message} [{self.rule}]"
+
+
+def field_errors(error: PydanticValidationError) -> list[FieldError]:
+    """Translate pydantic's errors into :class:`FieldError` s (never echoing the input value)."""
+    return [
+        FieldError(
+            field=".".join(str(part) for part in err["loc"]),
+            rule=err["type"],
+            message=err["msg"],
+        )
+        for err in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def validate_event(model_cls: type[M], data: Mapping[str, Any]) -> M:
+    """Validate ``data`` (JSON-shaped or Python values) as ``model_cls``.
+
+    Raises :class:`ValidationFailed` listing every broken rule with its dotted field path.
+    """
+    try:
+        return model_cls.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(field_errors(exc), model=model_cls.__name__) from None

@@ -1,0 +1,398 @@
+"""Validators for the identifiers and values the exchange carries, by their real standards.
+
+Pure functions (``check_*`` raise :class:`~exchange.models.exceptions.InvalidIdentifier` naming
+the rule, ``is_valid_*`` answer a bool) usable without pydantic, plus ``Annotated`` types that
+apply them inside the models:
+
+- GB 11643-1999 citizen identity number (公民身份号码): 18 characters, region prefix, birth date,
+  sequence (odd = male), ISO 7064 MOD 11-2 check character. A lower-case ``x`` check character is
+  accepted and normalised to ``X`` (people type it; registers store ``X``).
+- GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from a 31-character
+  set, ISO 7064-style MOD 31 check character. Lower case is rejected: the code is printed in upper
+  case on every licence, so lower case signals a transcription error worth a look.
+- GB/T 2260 administrative region code (行政区划代码): 6 digits with a valid province-level
+  prefix; the Xi'an districts and counties (西安市, 610100) are tabulated for helpers.
+- WGS84 coordinates, ISO 3166-1 alpha-3 country codes, timezone-aware instants.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Annotated, Final, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+from exchange.models.exceptions import InvalidIdentifier
+
+__all__ = [
+    "PROVINCE_CODES",
+    "XIAN_CITY_CODE",
+    "XIAN_DISTRICTS",
+    "AwareDatetime",
+    "CountryCode",
+    "Latitude",
+    "Longitude",
+    "PhoneNumber",
+    "RegionCode",
+    "ResidentIdNumber",
+    "SocialCreditCode",
+    "Uri",
+    "check_aware_datetime",
+    "check_country_code",
+    "check_latitude",
+    "check_longitude",
+    "check_phone_number",
+    "check_region_code",
+    "check_resident_id",
+    "check_social_credit_code",
+    "check_uri",
+    "is_valid_region_code",
+    "is_valid_resident_id",
+    "is_valid_social_credit_code",
+    "is_xian_district",
+    "resident_id_birth_date",
+    "resident_id_check_char",
+    "resident_id_is_male",
+    "social_credit_check_char",
+]
+
+CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
+
+# --- GB/T 2260 ---------------------------------------------------------------------------------
+
+#: Province-level division codes (first two digits of a GB/T 2260 code), incl. Taiwan (71),
+#: Hong Kong (81) and Macao (82).
+PROVINCE_CODES: Final = frozenset(
+    {
+        "11", "12", "13", "14", "15",
+        "21", "22", "23",
+        "31", "32", "33", "34", "35", "36", "37",
+        "41", "42", "43", "44", "45", "46",
+        "50", "51", "52", "53", "54",
+        "61", "62", "63", "64", "65",
+        "71", "81", "82",
+    }
+)  # fmt: skip
+
+XIAN_CITY_CODE: Final = "610100"
+
+#: Districts and counties of Xi'an (西安市) by GB/T 2260 code: (Chinese name, English name).
+XIAN_DISTRICTS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "610102": ("新城区", "Xincheng"),
+        "610103": ("碑林区", "Beilin"),
+        "610104": ("莲湖区", "Lianhu"),
+        "610111": ("灞桥区", "Baqiao"),
+        "610112": ("未央区", "Weiyang"),
+        "610113": ("雁塔区", "Yanta"),
+        "610114": ("阎良区", "Yanliang"),
+        "610115": ("临潼区", "Lintong"),
+        "610116": ("长安区", "Chang'an"),
+        "610117": ("高陵区", "Gaoling"),
+        "610118": ("鄠邑区", "Huyi"),
+        "610122": ("蓝田县", "Lantian (county)"),
+        "610124": ("周至县", "Zhouzhi (county)"),
+    }
+)
+
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
+
+
+def check_region_code(code: str) -> str:
+    """Return ``code`` if it is a plausible GB/T 2260 region code: 6 digits, known province.
+
+    The full table changes yearly (districts merge, counties become districts), so beyond the
+    province only the shape is checked; use :data:`XIAN_DISTRICTS` for Xi'an specifics.
+    """
+    if not _SIX_DIGITS.fullmatch(code):
+        raise InvalidIdentifier(
+            "gbt2260_format", f"GB/T 2260 region code must be 6 digits, got {code!r}", code
+        )
+    if code[:2] not in PROVINCE_CODES:
+        raise InvalidIdentifier(
+            "gbt2260_province",
+            f"GB/T 2260 region code {code!r}: {code[:2]!r} is not a province-level code",
+            code,
+        )
+    return code
+
+
+def is_valid_region_code(code: str) -> bool:
+    """True if :func:`check_region_code` accepts ``code``."""
+    try:
+        check_region_code(code)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def is_xian_district(code: str) -> bool:
+    """True if ``code`` is one of the 13 districts and counties of Xi'an (610102-610124)."""
+    return code in XIAN_DISTRICTS
+
+
+# --- GB 11643 ----------------------------------------------------------------------------------
+
+_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS: Final = "10X98765432"  # indexed by (sum mod 11)
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_EARLIEST_BIRTH: Final = date(1800, 1, 1)  # GB 11643 itself uses a birth in 1880 as example
+
+
+def resident_id_check_char(first17: str) -> str:
+    """Return the GB 11643 check character for the first 17 digits of an identity number."""
+    if len(first17) != 17 or not first17.isdigit() or not first17.isascii():
+        raise InvalidIdentifier(
+            "gb11643_format",
+            f"GB 11643 needs 17 digits before the check character, got {first17!r}",
+        )
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def check_resident_id(number: str, *, today: date | None = None) -> str:
+    """Validate a GB 11643 18-character citizen identity number and return it normalised.
+
+    Checks, in order: length, characters, region prefix (valid province), birth date (a real
+    calendar date between 1800-01-01 and ``today``, default today in China time), check character.
+    A lower-case ``x`` is accepted and returned as ``X``.
+    """
+    if len(number) != 18:
+        raise InvalidIdentifier(
+            "gb11643_length",
+            f"GB 11643 identity number must have 18 characters, got {len(number)}",
+            number,
+        )
+    normalised = number[:17] + number[17].upper()
+    if not _ID_SHAPE.fullmatch(normalised):
+        raise InvalidIdentifier(
+            "gb11643_format",
+            "GB 11643 identity number must be 17 digits followed by a digit or 'X'",
+            number,
+        )
+    if normalised[:2] not in PROVINCE_CODES:
+        raise InvalidIdentifier(
+            "gb11643_region",
+            f"GB 11643 region prefix {normalised[:6]!r}: {normalised[:2]!r} is not a "
+            "province-level GB/T 2260 code",
+            number,
+        )
+    birth = _birth_date(normalised)
+    latest = today if today is not None else datetime.now(CHINA_TZ).date()
+    if birth is None or not _EARLIEST_BIRTH <= birth <= latest:
+        raise InvalidIdentifier(
+            "gb11643_birth_date",
+            f"GB 11643 birth date {normalised[6:14]!r} is not a valid date between "
+            f"{_EARLIEST_BIRTH.isoformat()} and {latest.isoformat()}",
+            number,
+        )
+    expected = resident_id_check_char(normalised[:17])
+    if normalised[17] != expected:
+        raise InvalidIdentifier(
+            "gb11643_check_char",
+            f"GB 11643 check character: expected {expected!r}, got {number[17]!r}",
+            number,
+        )
+    return normalised
+
+
+def is_valid_resident_id(number: str) -> bool:
+    """True if :func:`check_resident_id` accepts ``number``."""
+    try:
+        check_resident_id(number)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def _birth_date(number: str) -> date | None:
+    try:
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def resident_id_birth_date(number: str) -> date:
+    """Birth date encoded in a valid GB 11643 identity number."""
+    birth = _birth_date(check_resident_id(number))
+    assert birth is not None  # noqa: S101  -- check_resident_id has verified it
+    return birth
+
+
+def resident_id_is_male(number: str) -> bool:
+    """Sex encoded in a valid GB 11643 number: the sequence (digits 15-17) is odd for male."""
+    return int(check_resident_id(number)[16]) % 2 == 1
+
+
+# --- GB 32100 ----------------------------------------------------------------------------------
+
+_USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+_USCC_VALUES: Final = {c: i for i, c in enumerate(_USCC_CHARSET)}
+_USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 ...
+
+
+def social_credit_check_char(first17: str) -> str:
+    """Return the GB 32100 check character for the first 17 characters of a credit code."""
+    bad = sorted({c for c in first17 if c not in _USCC_VALUES})
+    if len(first17) != 17 or bad:
+        raise InvalidIdentifier(
+            "gb32100_charset",
+            f"GB 32100 needs 17 characters from {_USCC_CHARSET!r} before the check character, "
+            f"got {first17!r}",
+        )
+    total = sum(_USCC_VALUES[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def check_social_credit_code(code: str) -> str:
+    """Validate a GB 32100 unified social credit code: length, character set, region digits,
+    check character. Returns ``code`` unchanged."""
+    if len(code) != 18:
+        raise InvalidIdentifier(
+            "gb32100_length",
+            f"GB 32100 unified social credit code must have 18 characters, got {len(code)}",
+            code,
+        )
+    bad = sorted({c for c in code if c not in _USCC_VALUES})
+    if bad:
+        raise InvalidIdentifier(
+            "gb32100_charset",
+            f"GB 32100 code contains {''.join(bad)!r}, not in {_USCC_CHARSET!r} "
+            "(upper case; no I, O, S, V, Z)",
+            code,
+        )
+    if not code[2:8].isdigit():
+        raise InvalidIdentifier(
+            "gb32100_region",
+            f"GB 32100 characters 3-8 must be a 6-digit region code, got {code[2:8]!r}",
+            code,
+        )
+    expected = social_credit_check_char(code[:17])
+    if code[17] != expected:
+        raise InvalidIdentifier(
+            "gb32100_check_char",
+            f"GB 32100 check character: expected {expected!r}, got {code[17]!r}",
+            code,
+        )
+    return code
+
+
+def is_valid_social_credit_code(code: str) -> bool:
+    """True if :func:`check_social_credit_code` accepts ``code``."""
+    try:
+        check_social_credit_code(code)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+# --- WGS84, country codes, phone numbers, URIs, instants ---------------------------------------
+
+
+def _check_degrees(value: float, limit: float, axis: str) -> float:
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise InvalidIdentifier(
+            f"wgs84_{axis}",
+            f"WGS84 {axis} must be within [-{limit:g}, {limit:g}], got {value}",
+            value,
+        )
+    return value
+
+
+def check_latitude(value: float) -> float:
+    """Return ``value`` if it is a WGS84 latitude in [-90, 90]."""
+    return _check_degrees(value, 90.0, "latitude")
+
+
+def check_longitude(value: float) -> float:
+    """Return ``value`` if it is a WGS84 longitude in [-180, 180]."""
+    return _check_degrees(value, 180.0, "longitude")
+
+
+_ALPHA3 = re.compile(r"[A-Z]{3}")
+
+
+def check_country_code(code: str) -> str:
+    """Return ``code`` if it has the ISO 3166-1 alpha-3 shape (3 upper-case letters)."""
+    if not _ALPHA3.fullmatch(code):
+        raise InvalidIdentifier(
+            "iso3166_alpha3",
+            f"ISO 3166-1 alpha-3 country code must be 3 upper-case letters, got {code!r}",
+            code,
+        )
+    return code
+
+
+_PHONE = re.compile(r"\+?[0-9][0-9 -]{1,23}[0-9]")
+
+
+def check_phone_number(number: str) -> str:
+    """Return ``number`` if it looks like a phone number: digits, spaces, hyphens, leading +."""
+    if not _PHONE.fullmatch(number):
+        raise InvalidIdentifier(
+            "phone_number",
+            "phone number must be 3-25 digits with optional spaces, hyphens and a leading '+' "
+            "(value not repeated here: it is personal data)",
+            number,
+        )
+    return number
+
+
+def check_uri(value: str) -> str:
+    """Return ``value`` if it is an absolute URI (has a scheme, RFC 3986)."""
+    parts = urlsplit(value)
+    if not parts.scheme or not (parts.netloc or parts.path) or any(c.isspace() for c in value):
+        raise InvalidIdentifier(
+            "uri",
+            "expected an absolute URI such as 'https://...' without spaces "
+            "(value not repeated here: it may be personal data)",
+            value,
+        )
+    return value
+
+
+def check_aware_datetime(value: datetime) -> datetime:
+    """Return ``value`` if it is timezone-aware; a naive time is ambiguous across agencies."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidIdentifier(
+            "timezone_aware",
+            f"time {value.isoformat()} has no UTC offset; give one, e.g. "
+            f"'{value.isoformat()}+08:00' for China Standard Time",
+            value,
+        )
+    return value
+
+
+# --- Annotated types for the models ------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _pydantic(check: Callable[[_T], _T]) -> AfterValidator:
+    """Wrap a ``check_*`` function so pydantic reports our rule as the error type."""
+
+    def validate(value: _T) -> _T:
+        try:
+            return check(value)
+        except InvalidIdentifier as exc:
+            message = exc.errors[0].message.replace("{", "{{").replace("}", "}}")
+            raise PydanticCustomError(exc.rule, message) from exc
+
+    return AfterValidator(validate)
+
+
+ResidentIdNumber = Annotated[str, _pydantic(check_resident_id)]
+SocialCreditCode = Annotated[str, _pydantic(check_social_credit_code)]
+RegionCode = Annotated[str, _pydantic(check_region_code)]
+Latitude = Annotated[float, _pydantic(check_latitude)]
+Longitude = Annotated[float, _pydantic(check_longitude)]
+CountryCode = Annotated[str, _pydantic(check_country_code)]
+PhoneNumber = Annotated[str, _pydantic(check_phone_number)]
+Uri = Annotated[str, _pydantic(check_uri)]
+AwareDatetime = Annotated[datetime, _pydantic(check_aware_datetime)]
