@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from aiokafka.helpers import create_ssl_context
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,8 +88,6 @@ class KafkaSettings(BaseModel):
                 "sasl_plain_password": password,
             }
         if self.uses_tls:
-            from aiokafka.helpers import create_ssl_context
-
             kwargs["ssl_context"] = create_ssl_context(
                 cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
                 certfile=str(self.ssl_certfile) if self.ssl_certfile else None,

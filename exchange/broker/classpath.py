@@ -28,7 +28,9 @@ def ensure_classpath(lib_dir: Path, pom: Path = POM) -> Path:
         return lib_dir
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise BrokerBuildError(["mvn"], "mvn not found on PATH: install Maven (apt-get install maven)")
+        raise BrokerBuildError(
+            ["mvn"], "mvn not found on PATH: install Maven (apt-get install maven)"
+        )
     if lib_dir.exists():
         shutil.rmtree(lib_dir)
     lib_dir.mkdir(parents=True)

@@ -42,4 +42,6 @@ class BrokerNotRunningError(BrokerError):
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        super().__init__(f"no local broker is running for {state_dir}; start it: exchange broker up")
+        super().__init__(
+            f"no local broker is running for {state_dir}; start it: exchange broker up"
+        )

@@ -4,19 +4,23 @@ Each node is a combined KRaft broker+controller running ``kafka.Kafka`` from the
 :mod:`exchange.broker.classpath` assembles. Everything lives under ``<state_dir>/kafka``:
 ``cluster.json`` (cluster id, node layout), ``lib/`` (jars), ``node-<id>/`` (config, data,
 logs, pid). The admin principal's password is generated on first start and kept in
-``<state_dir>/credentials/admin`` (mode 0600), where ``exchange topology apply`` and the CLI find it.
+``<state_dir>/credentials/admin`` (mode 0600), where ``exchange topology apply`` and the CLI
+find it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from kafka.admin import KafkaAdminClient
 
 from exchange.broker.classpath import ensure_classpath, java_executable
 from exchange.broker.config import (
@@ -27,13 +31,17 @@ from exchange.broker.config import (
     render_server_properties,
 )
 from exchange.broker.exceptions import BrokerError, BrokerNotRunningError, BrokerStartError
-from exchange.settings import KafkaSettings
 from exchange.credentials import CredentialStore
+from exchange.settings import KafkaSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_BASE_PORT = 19092
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
+
+# Nodes started by this process, by pid: kept so they can be reaped when stopped (no zombies)
+# and so that Python does not warn about a child it forgot; nodes run on after we exit.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,9 @@ class LocalCluster:
         return self.status()
 
     def down(self, timeout_s: float = STOP_TIMEOUT_S) -> list[int]:
-        """Stop every running node (SIGTERM, then SIGKILL after ``timeout_s``); return stopped ids."""
+        """Stop every running node (SIGTERM, then SIGKILL after ``timeout_s``).
+
+        Returns the ids of the nodes that were running."""
         stopped = []
         for node in self.nodes:
             pid = _read_pid(node.pid_file)
@@ -213,8 +223,6 @@ class LocalCluster:
 
     def reset(self) -> None:
         """Stop the cluster and delete its data, logs and layout (jars and credentials stay)."""
-        import shutil
-
         self.down()
         for child in self.root.glob("node-*"):
             shutil.rmtree(child)
@@ -265,6 +273,7 @@ class LocalCluster:
             start_new_session=True, cwd=node.directory,
         )
         out.close()
+        _CHILDREN[process.pid] = process
         node.pid_file.write_text(f"{process.pid}\n")
 
     def _status(self, node: NodeLayout) -> NodeStatus:
@@ -293,8 +302,6 @@ class LocalCluster:
 
     def _wait_ready(self, deadline: float) -> None:
         """Wait until the cluster answers an authenticated metadata request with every node."""
-        from kafka.admin import KafkaAdminClient
-
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             try:
@@ -323,6 +330,12 @@ def _read_pid(pid_file: Path) -> int | None:
 
 
 def _alive(pid: int) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]  # reaped
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from exchange.models.exceptions import InvalidIdentifier
@@ -395,4 +395,17 @@ Longitude = Annotated[float, _pydantic(check_longitude)]
 CountryCode = Annotated[str, _pydantic(check_country_code)]
 PhoneNumber = Annotated[str, _pydantic(check_phone_number)]
 Uri = Annotated[str, _pydantic(check_uri)]
-AwareDatetime = Annotated[datetime, _pydantic(check_aware_datetime)]
+def _refuse_numeric_time(value: object) -> object:
+    """Refuse epoch numbers for times: seconds and milliseconds are too easily confused."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "rfc3339_time",
+            "give times as RFC 3339 text with a UTC offset, e.g. '2026-11-29T08:30:00+08:00', "
+            "not as a number",
+        )
+    return value
+
+
+AwareDatetime = Annotated[
+    datetime, BeforeValidator(_refuse_numeric_time), _pydantic(check_aware_datetime)
+]

@@ -1,0 +1,66 @@
+"""The ``exchange`` command: run the local broker, provision the topology, publish and read events.
+
+Typical first session on a fresh machine::
+
+    exchange broker up                       # real Kafka 4.x on 127.0.0.1:19092 (SCRAM)
+    exchange topology apply --replication 1  # topics, agency principals, ACLs
+    exchange example transport-sighting > s.json
+    exchange publish transport-sighting s.json --as transport
+    exchange tail exchange.sighting --as police --max 1
+
+Settings come from the environment (``EXCHANGE_KAFKA__BOOTSTRAP_SERVERS``,
+``EXCHANGE_KAFKA__USERNAME``, ``EXCHANGE_KAFKA__PASSWORD``, ``EXCHANGE_STATE_DIR``, ...); see
+``exchange.settings``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from exchange.cli import broker_cmd, events_cmd, schemas_cmd, topology_cmd
+from exchange.errors import ExchangeError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exchange",
+        description=(
+            "Inter-agency exchange bus for anti-trafficking work: agencies publish standardized "
+            "Avro events to Kafka; each reads only what is addressed to it."
+        ),
+        epilog=(
+            "Start here: `exchange broker up`, then `exchange topology apply --replication 1`, "
+            "then `exchange demo`. Each subcommand has --help."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    broker_cmd.register(commands)
+    topology_cmd.register(commands)
+    schemas_cmd.register(commands)
+    events_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.run(args)
+    except ExchangeError as error:
+        print(f"exchange: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""A consumer that never crashes or stalls on a record it cannot use.
+
+Each record is decoded (:class:`exchange.codec.EventCodec`) and given to the handler. A record
+that cannot be decoded or validated, or whose handler raises, is copied to the agency's
+dead-letter topic, unchanged (same key, value and headers), with the error and its origin added
+as headers in the spirit of Kafka Connect's ``__connect.errors.*``:
+
+==============================  ==========================================================
+``exchange.error.reason``       short code: ``not-single-object``, ``unknown-fingerprint``,
+                                ``avro-decode``, ``invalid-event``, ``handler-error``, ...
+``exchange.error.class``        the exception's class name
+``exchange.error.message``      the error text (capped at 2 000 characters)
+``exchange.original.topic``     where the record was read
+``exchange.original.partition`` (decimal)
+``exchange.original.offset``    (decimal)
+``exchange.consumer.group``     the consumer group that gave up on it
+==============================  ==========================================================
+
+Only then is the offset committed, so delivery is at-least-once and nothing is lost: a crash
+between handling and commit replays the batch (handlers must be idempotent on ``ce_source`` +
+``ce_id``). Logs name the topic, partition, offset and reason, never the record's content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+
+from exchange.client.exceptions import NotAuthorizedError
+from exchange.client.metrics import BusMetrics
+from exchange.codec import DecodedEvent, EventCodec
+from exchange.codec.exceptions import DecodeError
+from exchange.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[DecodedEvent, ConsumerRecord], Awaitable[None]]
+MAX_ERROR_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Why a record went to the dead-letter topic."""
+
+    reason: str
+    error: BaseException
+
+
+def dead_letter_headers(
+    record: ConsumerRecord, dead: DeadLetter, group_id: str
+) -> list[tuple[str, bytes]]:
+    added = [
+        ("exchange.error.reason", dead.reason),
+        ("exchange.error.class", type(dead.error).__name__),
+        ("exchange.error.message", str(dead.error)[:MAX_ERROR_TEXT]),
+        ("exchange.original.topic", record.topic),
+        ("exchange.original.partition", str(record.partition)),
+        ("exchange.original.offset", str(record.offset)),
+        ("exchange.consumer.group", group_id),
+    ]
+    return [*list(record.headers or ()), *((k, v.encode()) for k, v in added)]
+
+
+class EventConsumer:
+    """Consume events from ``topics`` as ``agency`` in consumer group ``group_id``.
+
+    The group id must start with ``<agency>.`` (the ACLs grant groups by that prefix).
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        codec: EventCodec,
+        topics: Sequence[str],
+        *,
+        agency: str,
+        group_id: str,
+        deadletter_topic: str,
+        metrics: BusMetrics,
+        max_records: int = 500,
+    ) -> None:
+        self.settings = settings
+        self.codec = codec
+        self.topics = list(topics)
+        self.agency = agency
+        self.group_id = group_id
+        self.deadletter_topic = deadletter_topic
+        self.metrics = metrics
+        self.max_records = max_records
+        connection = settings.aiokafka_kwargs()
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            **connection,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._dlq = AIOKafkaProducer(**connection, acks="all", enable_idempotence=True)
+        self._started = False
+
+    async def start(self) -> None:
+        await self._dlq.start()
+        try:
+            await self._consumer.start()
+        except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as error:
+            await self._consumer.stop()
+            await self._dlq.stop()
+            raise NotAuthorizedError(self.settings.username, self._what(), error) from error
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self._consumer.stop()
+            await self._dlq.stop()
+            self._started = False
+
+    def _what(self) -> str:
+        return f"topics {', '.join(self.topics)} in group {self.group_id}"
+
+    async def poll_once(self, handler: Handler, timeout_ms: int = 500) -> int:
+        """Fetch one batch, handle or dead-letter each record, commit; return records seen."""
+        try:
+            batches = await self._consumer.getmany(
+                timeout_ms=timeout_ms, max_records=self.max_records
+            )
+        except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as error:
+            raise NotAuthorizedError(self.settings.username, self._what(), error) from error
+        seen = 0
+        offsets: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            for record in records:
+                await self._process(record, handler)
+                seen += 1
+            if records:
+                offsets[tp] = records[-1].offset + 1
+            await self._record_lag(tp)
+        if offsets:
+            await self._consumer.commit(offsets)
+        return seen
+
+    async def run(self, handler: Handler, stop: asyncio.Event) -> None:
+        """Handle records until ``stop`` is set; commits after every batch."""
+        while not stop.is_set():
+            await self.poll_once(handler)
+
+    async def _process(self, record: ConsumerRecord, handler: Handler) -> None:
+        try:
+            decoded = self.codec.decode(record.value, record.headers or ())
+        except DecodeError as error:
+            await self._dead_letter(record, DeadLetter(error.reason, error))
+            return
+        started = time.perf_counter()
+        try:
+            await handler(decoded, record)
+        except Exception as error:  # noqa: BLE001 - any handler failure is dead-lettered, never dropped
+            await self._dead_letter(record, DeadLetter("handler-error", error))
+            return
+        self.metrics.handle_seconds.labels(record.topic, self.agency).observe(
+            time.perf_counter() - started
+        )
+        self.metrics.consumed.labels(record.topic, decoded.attributes.type, self.agency).inc()
+
+    async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
+        await self._dlq.send_and_wait(
+            self.deadletter_topic,
+            value=record.value,
+            key=record.key,
+            headers=dead_letter_headers(record, dead, self.group_id),
+        )
+        self.metrics.dead_lettered.labels(record.topic, dead.reason, self.agency).inc()
+        log.warning(
+            "dead-lettered %s[%d]@%d to %s: %s (%s)", record.topic, record.partition,
+            record.offset, self.deadletter_topic, dead.reason, type(dead.error).__name__,
+        )
+
+    async def _record_lag(self, tp: TopicPartition) -> None:
+        highwater = self._consumer.highwater(tp)
+        if highwater is not None:
+            position = await self._consumer.position(tp)
+            self.metrics.lag.labels(tp.topic, str(tp.partition), self.group_id).set(
+                max(0, highwater - position)
+            )

@@ -1,0 +1,50 @@
+"""Errors of the publishing and consuming clients (a branch of ``ExchangeError``)."""
+
+from __future__ import annotations
+
+from exchange.errors import ExchangeError
+
+
+class ClientError(ExchangeError):
+    """Publishing or consuming failed."""
+
+
+class NoTopicError(ClientError):
+    """The topology gives the calling agency no topic (or several) for this event."""
+
+    def __init__(self, agency: str, event_type: str, candidates: list[str]) -> None:
+        self.agency = agency
+        self.event_type = event_type
+        self.candidates = candidates
+        if candidates:
+            hint = f"several topics fit ({', '.join(candidates)}): name one with --topic"
+        else:
+            hint = "no topic in topology/topics.toml lets this agency write it"
+        super().__init__(f"agency {agency!r} cannot publish {event_type}: {hint}")
+
+
+class PublishError(ClientError):
+    """The broker did not accept a record."""
+
+    def __init__(self, topic: str, cause: BaseException) -> None:
+        self.topic = topic
+        self.cause = cause
+        name = type(cause).__name__
+        advice = (
+            " (the principal lacks the ACL: check topology/topics.toml writers and run "
+            "`exchange topology apply`)" if "Authorization" in name else ""
+        )
+        super().__init__(f"publishing to {topic!r} failed: {name}: {cause}{advice}")
+
+
+class NotAuthorizedError(ClientError):
+    """The broker denied the principal access to a topic or consumer group."""
+
+    def __init__(self, principal: str | None, what: str, cause: BaseException) -> None:
+        self.principal = principal
+        self.what = what
+        self.cause = cause
+        super().__init__(
+            f"principal {principal!r} is not authorized for {what} ({type(cause).__name__}); "
+            "an agency reads only the topics addressed to it (topology/topics.toml readers)"
+        )

@@ -1,0 +1,155 @@
+"""Publish standardized events as an agency: validate, encode, send, confirm.
+
+The publisher encodes with :class:`exchange.codec.EventCodec` (Avro single-object encoding plus
+CloudEvents headers), picks the topic from the topology (the topics that carry this event type
+and that the agency may write; a referral goes to the inbox of its ``toAgency``), and waits for
+the broker's acknowledgement (``acks=all``, idempotent producer) before reporting success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from pydantic import BaseModel
+
+from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.metrics import BusMetrics
+from exchange.codec import EncodedEvent, EventCodec
+from exchange.models.registry import spec_for_model
+from exchange.settings import KafkaSettings
+from exchange.topology.model import Topology
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    topic: str
+    partition: int
+    offset: int
+    event_id: str
+    key: str
+
+
+def choose_topic(topology: Topology, agency: str, event: BaseModel) -> str:
+    """The one topic ``agency`` writes ``event`` to, by the topology.
+
+    Several topics can carry an event type (one referral inbox per receiving agency); then the
+    inbox addressed to the event's ``toAgency`` is chosen.
+    """
+    fullname = spec_for_model(type(event)).fullname
+    candidates = [t for t in topology.topics_for_event(fullname) if agency in t.writers]
+    if len(candidates) > 1:
+        addressee = getattr(getattr(event, "toAgency", None), "agencyId", None)
+        candidates = [t for t in candidates if t.addressed_to == addressee] or candidates
+    if len(candidates) != 1:
+        raise NoTopicError(agency, fullname, [t.name for t in candidates])
+    return candidates[0].name
+
+
+class Publisher:
+    """An agency's publishing connection. Use as ``async with Publisher(...) as publisher``."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        codec: EventCodec,
+        topology: Topology,
+        *,
+        agency: str,
+        source: str,
+        metrics: BusMetrics,
+        linger_ms: int = 5,
+    ) -> None:
+        self.settings = settings
+        self.codec = codec
+        self.topology = topology
+        self.agency = agency
+        self.source = source
+        self.metrics = metrics
+        self._producer = AIOKafkaProducer(
+            **settings.aiokafka_kwargs(),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+        )
+
+    async def __aenter__(self) -> Publisher:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._producer.stop()
+
+    def encode(self, event: BaseModel, **attributes: Any) -> EncodedEvent:
+        return self.codec.encode(event, source=self.source, **attributes)
+
+    async def publish(
+        self, event: BaseModel, *, topic: str | None = None, **attributes: Any
+    ) -> PublishResult:
+        """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
+        topic = topic or choose_topic(self.topology, self.agency, event)
+        encoded = self.encode(event, **attributes)
+        return await self.send_encoded(topic, encoded)
+
+    async def send_encoded(self, topic: str, encoded: EncodedEvent) -> PublishResult:
+        """Send an encoded event and wait for the broker's acknowledgement."""
+        return await (await self.send_encoded_nowait(topic, encoded))
+
+    async def send_encoded_nowait(
+        self, topic: str, encoded: EncodedEvent
+    ) -> asyncio.Future[PublishResult]:
+        """Queue an encoded event; the returned future resolves on the broker's acknowledgement.
+
+        Lets a caller keep many events in flight (batching) while still learning the fate of
+        each one: the future raises :class:`PublishError` if the broker refuses it.
+        """
+        started = time.perf_counter()
+        event_type = encoded.attributes.type
+        result: asyncio.Future[PublishResult] = asyncio.get_running_loop().create_future()
+        try:
+            sent = await self._producer.send(
+                topic, value=encoded.value, key=encoded.key, headers=encoded.headers
+            )
+        except KafkaError as error:
+            self._failed(topic, event_type, error, result)
+            return result
+
+        def done(ack: asyncio.Future[Any]) -> None:
+            if ack.cancelled():
+                result.cancel()
+                return
+            error = ack.exception()
+            if error is not None:
+                self._failed(topic, event_type, error, result)
+                return
+            metadata = ack.result()
+            self.metrics.published.labels(topic, event_type, self.agency).inc()
+            self.metrics.publish_seconds.labels(topic, self.agency).observe(
+                time.perf_counter() - started
+            )
+            result.set_result(PublishResult(
+                topic=metadata.topic, partition=metadata.partition, offset=metadata.offset,
+                event_id=encoded.attributes.id, key=encoded.key.decode(),
+            ))
+
+        sent.add_done_callback(done)
+        return result
+
+    def _failed(
+        self, topic: str, event_type: str, error: BaseException,
+        result: asyncio.Future[PublishResult],
+    ) -> None:
+        self.metrics.publish_errors.labels(
+            topic, event_type, self.agency, type(error).__name__
+        ).inc()
+        failure = PublishError(topic, error)
+        failure.__cause__ = error
+        result.set_exception(failure)

@@ -1,0 +1,105 @@
+"""Shared fixtures. Tests that need Kafka are marked ``broker`` and run against a real broker.
+
+By default the session starts its own local broker (``exchange.broker.LocalCluster``) in
+``.state/test-broker`` on ports 29092/29093, so it never touches the developer's broker on
+19092, and stops it at the end. To reuse a running cluster instead, set
+``EXCHANGE_TEST_BOOTSTRAP`` and ``EXCHANGE_TEST_ADMIN_PASSWORD`` (SCRAM-SHA-512 user ``admin``).
+A broker that cannot be started fails the tests that need it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from exchange.broker.local import LocalCluster
+from exchange.codec import EventCodec
+from exchange.credentials import CredentialStore
+from exchange.schemas.catalogue import Catalogue
+from exchange.settings import KafkaSettings
+from exchange.topology.apply import apply_topology
+from exchange.topology.loader import load_topology
+from exchange.topology.model import Topology
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_STATE = REPO / ".state" / "test-broker"
+TEST_BASE_PORT = 29092
+
+
+@dataclass(frozen=True)
+class BrokerHandle:
+    bootstrap: str
+    admin: KafkaSettings
+    cluster: LocalCluster | None
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[BrokerHandle]:
+    bootstrap = os.environ.get("EXCHANGE_TEST_BOOTSTRAP")
+    if bootstrap:
+        password = os.environ["EXCHANGE_TEST_ADMIN_PASSWORD"]
+        settings = KafkaSettings(bootstrap_servers=bootstrap).with_principal("admin", password)
+        yield BrokerHandle(bootstrap, settings, None)
+        return
+    cluster = LocalCluster(TEST_STATE, base_port=TEST_BASE_PORT)
+    cluster.reset()
+    cluster.up()
+    try:
+        yield BrokerHandle(cluster.bootstrap, cluster.admin_settings(), cluster)
+    finally:
+        cluster.down()
+
+
+@pytest.fixture
+def unique(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Fresh names for topics, groups and principals, so tests never see each other's data."""
+    stem = request.node.name.split("[")[0].replace("_", "-")[:40]
+
+    def make(prefix: str) -> str:
+        return f"{prefix}.{stem}.{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a failure in disguise: fail the run if anything was skipped."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(f"FAILED: {skipped} test(s) skipped; every test must run here")
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """The repository's topology applied to the test broker, with every principal's password."""
+
+    topology: Topology
+    broker: BrokerHandle
+    credentials: CredentialStore
+
+    def kafka_as(self, agency_id: str) -> KafkaSettings:
+        principal = self.topology.principal_of(agency_id)
+        password = self.credentials.password_for(principal)
+        return KafkaSettings(bootstrap_servers=self.broker.bootstrap).with_principal(
+            principal, password
+        )
+
+
+@pytest.fixture(scope="session")
+def provisioned(kafka: BrokerHandle) -> Provisioned:
+    topology = load_topology()
+    credentials = CredentialStore(TEST_STATE / "credentials")
+    apply_topology(topology, kafka.admin, credentials, 1)
+    return Provisioned(topology, kafka, credentials)
+
+
+@pytest.fixture(scope="session")
+def codec() -> EventCodec:
+    return EventCodec(Catalogue.load())
