@@ -179,6 +179,7 @@ class LocalCluster:
             self._save_layout(cluster_id, nodes)
         for node in nodes:
             if not self._status(node).process_alive:
+                self._check_ports_free(node)
                 self._start(node)
         deadline = time.monotonic() + timeout_s
         for node in nodes:
@@ -275,6 +276,16 @@ class LocalCluster:
         out.close()
         _CHILDREN[process.pid] = process
         node.pid_file.write_text(f"{process.pid}\n")
+
+    def _check_ports_free(self, node: NodeLayout) -> None:
+        for port in (node.client_port, node.controller_port):
+            if _port_open(node.host, port):
+                raise BrokerStartError(
+                    node.node_id,
+                    f"port {node.host}:{port} is already in use by another process (another "
+                    "Kafka?); stop it, or run this cluster elsewhere",
+                    node.log_dir / "server.log", "",
+                )
 
     def _status(self, node: NodeLayout) -> NodeStatus:
         pid = _read_pid(node.pid_file)

@@ -16,6 +16,7 @@ Settings come from the environment (``EXCHANGE_KAFKA__BOOTSTRAP_SERVERS``,
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -48,10 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # keep output and warnings in order
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # The Kafka clients log every retry; the command reports the outcome itself.
+        for name in ("kafka", "aiokafka"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         code: int = args.run(args)
     except ExchangeError as error:

@@ -31,6 +31,10 @@ def register(commands: Any) -> None:
             "--replication", type=int, default=None, metavar="N",
             help="cap replication factor and min.insync.replicas at N (1 for a single broker)",
         )
+        sub.add_argument(
+            "--detail", action="store_true",
+            help="list every change (apply lists counts by kind unless this is given)",
+        )
         sub.set_defaults(run=run)
 
 
@@ -47,5 +51,5 @@ def _apply(args: argparse.Namespace) -> int:
         context.topology(), context.kafka_as(ADMIN_PRINCIPAL), context.credentials(),
         args.replication,
     )
-    print(result.render())
+    print(result.render(detail=args.detail))
     return 0

@@ -9,6 +9,7 @@ unless something needs an operator.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,9 +47,14 @@ class ApplyResult:
         """True when the cluster now matches the topology."""
         return not self.not_applied
 
-    def render(self) -> str:
-        """What was done, what was left for an operator, and a one-line summary."""
-        lines = [action.render() for action in self.applied]
+    def render(self, *, detail: bool = True) -> str:
+        """What was done (each change, or counts by kind), what was left for an operator, and a
+        one-line summary."""
+        if detail:
+            lines = [action.render() for action in self.applied]
+        else:
+            kinds = Counter(type(action).__name__ for action in self.applied)
+            lines = [f"  {count:>4} x {kind}" for kind, count in sorted(kinds.items())]
         lines += [action.render() for action in self.not_applied]
         lines += [notice.render() for notice in self.plan.notices]
         if not self.applied and not self.not_applied:
@@ -119,7 +125,9 @@ def plan_against_cluster(
     """Read the cluster named by ``settings`` and plan what ``apply`` would change."""
     with ClusterAdmin(settings) as admin:
         actual = admin.read_state([t.name for t in topology.topics], topology.principals)
-    return plan(topology, actual, replication_cap=replication_cap)
+    return plan(
+        topology, actual, replication_cap=replication_cap, provisioner=settings.username
+    )
 
 
 def apply_topology(
@@ -132,5 +140,9 @@ def apply_topology(
     with ClusterAdmin(settings) as admin:
         actual = admin.read_state([t.name for t in topology.topics], topology.principals)
         return apply_plan(
-            plan(topology, actual, replication_cap=replication_cap), admin, credentials
+            plan(
+                topology, actual, replication_cap=replication_cap,
+                provisioner=settings.username,
+            ),
+            admin, credentials,
         )

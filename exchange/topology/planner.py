@@ -62,11 +62,18 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(desired: Topology, actual: ActualState, *, replication_cap: int | None = None) -> Plan:
+def plan(
+    desired: Topology,
+    actual: ActualState,
+    *,
+    replication_cap: int | None = None,
+    provisioner: str | None = None,
+) -> Plan:
     """What to do so that the cluster described by ``actual`` matches ``desired``.
 
     ``replication_cap`` lowers every topic's replication factor (and min.insync.replicas) to
-    at most that many, e.g. ``1`` for a single local broker.
+    at most that many, e.g. ``1`` for a single local broker. ``provisioner`` is the principal
+    doing the provisioning (e.g. ``admin``): expected on the cluster, so not reported as extra.
     """
     if replication_cap is not None and replication_cap < 1:
         raise ValueError(f"replication_cap must be >= 1, got {replication_cap}")
@@ -82,7 +89,10 @@ def plan(desired: Topology, actual: ActualState, *, replication_cap: int | None 
     have = {acl for acl in actual.acls if acl.principal in managed_principals}
     actions.extend(CreateAcl(acl) for acl in sorted(want - have))
     actions.extend(DeleteAcl(acl) for acl in sorted(have - want))
-    notices = [ExtraUser(user) for user in sorted(actual.users) if user not in managed]
+    notices = [
+        ExtraUser(user) for user in sorted(actual.users)
+        if user not in managed and user != provisioner
+    ]
     return Plan(actions=actions, notices=notices)
 
 
