@@ -162,10 +162,11 @@ class EventConsumer:
         except Exception as error:  # noqa: BLE001 - any handler failure is dead-lettered, never dropped
             await self._dead_letter(record, DeadLetter("handler-error", error))
             return
-        self.metrics.handle_seconds.labels(record.topic, self.agency).observe(
+        metrics = self.metrics
+        metrics.child(metrics.handle_seconds, record.topic, self.agency).observe(
             time.perf_counter() - started
         )
-        self.metrics.consumed.labels(record.topic, decoded.attributes.type, self.agency).inc()
+        metrics.child(metrics.consumed, record.topic, decoded.attributes.type, self.agency).inc()
 
     async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
         await self._dlq.send_and_wait(

@@ -8,9 +8,11 @@ and tests can give each component a fresh ``CollectorRegistry``.
 from __future__ import annotations
 
 import weakref
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
 
 
 class BusMetrics:
@@ -20,6 +22,7 @@ class BusMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        self._children: dict[tuple[int, tuple[str, ...]], object] = {}
         self.published = Counter(
             "exchange_events_published_total", "Events accepted by the broker.",
             ["topic", "type", "agency"], registry=registry,
@@ -54,6 +57,15 @@ class BusMetrics:
             "exchange_consumer_lag_records", "Records behind the partition's high watermark.",
             ["topic", "partition", "group"], registry=registry,
         )
+
+    def child(self, metric: MetricT, *labels: str) -> MetricT:
+        """``metric.labels(*labels)``, cached: the hot paths look children up per event, and
+        prometheus-client's own lookup validates the labels every time."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found  # type: ignore[return-value]
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> BusMetrics:

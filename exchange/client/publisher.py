@@ -131,8 +131,9 @@ class Publisher:
                 self._failed(topic, event_type, error, result)
                 return
             metadata = ack.result()
-            self.metrics.published.labels(topic, event_type, self.agency).inc()
-            self.metrics.publish_seconds.labels(topic, self.agency).observe(
+            metrics = self.metrics
+            metrics.child(metrics.published, topic, event_type, self.agency).inc()
+            metrics.child(metrics.publish_seconds, topic, self.agency).observe(
                 time.perf_counter() - started
             )
             result.set_result(PublishResult(

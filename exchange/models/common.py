@@ -195,7 +195,7 @@ class Person(ExchangeModel):
         for doc in self.documents:
             if doc.kind is not IdentityDocumentKind.RESIDENT_ID:
                 continue
-            born = resident_id_birth_date(doc.number)
+            born = resident_id_birth_date(doc.number, checked=True)
             if self.birthDate is not None and self.birthDate != born:
                 raise PydanticCustomError(
                     "gb11643_birth_date_mismatch",
@@ -204,7 +204,8 @@ class Person(ExchangeModel):
                 )
             gender = self.description.gender
             if gender is not Gender.UNKNOWN:
-                encoded = Gender.MALE if resident_id_is_male(doc.number) else Gender.FEMALE
+                male = resident_id_is_male(doc.number, checked=True)
+                encoded = Gender.MALE if male else Gender.FEMALE
                 if gender is not encoded:
                     raise PydanticCustomError(
                         "gb11643_gender_mismatch",

@@ -18,6 +18,7 @@ apply them inside the models:
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
@@ -152,7 +153,7 @@ def resident_id_check_char(first17: str) -> str:
             "gb11643_format",
             f"GB 11643 needs 17 digits before the check character, got {first17!r}",
         )
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -218,16 +219,18 @@ def _birth_date(number: str) -> date | None:
         return None
 
 
-def resident_id_birth_date(number: str) -> date:
-    """Birth date encoded in a valid GB 11643 identity number."""
-    birth = _birth_date(check_resident_id(number))
+def resident_id_birth_date(number: str, *, checked: bool = False) -> date:
+    """Birth date encoded in a GB 11643 identity number (``checked``: already validated)."""
+    birth = _birth_date(number if checked else check_resident_id(number))
     assert birth is not None  # noqa: S101  -- check_resident_id has verified it
     return birth
 
 
-def resident_id_is_male(number: str) -> bool:
-    """Sex encoded in a valid GB 11643 number: the sequence (digits 15-17) is odd for male."""
-    return int(check_resident_id(number)[16]) % 2 == 1
+def resident_id_is_male(number: str, *, checked: bool = False) -> bool:
+    """Sex encoded in a GB 11643 number: the sequence (digits 15-17) is odd for male.
+
+    ``checked``: the number was already validated (e.g. by the model's field type)."""
+    return int((number if checked else check_resident_id(number))[16]) % 2 == 1
 
 
 # --- GB 32100 ----------------------------------------------------------------------------------
