@@ -12,19 +12,22 @@ own branch in its ``exceptions.py``::
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError
-    │   ├── SchemaDriftError
     │   └── UnknownSchemaError
-    ├── CodecError                          (exchange.codec.exceptions)
+    ├── CodecError (also ValueError)        (exchange.codec.exceptions)
     │   ├── EncodeError
-    │   └── DecodeError
+    │   └── DecodeError                     .reason: the dead-letter reason code
     │       ├── NotSingleObjectError
     │       ├── UnknownFingerprintError
     │       └── MissingHeaderError
-    ├── ValidationFailed                    (exchange.models.exceptions)
+    ├── ValidationFailed (also ValueError)  (exchange.models.exceptions)  .errors: FieldError list
+    │   └── InvalidIdentifier               one value breaks one standard (GB 11643, ...)
+    ├── UnknownEventError (also KeyError)   (exchange.models.registry)
     ├── TopologyError                       (exchange.topology.exceptions)
     │   ├── TopologyFileError
+    │   ├── UnknownNameError (also KeyError)
     │   └── ApplyError
     └── ClientError                         (exchange.client.exceptions)
+        ├── NoTopicError
         ├── NotAuthorizedError
         └── PublishError
 

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.client.metrics import BusMetrics
+from exchange.client.metrics import BusMetrics, serve_metrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
@@ -62,6 +62,10 @@ def register(commands: Any) -> None:
     tail.add_argument(
         "--timeout", type=float, default=None,
         help="stop after this many seconds without a new record (default: run until Ctrl-C)",
+    )
+    tail.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics while tailing",
     )
     tail.set_defaults(run=_tail)
 
@@ -126,6 +130,10 @@ def _publish(args: argparse.Namespace) -> int:
 def _tail(args: argparse.Namespace) -> int:
     codec = EventCodec(Catalogue.load())
     settings = context.kafka_as_agency(args.agency)
+    metrics = BusMetrics.on(CollectorRegistry())
+    port = args.metrics_port or context.settings().metrics_port
+    if port:
+        serve_metrics(metrics.registry, port)
 
     async def read() -> int:
         consumer = AIOKafkaConsumer(
@@ -146,8 +154,10 @@ def _tail(args: argparse.Namespace) -> int:
                     continue
                 for records in batch.values():
                     for record in records:
-                        print(json.dumps(_record_json(codec, record), ensure_ascii=False),
-                              flush=True)
+                        line = _record_json(codec, record)
+                        print(json.dumps(line, ensure_ascii=False), flush=True)
+                        kind = line["ce"]["type"] if "ce" in line else "undecodable"
+                        metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
                         seen += 1
         finally:
             await consumer.stop()

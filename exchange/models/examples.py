@@ -161,7 +161,7 @@ def example_referral() -> Referral:
         fromAgency=AgencyRef(agencyId="police", unitId="police.changan"),
         toAgency=AgencyRef(
             agencyId="civil-affairs",
-            unitId="civil-affairs.rescue-station",
+            unitId="civil-affairs.relief-station",
             displayName="西安市救助管理站 Xi'an relief station",
         ),
         purpose=ReferralPurpose.TEMPORARY_ASSISTANCE,
@@ -196,7 +196,7 @@ def example_transport_sighting() -> TransportSighting:
             ),
         ),
         reporter=AgencyRef(
-            agencyId="railway", unitId="railway.xian-north", displayName="西安北站 station staff"
+            agencyId="transport", unitId="transport.rail", displayName="西安北站 station staff"
         ),
         reporterStaffId="XAN-04417",
         suspectedPersons=(

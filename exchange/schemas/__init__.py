@@ -17,7 +17,6 @@ from exchange.schemas.catalogue import (
 from exchange.schemas.check import CheckResult, run_check
 from exchange.schemas.compat import Report, check_catalogue, check_compatible
 from exchange.schemas.exceptions import (
-    SchemaDriftError,
     SchemaError,
     SchemaIncompatibleError,
     SchemaParseError,
@@ -30,7 +29,6 @@ __all__ = [
     "Catalogue",
     "CheckResult",
     "Report",
-    "SchemaDriftError",
     "SchemaError",
     "SchemaIncompatibleError",
     "SchemaParseError",

@@ -6,7 +6,6 @@
     └── SchemaError
         ├── SchemaParseError            a source or published ``.avsc`` cannot be read or resolved
         ├── SchemaIncompatibleError     a version cannot read an earlier one (backward transitive)
-        ├── SchemaDriftError            a pydantic model no longer mirrors its schema
         └── UnknownSchemaError          no published version has that fingerprint / event type
 """
 
@@ -56,18 +55,6 @@ class SchemaIncompatibleError(SchemaError):
             f"{event_type}: {reader} cannot read data written with v{writer_version} "
             f"({'; '.join(self.details)}). Give new fields a default, keep enum symbols, or "
             "publish a new event type instead of changing this one"
-        )
-
-
-class SchemaDriftError(SchemaError):
-    """A pydantic model of ``exchange.models`` no longer mirrors its Avro schema."""
-
-    def __init__(self, event_type: str, problems: Sequence[str]) -> None:
-        self.event_type = event_type
-        self.problems = tuple(problems)
-        super().__init__(
-            f"{event_type}: model and schema differ ({'; '.join(self.problems)}); "
-            "change both together"
         )
 
 

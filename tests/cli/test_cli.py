@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,39 @@ def test_publish_then_tail_through_the_real_broker(provisioned, tmp_path: Path) 
     assert len(mine) == 1
     assert mine[0]["ce"]["type"] == "exchange.events.TransportSighting"
     assert mine[0]["data"]["sightingId"] == example_json("transport-sighting")["sightingId"]
+
+
+@pytest.mark.broker
+def test_tail_exposes_prometheus_metrics(provisioned, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    file = tmp_path / "sighting.json"
+    file.write_text(json.dumps(example_json("transport-sighting")))
+    assert run_cli("publish", "transport-sighting", str(file), "--as", "transport",
+                   env=env).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "exchange.cli.main", "tail", "exchange.sighting", "--as", "police",
+         "--timeout", "20", "--metrics-port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        scraped = ""
+        while time.monotonic() < deadline and "exchange_events_consumed_total{" not in scraped:
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    scraped = r.read().decode()
+            except OSError:
+                continue
+    finally:
+        tail.terminate()
+        tail.communicate(timeout=30)
+    assert 'type="exchange.events.TransportSighting"' in scraped
+    assert 'agency="police"' in scraped
