@@ -72,10 +72,9 @@ class KafkaSettings(BaseModel):
             )
         return self.username, self.password.get_secret_value()
 
-    def aiokafka_kwargs(self) -> dict[str, Any]:
-        """Connection keyword arguments for aiokafka clients (producer, consumer, admin)."""
+    def _common_kwargs(self) -> dict[str, Any]:
+        """What aiokafka and kafka-python name alike: protocol, client id, timeout, SASL."""
         kwargs: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": self.security_protocol,
             "client_id": self.client_id,
             "request_timeout_ms": self.request_timeout_ms,
@@ -87,35 +86,27 @@ class KafkaSettings(BaseModel):
                 "sasl_plain_username": user,
                 "sasl_plain_password": password,
             }
+        return kwargs
+
+    def _tls_files(self) -> dict[str, str | None]:
+        return {
+            "cafile": str(self.ssl_cafile) if self.ssl_cafile else None,
+            "certfile": str(self.ssl_certfile) if self.ssl_certfile else None,
+            "keyfile": str(self.ssl_keyfile) if self.ssl_keyfile else None,
+        }
+
+    def aiokafka_kwargs(self) -> dict[str, Any]:
+        """Connection keyword arguments for aiokafka clients (producer, consumer, admin)."""
+        kwargs = {"bootstrap_servers": self.bootstrap_servers, **self._common_kwargs()}
         if self.uses_tls:
-            kwargs["ssl_context"] = create_ssl_context(
-                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
-                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
-                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
-            )
+            kwargs["ssl_context"] = create_ssl_context(**self._tls_files())
         return kwargs
 
     def kafka_python_kwargs(self) -> dict[str, Any]:
         """Connection keyword arguments for kafka-python clients (used for administration)."""
-        kwargs: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers.split(","),
-            "security_protocol": self.security_protocol,
-            "client_id": self.client_id,
-            "request_timeout_ms": self.request_timeout_ms,
-        }
-        if self.uses_sasl:
-            user, password = self._require_credentials()
-            kwargs |= {
-                "sasl_mechanism": self.sasl_mechanism,
-                "sasl_plain_username": user,
-                "sasl_plain_password": password,
-            }
+        kwargs = {"bootstrap_servers": self.bootstrap_servers.split(","), **self._common_kwargs()}
         if self.uses_tls:
-            kwargs |= {
-                "ssl_cafile": str(self.ssl_cafile) if self.ssl_cafile else None,
-                "ssl_certfile": str(self.ssl_certfile) if self.ssl_certfile else None,
-                "ssl_keyfile": str(self.ssl_keyfile) if self.ssl_keyfile else None,
-            }
+            kwargs |= {f"ssl_{name}": path for name, path in self._tls_files().items()}
         return kwargs
 
 
