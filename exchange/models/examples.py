@@ -28,6 +28,7 @@ from exchange.models.common import (
     TransportFacility,
     TransportFacilityKind,
 )
+from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
 from exchange.models.events import (
     IntermediaryAction,
     IntermediaryKind,
@@ -240,6 +241,40 @@ def example_intermediary_revocation() -> IntermediaryRevocation:
     )
 
 
+def example_sighting_dispatch() -> SightingDispatch:
+    """The example sighting, on train G87 at Xi'an North, dispatched to the railway police."""
+    sighting = example_transport_sighting()
+    return SightingDispatch(
+        dispatchId="DS-RW-XAN-20250518-0031-1",
+        sightingId=sighting.sightingId,
+        kind=DispatchKind.RESPOND,
+        target=AgencyRef(agencyId="railway-police", unitId="railway-police.xian-north-station"),
+        rule="railway-facility",
+        reason="train G87 at Xi'an North station: railway police station post",
+        ackDueAt=datetime(2025, 5, 18, 18, 9, tzinfo=CST),
+        observedAt=sighting.observedAt,
+        location=sighting.location,
+        reporter=sighting.reporter,
+        suspectedPersons=sighting.suspectedPersons,
+        situation=sighting.situation,
+        childAtRisk=sighting.childAtRisk,
+        destination=sighting.destination,
+        dispatchedAt=datetime(2025, 5, 18, 18, 4, 1, tzinfo=CST),
+    )
+
+
+def example_dispatch_acknowledgement() -> DispatchAcknowledgement:
+    """The railway police post at Xi'an North takes charge two minutes later."""
+    dispatch = example_sighting_dispatch()
+    return DispatchAcknowledgement(
+        dispatchId=dispatch.dispatchId,
+        sightingId=dispatch.sightingId,
+        unit=dispatch.target,
+        acknowledgedAt=datetime(2025, 5, 18, 18, 6, tzinfo=CST),
+        note="two officers sent to platform 12",
+    )
+
+
 #: Example factories by event short name.
 EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "missing-person-report": example_missing_person_report,
@@ -247,6 +282,8 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "referral": example_referral,
     "transport-sighting": example_transport_sighting,
     "intermediary-revocation": example_intermediary_revocation,
+    "sighting-dispatch": example_sighting_dispatch,
+    "dispatch-acknowledgement": example_dispatch_acknowledgement,
 }
 
 

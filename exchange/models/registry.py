@@ -13,6 +13,7 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from exchange.errors import ExchangeError
+from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
 from exchange.models.events import (
     IntermediaryRevocation,
     MissingPersonReport,
@@ -85,6 +86,15 @@ _SPECS = (
         "exchange.events.IntermediaryRevocation",
         IntermediaryRevocation,
         "unifiedSocialCreditCode",
+    ),
+    EventSpec(
+        "sighting-dispatch", "exchange.events.SightingDispatch", SightingDispatch, "sightingId"
+    ),
+    EventSpec(
+        "dispatch-acknowledgement",
+        "exchange.events.DispatchAcknowledgement",
+        DispatchAcknowledgement,
+        "sightingId",
     ),
 )
 

@@ -9,13 +9,15 @@ from exchange.models.examples import example, example_rescue
 from exchange.models.registry import EVENTS, UnknownEventError, spec_for, spec_for_model
 
 
-def test_five_events() -> None:
+def test_five_core_events_then_the_workflow_events() -> None:
     assert list(EVENTS) == [
         "missing-person-report",
         "rescue",
         "referral",
         "transport-sighting",
         "intermediary-revocation",
+        "sighting-dispatch",
+        "dispatch-acknowledgement",
     ]
 
 

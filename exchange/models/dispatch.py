@@ -1,0 +1,54 @@
+"""Events of the sighting workflow: a dispatch to the responsible police unit, and its
+acknowledgement (Art. 7: report promptly to the local public security organ; Art. 10)."""
+
+# ruff: noqa: N815  -- attribute names are the Avro field names (camelCase) by design.
+
+from __future__ import annotations
+
+import enum
+
+from exchange.models.base import ExchangeModel, Identifier, Text
+from exchange.models.common import AgencyRef, Location, PersonDescription
+from exchange.models.identifiers import AwareDatetime
+
+__all__ = ["DispatchAcknowledgement", "DispatchKind", "SightingDispatch"]
+
+
+class DispatchKind(enum.StrEnum):
+    """Why a sighting is dispatched to a police unit."""
+
+    RESPOND = "RESPOND"
+    INTERCEPT = "INTERCEPT"
+    ESCALATION = "ESCALATION"
+
+
+class SightingDispatch(ExchangeModel):
+    """A sighting handed to the one police unit that must act on it, with the rule and reason."""
+
+    dispatchId: Identifier
+    sightingId: Identifier
+    kind: DispatchKind
+    target: AgencyRef
+    rule: Identifier
+    reason: Text
+    flagged: bool = False
+    ackDueAt: AwareDatetime
+    escalatedFrom: AgencyRef | None = None
+    observedAt: AwareDatetime
+    location: Location
+    reporter: AgencyRef
+    suspectedPersons: tuple[PersonDescription, ...]
+    situation: Text
+    childAtRisk: bool
+    destination: str | None = None
+    dispatchedAt: AwareDatetime
+
+
+class DispatchAcknowledgement(ExchangeModel):
+    """A police unit confirms it has taken charge of a dispatch."""
+
+    dispatchId: Identifier
+    sightingId: Identifier
+    unit: AgencyRef
+    acknowledgedAt: AwareDatetime
+    note: str | None = None
