@@ -21,7 +21,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from exchange.cli import broker_cmd, events_cmd, schemas_cmd, topology_cmd
+from exchange.cli import broker_cmd, events_cmd, schemas_cmd, topology_cmd, worker_cmd
 from exchange.errors import ExchangeError
 
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     topology_cmd.register(commands)
     schemas_cmd.register(commands)
     events_cmd.register(commands)
+    worker_cmd.register(commands)
     return parser
 
 

@@ -1,0 +1,64 @@
+"""``exchange worker``: run the workflows (faust-streaming) as the workflows principal."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from faust.worker import Worker
+from prometheus_client import CollectorRegistry
+
+from exchange.cli import context
+from exchange.client.metrics import serve_metrics
+from exchange.codec import EventCodec
+from exchange.schemas.catalogue import Catalogue
+from exchange.workflows import sightings
+from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "worker",
+        help="run the cross-agency workflows (sighting -> responsible police unit)",
+        description=(
+            "Run the workflows as a faust-streaming worker, connected as the workflows principal: "
+            "each transport sighting is dispatched to the one police unit responsible for the "
+            "place (and, on a moving train, to the railway police at the next stop), with the "
+            "rule that chose it and an acknowledgement deadline. Start several workers to share "
+            "the partitions. Records it cannot use go to exchange.deadletter.workflows. Stops "
+            "on SIGTERM or Ctrl-C."
+        ),
+    )
+    parser.add_argument(
+        "--replication", type=int, default=None, metavar="N",
+        help="cap the replication of the worker's internal topics at N (1 for a single broker)",
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
+    )
+    parser.add_argument(
+        "--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"],
+        help="faust's log level (default warn)",
+    )
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    topology = context.topology()
+    registry = CollectorRegistry()
+    workflow_context = WorkflowContext(
+        codec=EventCodec(Catalogue.load()), topology=topology,
+        metrics=WorkflowMetrics(registry),
+    )
+    app = create_app(
+        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
+        replication_cap=args.replication,
+        workflows=[sightings.register(load_jurisdiction())],
+    )
+    port = args.metrics_port or context.settings().metrics_port
+    if port:
+        serve_metrics(registry, port)
+    Worker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
+    return 0

@@ -1,0 +1,208 @@
+"""The faust-streaming runtime of the workflows, created by a factory (no module-level app).
+
+DESIGN.md section 5 is closed here and in each workflow module:
+
+- :func:`create_app` builds a ``faust.App`` from settings: SASL credentials of the
+  ``exchange.workflows`` principal, app id and internal topics under the ``workflows.`` prefix
+  that its ACLs grant, internal topics (changelogs) with the same replication as the data topics,
+  partition counts taken from ``topology/`` so a table's changelog always matches its source.
+- :class:`Guard` wraps each event's handling: duplicates (same ``ce_source`` + ``ce_id``) are
+  skipped, and any failure (undecodable, invalid, or a workflow that raises) sends the record
+  with its reason to ``exchange.deadletter.workflows`` before the stream moves on; faust's
+  default, an exception that acks and drops the event, never happens.
+- Messages a workflow sends while handling an event are faust *attachments*: published when
+  the event is acknowledged and before its offset is committed (at-least-once). Their CloudEvents
+  ids are derived from the source event's, so a replay after a crash produces the same ids and
+  receivers can drop the copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import faust
+from prometheus_client import CollectorRegistry, Counter
+
+from exchange.client.consumer import DeadLetter, dead_letter_headers
+from exchange.client.metrics import BusMetrics
+from exchange.codec import DecodedEvent, EventCodec
+from exchange.codec.exceptions import DecodeError
+from exchange.settings import KafkaSettings
+from exchange.topology.model import Topology
+
+log = logging.getLogger(__name__)
+
+AGENCY = "workflows"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WorkflowContext:
+    """What every workflow needs, injected into the app factory."""
+
+    codec: EventCodec
+    topology: Topology
+    metrics: WorkflowMetrics
+    clock: Clock = utc_now
+    source: str = "/agencies/workflows"
+
+    @property
+    def deadletter_topic(self) -> str:
+        return self.topology.deadletter_topic(AGENCY).name
+
+
+class WorkflowMetrics:
+    """The workflows' metrics, on the injected registry (next to the bus's own)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.bus = BusMetrics.on(registry)
+        self.duplicates = Counter(
+            "exchange_workflow_duplicates_total",
+            "Events skipped because the same ce_source + ce_id was handled before.",
+            ["topic"], registry=registry,
+        )
+        self.sightings_routed = Counter(
+            "exchange_sightings_routed_total",
+            "Sightings dispatched to a police unit, by unit, dispatch kind and routing rule.",
+            ["agency", "unit", "kind", "rule"], registry=registry,
+        )
+        self.sightings_flagged = Counter(
+            "exchange_sightings_flagged_total",
+            "Sightings whose routing needs a person to look (e.g. outside Xi'an).",
+            ["rule"], registry=registry,
+        )
+
+
+class Incoming(NamedTuple):
+    """The parts of a faust event the guard needs (shaped like an aiokafka ConsumerRecord)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+def incoming(event: faust.types.EventT[bytes]) -> Incoming:
+    message = event.message
+    raw = message.headers or []
+    headers = list(raw.items()) if isinstance(raw, Mapping) else list(raw)
+    return Incoming(
+        message.topic, message.partition, message.offset, message.key, message.value, headers
+    )
+
+
+def dedupe_key(record: Incoming) -> str | None:
+    """``ce_source`` + ``ce_id`` of a record; None when it lacks them (then decoding fails)."""
+    headers = dict(record.headers)
+    source, event_id = headers.get("ce_source"), headers.get("ce_id")
+    if not source or not event_id:
+        return None
+    return f"{source.decode(errors='replace')}\x1f{event_id.decode(errors='replace')}"
+
+
+Handler = Callable[[DecodedEvent, Incoming], Awaitable[None]]
+Workflow = Callable[[faust.App, "WorkflowContext"], None]
+"""A workflow registers its agents, topics and tables on the app it is given."""
+
+
+class Guard:
+    """Dedupe, decode, handle, dead-letter: one event at a time, never dropping one."""
+
+    def __init__(self, app: faust.App, context: WorkflowContext, seen: Any) -> None:
+        self.app = app
+        self.context = context
+        self.seen = seen
+        self.deadletter = app.topic(
+            context.deadletter_topic, key_type=bytes, value_type=bytes, value_serializer="raw",
+            key_serializer="raw",
+        )
+
+    async def __call__(self, event: faust.types.EventT[bytes], handler: Handler) -> None:
+        record = incoming(event)
+        metrics = self.context.metrics
+        key = dedupe_key(record)
+        if key is not None and self.seen.get(key):
+            metrics.duplicates.labels(record.topic).inc()
+            return
+        try:
+            decoded = self.context.codec.decode(record.value, record.headers)
+        except DecodeError as error:
+            await self._dead_letter(record, DeadLetter(error.reason, error))
+            return
+        try:
+            await handler(decoded, record)
+        except Exception as error:  # noqa: BLE001 - every failure is dead-lettered, never dropped
+            await self._dead_letter(record, DeadLetter("handler-error", error))
+            return
+        if key is not None:
+            self.seen[key] = str(record.offset).encode()
+        bus = metrics.bus
+        bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
+
+    async def _dead_letter(self, record: Incoming, dead: DeadLetter) -> None:
+        await self.deadletter.send(
+            key=record.key, value=record.value,
+            headers=dead_letter_headers(record, dead, self.app.conf.id),
+        )
+        bus = self.context.metrics.bus
+        bus.child(bus.dead_lettered, record.topic, dead.reason, AGENCY).inc()
+        log.warning(
+            "dead-lettered %s[%d]@%d to %s: %s (%s)", record.topic, record.partition,
+            record.offset, self.context.deadletter_topic, dead.reason, type(dead.error).__name__,
+        )
+
+
+def create_app(
+    kafka: KafkaSettings,
+    context: WorkflowContext,
+    *,
+    app_id: str = "workflows.sightings",
+    replication_cap: int | None = None,
+    workflows: Sequence[Workflow] = (),
+) -> faust.App:
+    """A faust app running ``workflows`` (each registers its agents on the app)."""
+    if not app_id.startswith(f"{AGENCY}."):
+        raise ValueError(f"app id {app_id!r} must start with '{AGENCY}.' (its ACL prefix)")
+    replication = max(
+        t.effective_replication(replication_cap) for t in context.topology.topics
+        if AGENCY in t.readers or AGENCY in t.writers
+    )
+    credentials = None
+    if kafka.uses_sasl:
+        connection = kafka.aiokafka_kwargs()
+        credentials = faust.SASLCredentials(
+            username=connection["sasl_plain_username"],
+            password=connection["sasl_plain_password"],
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=connection.get("ssl_context"),
+        )
+    app = faust.App(
+        app_id,
+        broker=";".join(f"kafka://{hp}" for hp in kafka.bootstrap_servers.split(",")),
+        broker_credentials=credentials,
+        topic_replication_factor=replication,
+        topic_partitions=3,
+        store="memory://",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+        stream_wait_empty=False,
+        worker_redirect_stdouts=False,
+    )
+    for register in workflows:
+        register(app, context)
+    return app

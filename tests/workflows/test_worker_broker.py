@@ -1,0 +1,192 @@
+"""The workflow worker against the real broker: routing, dead letters, dedupe, restart, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import CollectorRegistry
+
+from exchange.client.metrics import BusMetrics
+from exchange.client.publisher import Publisher
+from exchange.codec import EventCodec
+from exchange.models.common import Location
+from exchange.models.dispatch import SightingDispatch
+from exchange.models.events import TransportSighting
+from exchange.models.examples import example_transport_sighting
+
+pytestmark = pytest.mark.broker
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+LOG = REPO / ".state" / "test-worker.log"
+
+
+def start_worker(provisioned) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    with LOG.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1"],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(worker: subprocess.Popen[bytes], timeout_s: float = 30) -> float:
+    """SIGTERM, and how long the worker took to exit (fails the test past ``timeout_s``)."""
+    started = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        tail = LOG.read_text(errors="replace")[-3000:]
+        pytest.fail(f"worker ignored SIGTERM for {timeout_s} s; its log ends:\n{tail}")
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def worker(provisioned) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_worker(provisioned)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            stop_worker(process)
+
+
+def sighting(sighting_id: str, **location: object) -> TransportSighting:
+    base = example_transport_sighting()
+    return base.model_copy(update={
+        "sightingId": sighting_id,
+        "location": Location.model_validate({**base.location.model_dump(), **location}),
+    })
+
+
+async def publish(provisioned, codec: EventCodec, *events: TransportSighting,
+                  event_id: str | None = None) -> list[str]:
+    async with Publisher(
+        provisioned.kafka_as("transport"), codec, provisioned.topology, agency="transport",
+        source="/agencies/transport/test", metrics=BusMetrics.on(CollectorRegistry()),
+    ) as publisher:
+        return [(await publisher.publish(e, id=event_id)).event_id for e in events]
+
+
+async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: set[str],
+                     *, want: int, timeout_s: float = 60) -> list[SightingDispatch]:
+    """Dispatches for ``sighting_ids`` in ``agency``'s inbox, read as that agency."""
+    consumer = AIOKafkaConsumer(
+        f"exchange.sighting.to.{agency}", **provisioned.kafka_as(agency).aiokafka_kwargs(),
+        group_id=f"{agency}.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[SightingDispatch] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while len(found) < want and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    event = codec.decode(record.value, record.headers).event
+                    assert isinstance(event, SightingDispatch)
+                    if event.sightingId in sighting_ids:
+                        found.append(event)
+        # Anything more (a duplicate) arrives within a few more seconds.
+        for records in (await consumer.getmany(timeout_ms=3000)).values():
+            for record in records:
+                event = codec.decode(record.value, record.headers).event
+                if isinstance(event, SightingDispatch) and event.sightingId in sighting_ids:
+                    found.append(event)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_sightings_reach_the_responsible_units(
+    provisioned, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    on_train = sighting(f"T-{run}")  # train G87 at Xi'an North, next stop Hanzhong
+    street = sighting(f"S-{run}", facility=None, regionCode="610113", lat=34.2235, lon=108.9474)
+    await publish(provisioned, codec, on_train, street)
+
+    railway = await dispatches(provisioned, codec, "railway-police", {on_train.sightingId}, want=2)
+    kinds = sorted(d.kind.value for d in railway)
+    assert kinds == ["INTERCEPT", "RESPOND"], railway
+    respond = next(d for d in railway if d.kind.value == "RESPOND")
+    assert respond.rule == "railway-facility"
+    assert respond.reason
+    assert respond.ackDueAt > respond.dispatchedAt
+
+    police = await dispatches(provisioned, codec, "police", {street.sightingId}, want=1)
+    assert len(police) == 1
+    assert police[0].target.unitId == "police.yanta"
+    assert police[0].rule == "region-code"
+
+
+async def test_poison_is_dead_lettered_duplicates_dropped_and_restart_keeps_state(
+    provisioned, codec: EventCodec
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    worker = start_worker(provisioned)
+    try:
+        raw = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs())
+        await raw.start()
+        try:
+            poison = await raw.send_and_wait("exchange.sighting", b"not an event", key=b"p")
+        finally:
+            await raw.stop()
+        first = sighting(f"D-{run}", facility=None, regionCode="610113")
+        event_id = f"dup-{run}"
+        await publish(provisioned, codec, first, event_id=event_id)
+        await publish(provisioned, codec, first, event_id=event_id)  # the same event again
+        got = await dispatches(provisioned, codec, "police", {first.sightingId}, want=1)
+        assert len(got) == 1, "a duplicate (same ce_source + ce_id) was dispatched twice"
+        took = stop_worker(worker)
+        assert took < 30
+
+        # Restarted, the worker still knows the event (its table comes back from the changelog).
+        worker = start_worker(provisioned)
+        await publish(provisioned, codec, first, event_id=event_id)
+        later = sighting(f"L-{run}", facility=None, regionCode="610113")
+        await publish(provisioned, codec, later)
+        assert len(await dispatches(provisioned, codec, "police", {later.sightingId}, want=1)) == 1
+        again = await dispatches(provisioned, codec, "police", {first.sightingId}, want=1)
+        assert len(again) == 1, "after a restart the worker dispatched a duplicate"
+    finally:
+        if worker.poll() is None:
+            stop_worker(worker)
+
+    dlq = AIOKafkaConsumer(
+        "exchange.deadletter.workflows", **provisioned.broker.admin.aiokafka_kwargs(),
+        group_id=f"operators.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
+    )
+    await dlq.start()
+    reasons = {}
+    try:
+        deadline = time.monotonic() + 30
+        while (poison.partition, poison.offset) not in reasons and time.monotonic() < deadline:
+            for records in (await dlq.getmany(timeout_ms=500)).values():
+                for record in records:
+                    headers = {k: v.decode() for k, v in record.headers}
+                    if headers.get("exchange.original.topic") == "exchange.sighting":
+                        origin = (int(headers["exchange.original.partition"]),
+                                  int(headers["exchange.original.offset"]))
+                        reasons[origin] = headers["exchange.error.reason"]
+    finally:
+        await dlq.stop()
+    assert reasons[(poison.partition, poison.offset)] == "not-single-object"
+    await asyncio.sleep(0)
