@@ -39,6 +39,11 @@ def register(commands: Any) -> None:
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
     )
     parser.add_argument(
+        "--time-scale", type=float, default=1.0, metavar="X",
+        help="divide every workflow duration by X (60: a 5-minute deadline lasts 5 s); for "
+        "demonstrations and tests only, default 1",
+    )
+    parser.add_argument(
         "--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"],
         help="faust's log level (default warn)",
     )
@@ -50,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     workflow_context = WorkflowContext(
         codec=EventCodec(Catalogue.load()), topology=topology,
-        metrics=WorkflowMetrics(registry),
+        metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
     )
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,

@@ -21,11 +21,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import faust
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from exchange.client.consumer import DeadLetter, dead_letter_headers
 from exchange.client.metrics import BusMetrics
@@ -53,6 +53,12 @@ class WorkflowContext:
     metrics: WorkflowMetrics
     clock: Clock = utc_now
     source: str = "/agencies/workflows"
+    time_scale: float = 1.0
+    """Divides every workflow duration (deadlines, alert steps): 60 turns minutes into seconds,
+    for demonstrations and tests. 1.0 in production."""
+
+    def scaled(self, duration: timedelta) -> timedelta:
+        return duration / self.time_scale
 
     @property
     def deadletter_topic(self) -> str:
@@ -78,6 +84,22 @@ class WorkflowMetrics:
             "exchange_sightings_flagged_total",
             "Sightings whose routing needs a person to look (e.g. outside Xi'an).",
             ["rule"], registry=registry,
+        )
+        self.acknowledged = Counter(
+            "exchange_dispatch_acknowledgements_total",
+            "Dispatches acknowledged by the police unit, on time or late.",
+            ["agency", "unit", "timeliness"], registry=registry,
+        )
+        self.ack_seconds = Histogram(
+            "exchange_dispatch_ack_seconds",
+            "Time from dispatching a sighting to the unit's acknowledgement.",
+            ["kind"], registry=registry,
+            buckets=(5, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200),
+        )
+        self.escalations = Counter(
+            "exchange_dispatch_escalations_total",
+            "Dispatches not acknowledged in time, escalated to the city command centre.",
+            ["agency", "unit"], registry=registry,
         )
 
 
@@ -148,6 +170,17 @@ class Guard:
             self.seen[key] = str(record.offset).encode()
         bus = metrics.bus
         bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
+
+    async def raw(
+        self, event: faust.types.EventT[bytes], handler: Callable[[Incoming], Awaitable[None]]
+    ) -> None:
+        """For the app's own internal messages (no CloudEvent to decode): handle, or
+        dead-letter on failure."""
+        record = incoming(event)
+        try:
+            await handler(record)
+        except Exception as error:  # noqa: BLE001 - every failure is dead-lettered, never dropped
+            await self._dead_letter(record, DeadLetter("handler-error", error))
 
     async def _dead_letter(self, record: Incoming, dead: DeadLetter) -> None:
         await self.deadletter.send(

@@ -12,19 +12,22 @@ Dispatch ids and CloudEvents ids derive from the sighting's own (``<ce_id>:respo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchKind, SightingDispatch
+from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
 from exchange.models.events import TransportSighting
+from exchange.workflows import deadlines
 from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.routing import Target, ack_deadline, route_sighting
 from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
 
 SOURCE_TOPIC = "exchange.sighting"
+ACK_TOPIC = "exchange.dispatch-ack"
 
 
 def inbox_of(agency_id: str) -> str:
@@ -41,6 +44,7 @@ def dispatch_for(
     reason: str,
     flagged: bool,
     now: datetime,
+    deadline: timedelta,
 ) -> SightingDispatch:
     return SightingDispatch(
         dispatchId=dispatch_id,
@@ -50,7 +54,7 @@ def dispatch_for(
         rule=rule,
         reason=reason,
         flagged=flagged,
-        ackDueAt=now + ack_deadline(sighting),
+        ackDueAt=now + deadline,
         observedAt=sighting.observedAt,
         location=sighting.location,
         reporter=sighting.reporter,
@@ -63,15 +67,20 @@ def dispatch_for(
 
 
 def plan_dispatches(
-    sighting: TransportSighting, event_id: str, jurisdiction: Jurisdiction, now: datetime
+    sighting: TransportSighting,
+    event_id: str,
+    jurisdiction: Jurisdiction,
+    now: datetime,
+    time_scale: float = 1.0,
 ) -> list[SightingDispatch]:
     """The dispatches one sighting produces (pure: the agent only sends them)."""
     decision = route_sighting(sighting, jurisdiction)
+    deadline = ack_deadline(sighting) / time_scale
     dispatches = [
         dispatch_for(
             sighting, dispatch_id=f"{event_id}:respond", kind=DispatchKind.RESPOND,
             target=decision.target, rule=decision.rule, reason=decision.reason,
-            flagged=decision.flagged, now=now,
+            flagged=decision.flagged, now=now, deadline=deadline,
         )
     ]
     if decision.intercept is not None:
@@ -80,7 +89,7 @@ def plan_dispatches(
                 sighting, dispatch_id=f"{event_id}:intercept", kind=DispatchKind.INTERCEPT,
                 target=decision.intercept, rule="next-stop",
                 reason=decision.intercept_reason or "intercept at the train's next stop",
-                flagged=decision.flagged, now=now,
+                flagged=decision.flagged, now=now, deadline=deadline,
             )
         )
     return dispatches
@@ -90,45 +99,145 @@ def register(jurisdiction: Jurisdiction) -> Workflow:
     """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
 
     def add_to(app: faust.App, context: WorkflowContext) -> None:
+        _SightingWorkflow(app, context, jurisdiction)
+
+    return add_to
+
+
+class _SightingWorkflow:
+    """Agents, tables and timer of the sighting workflow, on one faust app."""
+
+    def __init__(self, app: faust.App, context: WorkflowContext, jurisdiction: Jurisdiction):
+        self.app = app
+        self.context = context
+        self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
-        source = app.topic(
-            SOURCE_TOPIC, key_type=bytes, value_type=bytes, partitions=partitions,
-            key_serializer="raw", value_serializer="raw",
-        )
-        seen = app.Table(
-            "sightings-seen", default=None, partitions=partitions, key_type=str, value_type=bytes
-        )
-        guard = Guard(app, context, seen)
-        inboxes = {
-            topic.addressed_to: app.topic(
-                topic.name, key_type=bytes, value_type=bytes,
-                key_serializer="raw", value_serializer="raw",
+        if context.topology.topic(ACK_TOPIC).partitions != partitions:
+            raise ValueError(f"{ACK_TOPIC} must have as many partitions as {SOURCE_TOPIC}")
+
+        def table(name: str) -> Any:
+            return app.Table(
+                name, default=None, partitions=partitions, key_type=str, value_type=bytes
             )
+
+        def raw_topic(name: str, **options: Any) -> Any:
+            return app.topic(
+                name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                value_serializer="raw", **options,
+            )
+
+        self.deadlines = table("sightings-deadlines")
+        self.inboxes = {
+            topic.addressed_to: raw_topic(topic.name)
             for topic in context.topology.topics
             if topic.name.startswith("exchange.sighting.to.") and topic.addressed_to
         }
+        self.ticks = raw_topic(
+            f"{app.conf.id}-deadline-ticks", internal=True, partitions=partitions
+        )
+        self.ticked: set[str] = set()
+        sighting_guard = Guard(app, context, table("sightings-seen"))
+        ack_guard = Guard(app, context, table("acks-seen"))
 
-        async def handle(decoded: DecodedEvent, record: Incoming) -> None:
-            sighting = decoded.event
-            if not isinstance(sighting, TransportSighting):
-                raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
-            event_id = decoded.attributes.id
-            for dispatch in plan_dispatches(sighting, event_id, jurisdiction, context.clock()):
-                encoded = context.codec.encode(
-                    dispatch, source=f"{context.source}/sightings", id=dispatch.dispatchId
-                )
-                inbox = inboxes[dispatch.target.agencyId]
-                await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
-                context.metrics.sightings_routed.labels(
-                    dispatch.target.agencyId, dispatch.target.unitId or "", dispatch.kind,
-                    dispatch.rule,
-                ).inc()
-                if dispatch.flagged:
-                    context.metrics.sightings_flagged.labels(dispatch.rule).inc()
-
-        @app.agent(source, name="dispatch-sightings", concurrency=1)
+        @app.agent(raw_topic(SOURCE_TOPIC, partitions=partitions), name="dispatch-sightings")
         async def dispatch_sightings(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                await guard(event, handle)
+                await sighting_guard(event, self.on_sighting)
 
-    return add_to
+        @app.agent(raw_topic(ACK_TOPIC, partitions=partitions), name="acknowledgements")
+        async def acknowledgements(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await ack_guard(event, self.on_acknowledgement)
+
+        @app.agent(self.ticks, name="deadline-ticks")
+        async def deadline_ticks(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await sighting_guard.raw(event, self.on_tick)
+
+        app.timer(interval=1.0, name="deadline-scan")(self.scan)
+
+    async def send(self, dispatch: SightingDispatch) -> None:
+        context = self.context
+        encoded = context.codec.encode(
+            dispatch, source=f"{context.source}/sightings", id=dispatch.dispatchId
+        )
+        inbox = self.inboxes[dispatch.target.agencyId]
+        await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+        context.metrics.sightings_routed.labels(
+            dispatch.target.agencyId, dispatch.target.unitId or "", dispatch.kind, dispatch.rule
+        ).inc()
+        if dispatch.flagged:
+            context.metrics.sightings_flagged.labels(dispatch.rule).inc()
+        if self.deadlines.get(dispatch.dispatchId) is None:
+            self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch).dumps()
+
+    async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:
+        sighting = decoded.event
+        if not isinstance(sighting, TransportSighting):
+            raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
+        context = self.context
+        for dispatch in plan_dispatches(
+            sighting, decoded.attributes.id, self.jurisdiction, context.clock(),
+            context.time_scale,
+        ):
+            await self.send(dispatch)
+
+    async def on_acknowledgement(self, decoded: DecodedEvent, record: Incoming) -> None:
+        ack = decoded.event
+        if not isinstance(ack, DispatchAcknowledgement):
+            raise TypeError(f"{ACK_TOPIC} carries DispatchAcknowledgement, not {type(ack)}")
+        raw = self.deadlines.get(ack.dispatchId)
+        if raw is None:
+            raise LookupError(f"acknowledgement of unknown dispatch {ack.dispatchId!r}")
+        entry = deadlines.Entry.loads(raw)
+        if ack.unit.agencyId != entry.dispatch.target.agencyId:
+            raise PermissionError(
+                f"{ack.unit.agencyId} acknowledged a dispatch addressed to "
+                f"{entry.dispatch.target.agencyId}"
+            )
+        outcome = deadlines.acknowledge(entry, ack)
+        if outcome is None:
+            return  # acknowledged before: nothing changes
+        closed, took = outcome
+        self.deadlines[ack.dispatchId] = closed.dumps()
+        metrics = self.context.metrics
+        target = entry.dispatch.target
+        metrics.acknowledged.labels(
+            target.agencyId, target.unitId or "", closed.state.value
+        ).inc()
+        metrics.ack_seconds.labels(entry.dispatch.kind).observe(took.total_seconds())
+
+    async def scan(self, *_: object) -> None:
+        """Send a tick for each overdue dispatch this worker holds (once per process).
+
+        (faust passes the app to a timer whose signature takes arguments; it is not needed.)"""
+        now = self.context.clock()
+        for dispatch_id, raw in list(self.deadlines.items()):
+            if dispatch_id in self.ticked or raw is None:
+                continue
+            entry = deadlines.Entry.loads(raw)
+            if deadlines.overdue(entry, now):
+                self.ticked.add(dispatch_id)
+                await self.ticks.send(
+                    key=entry.dispatch.sightingId.encode(), value=dispatch_id.encode()
+                )
+
+    async def on_tick(self, record: Incoming) -> None:
+        dispatch_id = (record.value or b"").decode()
+        raw = self.deadlines.get(dispatch_id)
+        now = self.context.clock()
+        if raw is None:
+            return
+        entry = deadlines.Entry.loads(raw)
+        if not deadlines.overdue(entry, now):
+            return
+        original = entry.dispatch
+        deadline = original.ackDueAt - original.dispatchedAt  # the same time to acknowledge
+        escalated = deadlines.escalation(entry, now, deadline)
+        self.deadlines[dispatch_id] = deadlines.Entry(
+            deadlines.State.ESCALATED, entry.due, entry.dispatch
+        ).dumps()
+        await self.send(escalated)
+        target = entry.dispatch.target
+        self.context.metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
+

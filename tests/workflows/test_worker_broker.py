@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.models.common import Location
-from exchange.models.dispatch import SightingDispatch
+from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
 from exchange.models.events import TransportSighting
 from exchange.models.examples import example_transport_sighting
 
@@ -32,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOG = REPO / ".state" / "test-worker.log"
 
 
-def start_worker(provisioned) -> subprocess.Popen[bytes]:
+def start_worker(provisioned, *extra: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
@@ -40,7 +41,7 @@ def start_worker(provisioned) -> subprocess.Popen[bytes]:
     }
     with LOG.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1"],
+            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1", *extra],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
 
@@ -87,7 +88,8 @@ async def publish(provisioned, codec: EventCodec, *events: TransportSighting,
 
 
 async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: set[str],
-                     *, want: int, timeout_s: float = 60) -> list[SightingDispatch]:
+                     *, want: int, timeout_s: float = 60, settle_s: float = 3,
+                     ) -> list[SightingDispatch]:
     """Dispatches for ``sighting_ids`` in ``agency``'s inbox, read as that agency."""
     consumer = AIOKafkaConsumer(
         f"exchange.sighting.to.{agency}", **provisioned.kafka_as(agency).aiokafka_kwargs(),
@@ -105,11 +107,13 @@ async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: 
                     if event.sightingId in sighting_ids:
                         found.append(event)
         # Anything more (a duplicate) arrives within a few more seconds.
-        for records in (await consumer.getmany(timeout_ms=3000)).values():
-            for record in records:
-                event = codec.decode(record.value, record.headers).event
-                if isinstance(event, SightingDispatch) and event.sightingId in sighting_ids:
-                    found.append(event)
+        settle_until = time.monotonic() + settle_s
+        while time.monotonic() < settle_until:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    event = codec.decode(record.value, record.headers).event
+                    if isinstance(event, SightingDispatch) and event.sightingId in sighting_ids:
+                        found.append(event)
     finally:
         await consumer.stop()
     return found
@@ -190,3 +194,55 @@ async def test_poison_is_dead_lettered_duplicates_dropped_and_restart_keeps_stat
         await dlq.stop()
     assert reasons[(poison.partition, poison.offset)] == "not-single-object"
     await asyncio.sleep(0)
+
+
+async def acknowledge(provisioned, codec: EventCodec, dispatch: SightingDispatch) -> None:
+    ack = DispatchAcknowledgement(
+        dispatchId=dispatch.dispatchId, sightingId=dispatch.sightingId, unit=dispatch.target,
+        acknowledgedAt=datetime.now(UTC),
+    )
+    async with Publisher(
+        provisioned.kafka_as(dispatch.target.agencyId), codec, provisioned.topology,
+        agency=dispatch.target.agencyId, source="/agencies/police/test",
+        metrics=BusMetrics.on(CollectorRegistry()),
+    ) as publisher:
+        await publisher.publish(ack)
+
+
+async def test_unacknowledged_dispatch_escalates_and_timers_survive_a_restart(
+    provisioned, codec: EventCodec
+) -> None:
+    """With --time-scale 60 a child-at-risk deadline of 5 minutes lasts 5 seconds."""
+    run = uuid.uuid4().hex[:6]
+    worker = start_worker(provisioned, "--time-scale", "60")
+    try:
+        ignored = sighting(f"E-{run}", facility=None, regionCode="610113")
+        answered = sighting(f"A-{run}", facility=None, regionCode="610113")
+        await publish(provisioned, codec, ignored, answered)
+        first = await dispatches(
+            provisioned, codec, "police", {answered.sightingId}, want=1, settle_s=0
+        )
+        await acknowledge(provisioned, codec, first[0])
+
+        seen = await dispatches(
+            provisioned, codec, "police", {ignored.sightingId, answered.sightingId}, want=3,
+            settle_s=8,
+        )
+        escalations = [d for d in seen if d.kind.value == "ESCALATION"]
+        assert [d.sightingId for d in escalations] == [ignored.sightingId]
+        assert escalations[0].target.unitId == "police.command-centre"
+        assert escalations[0].escalatedFrom is not None
+        assert escalations[0].escalatedFrom.unitId == "police.yanta"
+
+        # The deadline passes while no worker runs; the restarted worker still escalates.
+        down = sighting(f"R-{run}", facility=None, regionCode="610113")
+        await publish(provisioned, codec, down)
+        await dispatches(provisioned, codec, "police", {down.sightingId}, want=1, settle_s=0)
+        stop_worker(worker)
+        await asyncio.sleep(8)
+        worker = start_worker(provisioned, "--time-scale", "60")
+        after = await dispatches(provisioned, codec, "police", {down.sightingId}, want=2)
+        assert sorted(d.kind.value for d in after) == ["ESCALATION", "RESPOND"]
+    finally:
+        if worker.poll() is None:
+            stop_worker(worker)

@@ -1,0 +1,99 @@
+"""Acknowledgement deadlines of dispatched sightings, kept in a faust table (survive restarts).
+
+Every dispatch is recorded as *pending* with its due time. A police unit's
+``DispatchAcknowledgement`` closes it (``acknowledged``, or ``late`` after the due time, with the
+time to acknowledge observed in a histogram). A timer looks at the pending dispatches every
+second; an overdue one is escalated once to the city command centre as a new dispatch of kind
+``ESCALATION`` (which the command centre must acknowledge in turn; it is not escalated further).
+
+Faust only lets an agent change a table while it handles an event of the table's partition, so
+the timer does not escalate by itself: it sends a *tick* (key = sighting id, value = dispatch id)
+to the internal topic ``<app id>-deadline-ticks``, co-partitioned with ``exchange.sighting`` and
+``exchange.dispatch-ack`` (all keyed by sighting id, same partition count), and the tick agent
+escalates. A tick for a dispatch that is no longer pending does nothing, so duplicate ticks are
+harmless.
+
+The pure part, :class:`DeadlineBook`, decides; the agents only store and send.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from exchange.models.common import AgencyRef
+from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
+
+COMMAND_CENTRE = AgencyRef(agencyId="police", unitId="police.command-centre")
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    LATE = "late"
+    ESCALATED = "escalated"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the table keeps per dispatch id."""
+
+    state: State
+    due: datetime
+    dispatch: SightingDispatch
+
+    def dumps(self) -> bytes:
+        return json.dumps({
+            "state": self.state.value, "due": self.due.isoformat(),
+            "dispatch": self.dispatch.model_dump(mode="json"),
+        }).encode()
+
+    @classmethod
+    def loads(cls, raw: bytes) -> Entry:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(
+            State(data["state"]), datetime.fromisoformat(data["due"]),
+            SightingDispatch.model_validate(data["dispatch"]),
+        )
+
+
+def pending(dispatch: SightingDispatch) -> Entry:
+    return Entry(State.PENDING, dispatch.ackDueAt, dispatch)
+
+
+def acknowledge(entry: Entry, ack: DispatchAcknowledgement) -> tuple[Entry, timedelta] | None:
+    """The entry after ``ack``, and the time the unit took; None if it was already closed."""
+    if entry.state in (State.ACKNOWLEDGED, State.LATE):
+        return None
+    late = ack.acknowledgedAt > entry.due
+    took = ack.acknowledgedAt - entry.dispatch.dispatchedAt
+    return Entry(State.LATE if late else State.ACKNOWLEDGED, entry.due, entry.dispatch), took
+
+
+def overdue(entry: Entry, now: datetime) -> bool:
+    """Pending past its due time, and not itself an escalation (those stop at the centre)."""
+    return (
+        entry.state is State.PENDING
+        and now > entry.due
+        and entry.dispatch.kind is not DispatchKind.ESCALATION
+    )
+
+
+def escalation(entry: Entry, now: datetime, deadline: timedelta) -> SightingDispatch:
+    """The dispatch that hands an unacknowledged one to the city command centre."""
+    original = entry.dispatch
+    who = original.target.unitId or original.target.agencyId
+    return original.model_copy(update={
+        "dispatchId": f"{original.dispatchId}:escalation",
+        "kind": DispatchKind.ESCALATION,
+        "target": COMMAND_CENTRE,
+        "escalatedFrom": original.target,
+        "rule": "escalation",
+        "reason": f"not acknowledged by {who} by {entry.due.isoformat(timespec='seconds')}",
+        "flagged": True,
+        "ackDueAt": now + deadline,
+        "dispatchedAt": now,
+    })
