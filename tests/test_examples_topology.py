@@ -23,9 +23,7 @@ def _agency_refs(value: Any) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("name", list(EVENTS))
 def test_example_agencies_and_units_exist(name: str) -> None:
     topology = load_topology()
-    refs = _agency_refs(example_json(name))
-    assert refs
-    for ref in refs:
+    for ref in _agency_refs(example_json(name)):
         agency = topology.agency(ref["agencyId"])
         if ref.get("unitId"):
             assert ref["unitId"] in {unit.id for unit in agency.units}, ref["unitId"]

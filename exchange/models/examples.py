@@ -45,6 +45,14 @@ from exchange.models.events import (
     VictimSituation,
 )
 from exchange.models.registry import spec_for
+from exchange.models.workflow_events import (
+    AlertMessageType,
+    CandidateMatch,
+    EmergencyAlert,
+    MatchFactor,
+)
+from exchange.workflows.alerts import public_alert_from
+from exchange.workflows.cap import build_cap, message_identifier
 
 __all__ = [
     "EXAMPLES",
@@ -275,6 +283,46 @@ def example_dispatch_acknowledgement() -> DispatchAcknowledgement:
     )
 
 
+def example_emergency_alert() -> EmergencyAlert:
+    """The Alert (100 km) for the example missing child, as the workflows send it."""
+    report = example_missing_person_report()
+    public = public_alert_from(report)
+    sent = report.reportedAt + timedelta(seconds=2)
+    identifier = message_identifier(public.reference, 0)
+    return EmergencyAlert(
+        identifier=identifier, reference=public.reference, msgType=AlertMessageType.ALERT,
+        sequence=0, radiusKm=100, centreLat=public.last_seen_lat, centreLon=public.last_seen_lon,
+        sent=sent, expires=sent + timedelta(hours=24),
+        facilities=("rail.xian-north", "metro.xiaozhai"),
+        cap=build_cap(
+            public, identifier=identifier, sender="xian.gongan@exchange.bus", sent=sent,
+            msg_type="Alert", radius_km=100, expires=sent + timedelta(hours=24),
+        ),
+    )
+
+
+def example_candidate_match() -> CandidateMatch:
+    """The example sighting may show the example missing boy (fictional)."""
+    sighting = example_transport_sighting()
+    report = example_missing_person_report()
+    return CandidateMatch(
+        matchId=f"{sighting.sightingId}~{report.caseId}",
+        caseId=report.caseId,
+        sightingId=sighting.sightingId,
+        personIndex=0,
+        score=0.78,
+        factors=(
+            MatchFactor(factor="gender", score=1.0, detail="both MALE"),
+            MatchFactor(factor="age", score=1.0, detail="age 6 within sighting range 4-6"),
+            MatchFactor(factor="clothing", score=0.5, detail="clothing: 2 of 4 words shared"),
+        ),
+        owner=report.reportingUnit,
+        sightingLocation=sighting.location,
+        observedAt=sighting.observedAt,
+        matchedAt=sighting.reportedAt + timedelta(seconds=1),
+    )
+
+
 #: Example factories by event short name.
 EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "missing-person-report": example_missing_person_report,
@@ -284,6 +332,8 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "intermediary-revocation": example_intermediary_revocation,
     "sighting-dispatch": example_sighting_dispatch,
     "dispatch-acknowledgement": example_dispatch_acknowledgement,
+    "emergency-alert": example_emergency_alert,
+    "candidate-match": example_candidate_match,
 }
 
 

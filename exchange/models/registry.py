@@ -21,6 +21,7 @@ from exchange.models.events import (
     Rescue,
     TransportSighting,
 )
+from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
 
@@ -96,6 +97,8 @@ _SPECS = (
         DispatchAcknowledgement,
         "sightingId",
     ),
+    EventSpec("emergency-alert", "exchange.events.EmergencyAlert", EmergencyAlert, "reference"),
+    EventSpec("candidate-match", "exchange.events.CandidateMatch", CandidateMatch, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

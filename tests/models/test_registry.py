@@ -18,6 +18,8 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "intermediary-revocation",
         "sighting-dispatch",
         "dispatch-acknowledgement",
+        "emergency-alert",
+        "candidate-match",
     ]
 
 

@@ -30,7 +30,7 @@ def test_every_member_unit_of_the_rules_is_an_agency(topology: Topology) -> None
         "police", "railway-police", "aviation-police", "metro-police", "transport",
         "civil-affairs", "market-regulation", "health", "justice", "human-resources",
         "education", "womens-federation", "cyberspace", "joint-meeting-office", "operators",
-        "workflows",
+        "workflows", "public-alerts",
     }  # fmt: skip
     assert {a.id for a in topology.agencies} == expected
     assert topology.agency("police").name_zh == "西安市公安局"
@@ -62,7 +62,9 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
     """Least privilege: each flow of MISSION.md reaches its addressees and nobody else."""
     police = {"police", "railway-police", "metro-police", "aviation-police"}
     assert set(topology.topic("exchange.missing-person").readers) == {
-        "transport", "civil-affairs"} | police - {"police"}  # fmt: skip
+        "transport", "civil-affairs", "workflows"} | police - {"police"}  # fmt: skip
+    assert set(topology.topic("exchange.public-alert").readers) == {"public-alerts"}
+    assert set(topology.topic("exchange.alert.to.transport").readers) == {"transport"}
     assert set(topology.topic("exchange.rescue").readers) == {
         "civil-affairs", "health", "justice", "human-resources", "education",
         "womens-federation"}  # fmt: skip
