@@ -12,7 +12,7 @@ from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows import sightings
+from exchange.workflows import alerting, sightings
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
@@ -20,13 +20,15 @@ from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics,
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "worker",
-        help="run the cross-agency workflows (sighting -> responsible police unit)",
+        help="run the workflows: sightings to the responsible police, missing-child alerts",
         description=(
             "Run the workflows as a faust-streaming worker, connected as the workflows principal: "
             "each transport sighting is dispatched to the one police unit responsible for the "
             "place (and, on a moving train, to the railway police at the next stop), with the "
             "rule that chose it and an acknowledgement deadline. Start several workers to share "
-            "the partitions. Records it cannot use go to exchange.deadletter.workflows. Stops "
+            "the partitions. A missing-minor report becomes a CAP 1.2 alert whose radius widens "
+            "with time (100/200/300/500 km) until the case closes. Records it cannot use go to "
+            "exchange.deadletter.workflows. Stops "
             "on SIGTERM or Ctrl-C."
         ),
     )
@@ -52,6 +54,7 @@ def register(commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
+    jurisdiction = load_jurisdiction()
     registry = CollectorRegistry()
     workflow_context = WorkflowContext(
         codec=EventCodec(Catalogue.load()), topology=topology,
@@ -60,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         replication_cap=args.replication,
-        workflows=[sightings.register(load_jurisdiction())],
+        workflows=[sightings.register(jurisdiction), alerting.register(jurisdiction)],
     )
     port = args.metrics_port or context.settings().metrics_port
     if port:

@@ -96,6 +96,11 @@ class WorkflowMetrics:
             ["kind"], registry=registry,
             buckets=(5, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200),
         )
+        self.alerts = Counter(
+            "exchange_alerts_issued_total",
+            "Emergency alert messages sent, by CAP msgType and radius step (km).",
+            ["msg_type", "radius_km"], registry=registry,
+        )
         self.escalations = Counter(
             "exchange_dispatch_escalations_total",
             "Dispatches not acknowledged in time, escalated to the city command centre.",
@@ -199,7 +204,7 @@ def create_app(
     kafka: KafkaSettings,
     context: WorkflowContext,
     *,
-    app_id: str = "workflows.sightings",
+    app_id: str = "workflows.main",
     replication_cap: int | None = None,
     workflows: Sequence[Workflow] = (),
 ) -> faust.App:

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,11 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.models.common import Location
 from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import TransportSighting
-from exchange.models.examples import example_transport_sighting
+from exchange.models.events import MissingPersonStatus, TransportSighting
+from exchange.models.examples import example_missing_person_report, example_transport_sighting
+from exchange.models.workflow_events import EmergencyAlert
+from exchange.workflows.alerts import public_reference
+from exchange.workflows.cap import parse_cap, validate_cap
 
 pytestmark = pytest.mark.broker
 
@@ -246,3 +249,59 @@ async def test_unacknowledged_dispatch_escalates_and_timers_survive_a_restart(
     finally:
         if worker.poll() is None:
             stop_worker(worker)
+
+
+async def alerts_for(provisioned, codec: EventCodec, reference: str, *, until_cancel: bool,
+                     timeout_s: float = 60) -> list[EmergencyAlert]:
+    consumer = AIOKafkaConsumer(
+        "exchange.alert.to.transport", **provisioned.kafka_as("transport").aiokafka_kwargs(),
+        group_id=f"transport.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[EmergencyAlert] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    event = codec.decode(record.value, record.headers).event
+                    if isinstance(event, EmergencyAlert) and event.reference == reference:
+                        found.append(event)
+            done = found and found[-1].msgType.value == "CANCEL"
+            if (until_cancel and done) or (not until_cancel and len(found) >= 4):
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_missing_child_alert_widens_then_cancels(provisioned, codec: EventCodec) -> None:
+    """With --time-scale 3600 an hour of the Tuanyuan schedule lasts a second."""
+    report = example_missing_person_report()
+    report = report.model_copy(update={
+        "caseId": f"A610113{uuid.uuid4().hex[:12].upper()}",
+        "reportedAt": report.lastSeenAt + timedelta(minutes=20),
+    })
+    reference = public_reference(report.caseId)
+    worker = start_worker(provisioned, "--time-scale", "3600")
+    try:
+        async with Publisher(
+            provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
+            source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+        ) as publisher:
+            await publisher.publish(report)
+            widened = await alerts_for(provisioned, codec, reference, until_cancel=False)
+            assert [a.radiusKm for a in widened] == [100, 200, 300, 500]
+            found = report.model_copy(update={"status": MissingPersonStatus.FOUND})
+            await publisher.publish(found)
+        everything = await alerts_for(provisioned, codec, reference, until_cancel=True)
+    finally:
+        stop_worker(worker)
+    kinds = [a.msgType.value for a in everything]
+    assert kinds == ["ALERT", "UPDATE", "UPDATE", "UPDATE", "CANCEL"]
+    for index, alert in enumerate(everything):
+        assert validate_cap(alert.cap) == []
+        assert len(parse_cap(alert.cap).references) == index
+    id_number = report.missingPerson.documents[0].number
+    assert all(id_number not in a.cap for a in everything)
+    assert report.caseId not in everything[0].cap

@@ -1,0 +1,243 @@
+"""Missing-minor report -> emergency alert that widens with time, until the case closes.
+
+A ``MissingPersonReport`` of category MINOR with ``publicAlert`` set and status OPEN starts an
+alert: a CAP 1.2 ``Alert`` at once, with the radius that applies to the time since the child was
+last seen (Tuanyuan schedule, :mod:`exchange.workflows.alerts`), then an ``Update`` at each
+later step (200, 300, 500 km). A later report of the same case that is no longer OPEN (found, or
+the report was false) sends the ``Cancel`` at once. Every message references all earlier ones.
+
+Each message goes, as an ``EmergencyAlert`` event carrying the CAP document, to
+``exchange.public-alert`` (public alerting systems) and to ``exchange.alert.to.transport`` with
+the transport facilities inside the radius. The alert's state (steps, messages sent) lives in a
+table keyed by case id, so the steps survive a restart; a timer sends ticks to the internal topic
+``<app id>-alert-ticks`` (keyed by case id, co-partitioned with ``exchange.missing-person``) and
+the tick agent sends the due Update, as in :mod:`exchange.workflows.deadlines`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import faust
+
+from exchange.codec import DecodedEvent
+from exchange.models.events import MissingPersonReport, MissingPersonStatus
+from exchange.models.workflow_events import AlertMessageType, EmergencyAlert
+from exchange.workflows.alerts import (
+    AlertNotAllowedError,
+    PublicAlert,
+    plan_steps,
+    public_alert_from,
+)
+from exchange.workflows.cap import CapReference, build_cap, message_identifier
+from exchange.workflows.jurisdiction import Jurisdiction
+from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
+
+SOURCE_TOPIC = "exchange.missing-person"
+PUBLIC_TOPIC = "exchange.public-alert"
+TRANSPORT_TOPIC = "exchange.alert.to.transport"
+SENDER = "xian.gongan@exchange.bus"  # CAP sender: the city police via the bus (no spaces, commas)
+EXPIRES_AFTER = timedelta(hours=24)  # each message is valid a day; a newer one supersedes it
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What the table keeps per case."""
+
+    public: PublicAlert
+    due: tuple[tuple[datetime, int], ...]  # (when, radius km) of every step, the Alert first
+    sent: tuple[CapReference, ...] = ()
+    cancelled: bool = False
+    radius: int = 0
+
+    @property
+    def next_step(self) -> int:
+        return len(self.sent)
+
+    def dumps(self) -> bytes:
+        return json.dumps({
+            "public": self.public.model_dump(mode="json"),
+            "due": [[when.isoformat(), radius] for when, radius in self.due],
+            "sent": [[r.sender, r.identifier, r.sent.isoformat()] for r in self.sent],
+            "cancelled": self.cancelled,
+            "radius": self.radius,
+        }).encode()
+
+    @classmethod
+    def loads(cls, raw: bytes) -> AlertState:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(
+            public=PublicAlert.model_validate(data["public"]),
+            due=tuple((datetime.fromisoformat(w), r) for w, r in data["due"]),
+            sent=tuple(
+                CapReference(sender, ident, datetime.fromisoformat(when))
+                for sender, ident, when in data["sent"]
+            ),
+            cancelled=data["cancelled"],
+            radius=data["radius"],
+        )
+
+
+def start(report: MissingPersonReport, now: datetime, time_scale: float) -> AlertState | None:
+    """The state of a new alert for ``report``, or None when it gets no public alert."""
+    try:
+        public = public_alert_from(report)
+    except AlertNotAllowedError:
+        return None
+    steps = plan_steps(report.lastSeenAt, report.reportedAt)
+    due = tuple(
+        (now + (step.at - report.reportedAt) / time_scale, step.radius_km) for step in steps
+    )
+    return AlertState(public=public, due=due)
+
+
+@dataclass
+class Message:
+    """One CAP message to send, and the state after sending it."""
+
+    alert: EmergencyAlert
+    state: AlertState
+    facilities: tuple[str, ...] = field(default=())
+
+
+def next_message(
+    state: AlertState, now: datetime, jurisdiction: Jurisdiction, *, cancel: str | None = None
+) -> Message | None:
+    """The message due now (Alert, Update, or Cancel when ``cancel`` gives the reason)."""
+    if state.cancelled:
+        return None
+    sequence = state.next_step
+    if cancel is not None:
+        if not state.sent:
+            return None  # nothing was ever announced: nothing to cancel
+        msg_type, radius = "Cancel", 0
+    elif sequence < len(state.due) and state.due[sequence][0] <= now:
+        msg_type = "Alert" if sequence == 0 else "Update"
+        radius = state.due[sequence][1]
+    else:
+        return None
+    identifier = message_identifier(state.public.reference, sequence)
+    cap = build_cap(
+        state.public, identifier=identifier, sender=SENDER, sent=now,
+        msg_type=msg_type,  # type: ignore[arg-type]
+        references=state.sent, radius_km=radius or state.radius, expires=now + EXPIRES_AFTER,
+        cancel_reason=cancel,  # type: ignore[arg-type]
+    )
+    point = state.public.last_seen_point
+    facilities = (
+        tuple(f.id for f in jurisdiction.facilities_within(point, radius)) if radius else ()
+    )
+    alert = EmergencyAlert(
+        identifier=identifier, reference=state.public.reference,
+        msgType=AlertMessageType(msg_type.upper()), sequence=sequence, radiusKm=radius,
+        centreLat=point.lat, centreLon=point.lon, sent=now,
+        expires=None if cancel else now + EXPIRES_AFTER, facilities=facilities, cap=cap,
+    )
+    after = replace(
+        state, sent=(*state.sent, CapReference(SENDER, identifier, now)),
+        cancelled=cancel is not None, radius=radius or state.radius,
+    )
+    return Message(alert, after, facilities)
+
+
+def register(jurisdiction: Jurisdiction) -> Workflow:
+    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
+
+    def add_to(app: faust.App, context: WorkflowContext) -> None:
+        _AlertWorkflow(app, context, jurisdiction)
+
+    return add_to
+
+
+class _AlertWorkflow:
+    def __init__(self, app: faust.App, context: WorkflowContext, jurisdiction: Jurisdiction):
+        self.context = context
+        self.jurisdiction = jurisdiction
+        partitions = context.topology.topic(SOURCE_TOPIC).partitions
+
+        def raw_topic(name: str, **options: Any) -> Any:
+            return app.topic(
+                name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                value_serializer="raw", **options,
+            )
+
+        def table(name: str) -> Any:
+            return app.Table(
+                name, default=None, partitions=partitions, key_type=str, value_type=bytes
+            )
+
+        self.alerts = table("alerts")
+        self.public = raw_topic(PUBLIC_TOPIC)
+        self.transport = raw_topic(TRANSPORT_TOPIC)
+        self.ticks = raw_topic(f"{app.conf.id}-alert-ticks", internal=True, partitions=partitions)
+        self.ticked: dict[str, int] = {}
+        guard = Guard(app, context, table("reports-seen"))
+
+        @app.agent(raw_topic(SOURCE_TOPIC, partitions=partitions), name="missing-person-alerts")
+        async def reports(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await guard(event, self.on_report)
+
+        @app.agent(self.ticks, name="alert-ticks")
+        async def ticks(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await guard.raw(event, self.on_tick)
+
+        app.timer(interval=1.0, name="alert-scan")(self.scan)
+
+    async def on_report(self, decoded: DecodedEvent, record: Incoming) -> None:
+        report = decoded.event
+        if not isinstance(report, MissingPersonReport):
+            raise TypeError(f"{SOURCE_TOPIC} carries MissingPersonReport, not {type(report)}")
+        now = self.context.clock()
+        raw = self.alerts.get(report.caseId)
+        if raw is None:
+            state = start(report, now, self.context.time_scale)
+            if state is not None:
+                await self._advance(report.caseId, state, now)
+            return
+        if report.status is not MissingPersonStatus.OPEN:
+            reason = "found" if report.status is MissingPersonStatus.FOUND else "withdrawn"
+            await self._advance(report.caseId, AlertState.loads(raw), now, cancel=reason)
+
+    async def scan(self, *_: object) -> None:
+        """Send a tick for each alert whose next step is due (once per step per process)."""
+        now = self.context.clock()
+        for case_id, raw in list(self.alerts.items()):
+            if raw is None:
+                continue
+            state = AlertState.loads(raw)
+            step = state.next_step
+            if state.cancelled or step >= len(state.due) or state.due[step][0] > now:
+                continue
+            if self.ticked.get(case_id) == step:
+                continue
+            self.ticked[case_id] = step
+            await self.ticks.send(key=case_id.encode(), value=case_id.encode())
+
+    async def on_tick(self, record: Incoming) -> None:
+        case_id = (record.value or b"").decode()
+        raw = self.alerts.get(case_id)
+        if raw is not None:
+            await self._advance(case_id, AlertState.loads(raw), self.context.clock())
+
+    async def _advance(
+        self, case_id: str, state: AlertState, now: datetime, *, cancel: str | None = None
+    ) -> None:
+        message = next_message(state, now, self.jurisdiction, cancel=cancel)
+        if message is None:
+            if not state.sent:
+                self.alerts[case_id] = state.dumps()
+            return
+        context = self.context
+        encoded = context.codec.encode(
+            message.alert, source=f"{context.source}/alerts", id=message.alert.identifier
+        )
+        for topic in (self.public, self.transport):
+            await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+        self.alerts[case_id] = message.state.dumps()
+        alert = message.alert
+        context.metrics.alerts.labels(alert.msgType.value, str(alert.radiusKm)).inc()
