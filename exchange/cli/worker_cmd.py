@@ -12,7 +12,7 @@ from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows import alerting, sightings
+from exchange.workflows import alerting, cases, sightings
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
@@ -63,7 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         replication_cap=args.replication,
-        workflows=[sightings.register(jurisdiction), alerting.register(jurisdiction)],
+        workflows=[
+            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register()
+        ],
     )
     port = args.metrics_port or context.settings().metrics_port
     if port:

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from exchange.models.common import AgencyRef
 from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
@@ -58,6 +58,24 @@ class Entry:
             State(data["state"]), datetime.fromisoformat(data["due"]),
             SightingDispatch.model_validate(data["dispatch"]),
         )
+
+
+class Peek(NamedTuple):
+    """The fields a deadline scan needs, read without validating the stored dispatch."""
+
+    state: State
+    due: datetime
+    sighting_id: str
+    escalation: bool
+
+
+def peek(raw: bytes) -> Peek:
+    data: dict[str, Any] = json.loads(raw)
+    dispatch = data["dispatch"]
+    return Peek(
+        State(data["state"]), datetime.fromisoformat(data["due"]), dispatch["sightingId"],
+        dispatch["kind"] == DispatchKind.ESCALATION.value,
+    )
 
 
 def pending(dispatch: SightingDispatch) -> Entry:

@@ -101,6 +101,11 @@ class WorkflowMetrics:
             "Emergency alert messages sent, by CAP msgType and radius step (km).",
             ["msg_type", "radius_km"], registry=registry,
         )
+        self.matches = Counter(
+            "exchange_candidate_matches_total",
+            "Candidate matches between a sighting and an open missing-person case, by owner.",
+            ["agency"], registry=registry,
+        )
         self.escalations = Counter(
             "exchange_dispatch_escalations_total",
             "Dispatches not acknowledged in time, escalated to the city command centre.",

@@ -28,6 +28,7 @@ from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContex
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
+REINDEX_EVERY = 30  # scans (seconds) between rebuilds of the in-memory deadline index
 
 
 def inbox_of(agency_id: str) -> str:
@@ -135,7 +136,8 @@ class _SightingWorkflow:
         self.ticks = raw_topic(
             f"{app.conf.id}-deadline-ticks", internal=True, partitions=partitions
         )
-        self.ticked: set[str] = set()
+        self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
+        self.scans = 0
         sighting_guard = Guard(app, context, table("sightings-seen"))
         ack_guard = Guard(app, context, table("acks-seen"))
 
@@ -170,6 +172,8 @@ class _SightingWorkflow:
             context.metrics.sightings_flagged.labels(dispatch.rule).inc()
         if self.deadlines.get(dispatch.dispatchId) is None:
             self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch).dumps()
+            if dispatch.kind is not DispatchKind.ESCALATION:
+                self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
 
     async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:
         sighting = decoded.event
@@ -199,7 +203,8 @@ class _SightingWorkflow:
         if outcome is None:
             return  # acknowledged before: nothing changes
         closed, took = outcome
-        self.deadlines[ack.dispatchId] = closed.dumps()
+        del self.deadlines[ack.dispatchId]  # closed: only pending and escalated ones are kept
+        self.due.pop(ack.dispatchId, None)
         metrics = self.context.metrics
         target = entry.dispatch.target
         metrics.acknowledged.labels(
@@ -208,19 +213,29 @@ class _SightingWorkflow:
         metrics.ack_seconds.labels(entry.dispatch.kind).observe(took.total_seconds())
 
     async def scan(self, *_: object) -> None:
-        """Send a tick for each overdue dispatch this worker holds (once per process).
+        """Send a tick for each overdue dispatch this worker knows is pending.
 
-        (faust passes the app to a timer whose signature takes arguments; it is not needed.)"""
+        Runs every second over an in-memory index of pending deadlines, not over the table;
+        the index is rebuilt from the table every :data:`REINDEX_EVERY` scans, which also picks
+        up the partitions a rebalance gave this worker. (faust passes the app to a timer whose
+        signature takes arguments; it is not needed.)"""
+        self.scans += 1
+        if self.scans % REINDEX_EVERY == 1:
+            self.reindex()
         now = self.context.clock()
+        for dispatch_id, (due, sighting_id) in list(self.due.items()):
+            if due < now:
+                del self.due[dispatch_id]
+                await self.ticks.send(key=sighting_id.encode(), value=dispatch_id.encode())
+
+    def reindex(self) -> None:
+        self.due = {}
         for dispatch_id, raw in list(self.deadlines.items()):
-            if dispatch_id in self.ticked or raw is None:
+            if raw is None:
                 continue
-            entry = deadlines.Entry.loads(raw)
-            if deadlines.overdue(entry, now):
-                self.ticked.add(dispatch_id)
-                await self.ticks.send(
-                    key=entry.dispatch.sightingId.encode(), value=dispatch_id.encode()
-                )
+            found = deadlines.peek(raw)
+            if found.state is deadlines.State.PENDING and not found.escalation:
+                self.due[dispatch_id] = (found.due, found.sighting_id)
 
     async def on_tick(self, record: Incoming) -> None:
         dispatch_id = (record.value or b"").decode()

@@ -22,9 +22,14 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.models.common import Location
 from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import MissingPersonStatus, TransportSighting
-from exchange.models.examples import example_missing_person_report, example_transport_sighting
-from exchange.models.workflow_events import EmergencyAlert
+from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
+from exchange.models.examples import (
+    example_json,
+    example_missing_person_report,
+    example_transport_sighting,
+)
+from exchange.models.exceptions import validate_event
+from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 from exchange.workflows.alerts import public_reference
 from exchange.workflows.cap import parse_cap, validate_cap
 
@@ -252,7 +257,7 @@ async def test_unacknowledged_dispatch_escalates_and_timers_survive_a_restart(
 
 
 async def alerts_for(provisioned, codec: EventCodec, reference: str, *, until_cancel: bool,
-                     timeout_s: float = 60) -> list[EmergencyAlert]:
+                     timeout_s: float = 60, enough: int = 4) -> list[EmergencyAlert]:
     consumer = AIOKafkaConsumer(
         "exchange.alert.to.transport", **provisioned.kafka_as("transport").aiokafka_kwargs(),
         group_id=f"transport.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
@@ -268,7 +273,7 @@ async def alerts_for(provisioned, codec: EventCodec, reference: str, *, until_ca
                     if isinstance(event, EmergencyAlert) and event.reference == reference:
                         found.append(event)
             done = found and found[-1].msgType.value == "CANCEL"
-            if (until_cancel and done) or (not until_cancel and len(found) >= 4):
+            if (until_cancel and done) or (not until_cancel and len(found) >= enough):
                 break
     finally:
         await consumer.stop()
@@ -305,3 +310,61 @@ async def test_missing_child_alert_widens_then_cancels(provisioned, codec: Event
     id_number = report.missingPerson.documents[0].number
     assert all(id_number not in a.cap for a in everything)
     assert report.caseId not in everything[0].cap
+
+
+def matching_report(case_id: str) -> MissingPersonReport:
+    """A missing 5-year-old boy in a red T-shirt, last seen in Yanta 80 min before the
+    example sighting on train G87 at Xi'an North (which describes such a boy)."""
+    data = example_json("missing-person-report")
+    person = data["missingPerson"]
+    person.pop("documents", None)
+    person.pop("birthDate", None)
+    person["description"] = {
+        "ageYears": 5, "gender": "MALE", "clothing": "red T-shirt, blue shorts",
+    }
+    data.update(caseId=case_id, lastSeenAt="2025-05-18T16:40:00+08:00",
+                reportedAt="2025-05-18T17:05:00+08:00")
+    return validate_event(MissingPersonReport, data)
+
+
+async def test_sighting_matching_an_open_case_reaches_the_case_owner(
+    provisioned, codec: EventCodec
+) -> None:
+    worker = start_worker(provisioned)
+    run = uuid.uuid4().hex[:8].upper()
+    report = matching_report(f"A610113M{run}")
+    async with Publisher(
+        provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
+        source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+    ) as publisher:
+        await publisher.publish(report)
+    # The worker has read the report once its alert is out; the open-cases agent reads the same
+    # record next to the alert agent. (A sighting read before the case is not matched.)
+    assert await alerts_for(provisioned, codec, public_reference(report.caseId),
+                            until_cancel=False, enough=1)
+    await asyncio.sleep(2)
+    seen = sighting(f"M-{run}")
+    await publish(provisioned, codec, seen)
+
+    consumer = AIOKafkaConsumer(
+        "exchange.match.to.police", **provisioned.kafka_as("police").aiokafka_kwargs(),
+        group_id=f"police.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    matches: list[CandidateMatch] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not matches and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    event = codec.decode(record.value, record.headers).event
+                    if isinstance(event, CandidateMatch) and event.sightingId == seen.sightingId:
+                        matches.append(event)
+    finally:
+        await consumer.stop()
+        stop_worker(worker)
+    assert [m.caseId for m in matches] == [report.caseId]
+    match = matches[0]
+    assert match.score >= 0.6
+    assert {f.factor for f in match.factors} >= {"gender", "age", "clothing", "distance", "time"}
+    assert match.owner.unitId == report.reportingUnit.unitId

@@ -1,0 +1,143 @@
+"""Sighting <-> missing-person matching: open cases in a table, each new sighting compared.
+
+Every ``MissingPersonReport`` on ``exchange.missing-person`` updates a *global* table of open
+cases (a later report of a case supersedes the earlier one; a closed case leaves the table). A
+global table, because a sighting (keyed by sighting id) must be compared with every open case
+(keyed by case id), whichever partition holds them. Each sighting on ``exchange.sighting`` is
+scored against the open cases (:mod:`exchange.workflows.matching`); a candidate at or above the
+threshold goes, as a ``CandidateMatch`` with its score and reasons, to the match inbox of the
+police agency that owns the case (``exchange.match.to.<agency>``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from exchange.codec import DecodedEvent
+from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
+from exchange.models.workflow_events import CandidateMatch, MatchFactor
+from exchange.workflows.matching import MatchCandidate, match_sighting
+from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
+
+log = logging.getLogger(__name__)
+
+CASES_TOPIC = "exchange.missing-person"
+SIGHTINGS_TOPIC = "exchange.sighting"
+
+
+def candidate_match(
+    candidate: MatchCandidate, case: MissingPersonReport, sighting: TransportSighting,
+    context: WorkflowContext,
+) -> CandidateMatch:
+    return CandidateMatch(
+        matchId=f"{candidate.sighting_id}~{candidate.case_id}",
+        caseId=candidate.case_id,
+        sightingId=candidate.sighting_id,
+        personIndex=candidate.person_index,
+        score=round(candidate.score, 3),
+        factors=tuple(
+            MatchFactor(factor=r.factor, score=round(r.score, 3), detail=r.detail)
+            for r in candidate.reasons
+        ),
+        owner=case.reportingUnit,
+        sightingLocation=sighting.location,
+        observedAt=sighting.observedAt,
+        matchedAt=context.clock(),
+    )
+
+
+def register() -> Workflow:
+    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
+
+    def add_to(app: faust.App, context: WorkflowContext) -> None:
+        _MatchingWorkflow(app, context)
+
+    return add_to
+
+
+class _MatchingWorkflow:
+    def __init__(self, app: faust.App, context: WorkflowContext) -> None:
+        self.context = context
+        topology = context.topology
+
+        def raw_topic(name: str, **options: Any) -> Any:
+            return app.topic(
+                name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                value_serializer="raw", **options,
+            )
+
+        def table(name: str, partitions: int, *, table_type: Any = app.Table) -> Any:
+            return table_type(
+                name, default=None, partitions=partitions, key_type=str, value_type=bytes
+            )
+
+        case_partitions = topology.topic(CASES_TOPIC).partitions
+        sighting_partitions = topology.topic(SIGHTINGS_TOPIC).partitions
+        self.open_cases = table("open-cases", case_partitions, table_type=app.GlobalTable)
+        self.parsed: dict[str, tuple[bytes, MissingPersonReport]] = {}
+        self.inboxes = {
+            t.addressed_to: raw_topic(t.name)
+            for t in topology.topics
+            if t.name.startswith("exchange.match.to.") and t.addressed_to
+        }
+        case_guard = Guard(app, context, table("cases-seen", case_partitions))
+        sighting_guard = Guard(app, context, table("matching-seen", sighting_partitions))
+
+        @app.agent(raw_topic(CASES_TOPIC, partitions=case_partitions), name="open-cases")
+        async def cases(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await case_guard(event, self.on_report)
+
+        @app.agent(raw_topic(SIGHTINGS_TOPIC, partitions=sighting_partitions), name="matching")
+        async def matching(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await sighting_guard(event, self.on_sighting)
+
+    async def on_report(self, decoded: DecodedEvent, record: Incoming) -> None:
+        report = decoded.event
+        if not isinstance(report, MissingPersonReport):
+            raise TypeError(f"{CASES_TOPIC} carries MissingPersonReport, not {type(report)}")
+        log.info("open-cases: %s is %s", report.caseId, report.status)
+        if report.status is MissingPersonStatus.OPEN:
+            self.open_cases[report.caseId] = report.model_dump_json().encode()
+        elif self.open_cases.get(report.caseId) is not None:
+            del self.open_cases[report.caseId]
+
+    def current_cases(self) -> dict[str, MissingPersonReport]:
+        """The open cases, each parsed once: the table holds JSON, and a global table changes
+        through its changelog on every worker, so the cache is checked against the bytes."""
+        cases: dict[str, MissingPersonReport] = {}
+        for case_id, raw in list(self.open_cases.items()):
+            if raw is None:
+                continue
+            cached = self.parsed.get(case_id)
+            if cached is None or cached[0] != raw:
+                cached = self.parsed[case_id] = (raw, MissingPersonReport.model_validate_json(raw))
+            cases[case_id] = cached[1]
+        for gone in self.parsed.keys() - cases.keys():
+            del self.parsed[gone]
+        return cases
+
+    async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:
+        sighting = decoded.event
+        if not isinstance(sighting, TransportSighting):
+            raise TypeError(f"{SIGHTINGS_TOPIC} carries TransportSighting, not {type(sighting)}")
+        cases = self.current_cases()
+        log.info("matching %s against %d open cases", sighting.sightingId, len(cases))
+        if not cases:
+            return
+        context = self.context
+        for candidate in match_sighting(sighting, cases.values()):
+            case = cases[candidate.case_id]
+            inbox = self.inboxes.get(case.reportingUnit.agencyId)
+            if inbox is None:
+                raise LookupError(f"no match inbox for {case.reportingUnit.agencyId!r}")
+            match = candidate_match(candidate, case, sighting, context)
+            encoded = context.codec.encode(
+                match, source=f"{context.source}/matching", id=match.matchId
+            )
+            await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+            context.metrics.matches.labels(case.reportingUnit.agencyId).inc()
