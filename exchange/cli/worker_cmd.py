@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from faust.worker import Worker
@@ -41,6 +42,11 @@ def register(commands: Any) -> None:
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
     )
     parser.add_argument(
+        "--data-dir", type=Path, default=None, metavar="DIR",
+        help="where this worker keeps its table state (default <state>/worker); give each "
+        "worker process on one machine its own",
+    )
+    parser.add_argument(
         "--time-scale", type=float, default=1.0, metavar="X",
         help="divide every workflow duration by X (60: a 5-minute deadline lasts 5 s); for "
         "demonstrations and tests only, default 1",
@@ -63,6 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         replication_cap=args.replication,
+        datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
             sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register()
         ],

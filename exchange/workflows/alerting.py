@@ -34,7 +34,7 @@ from exchange.workflows.alerts import (
 )
 from exchange.workflows.cap import CapReference, build_cap, message_identifier
 from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
+from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
 
 SOURCE_TOPIC = "exchange.missing-person"
 PUBLIC_TOPIC = "exchange.public-alert"
@@ -146,45 +146,34 @@ def next_message(
 def register(jurisdiction: Jurisdiction) -> Workflow:
     """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
 
-    def add_to(app: faust.App, context: WorkflowContext) -> None:
-        _AlertWorkflow(app, context, jurisdiction)
+    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
+        _AlertWorkflow(app, context, streams, jurisdiction)
 
     return add_to
 
 
 class _AlertWorkflow:
-    def __init__(self, app: faust.App, context: WorkflowContext, jurisdiction: Jurisdiction):
+    def __init__(
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
+        jurisdiction: Jurisdiction,
+    ) -> None:
         self.context = context
         self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
-
-        def raw_topic(name: str, **options: Any) -> Any:
-            return app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                value_serializer="raw", **options,
-            )
-
-        def table(name: str) -> Any:
-            return app.Table(
-                name, default=None, partitions=partitions, key_type=str, value_type=bytes
-            )
-
-        self.alerts = table("alerts")
-        self.public = raw_topic(PUBLIC_TOPIC)
-        self.transport = raw_topic(TRANSPORT_TOPIC)
-        self.ticks = raw_topic(f"{app.conf.id}-alert-ticks", internal=True, partitions=partitions)
+        self.alerts = streams.table("alerts", SOURCE_TOPIC)
+        self.public = streams.raw_topic(PUBLIC_TOPIC)
+        self.transport = streams.raw_topic(TRANSPORT_TOPIC)
+        self.ticks = streams.raw_topic(
+            f"{app.conf.id}-alert-ticks", internal=True, partitions=partitions
+        )
         self.ticked: dict[str, int] = {}
-        guard = Guard(app, context, table("reports-seen"))
-
-        @app.agent(raw_topic(SOURCE_TOPIC, partitions=partitions), name="missing-person-alerts")
-        async def reports(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await guard(event, self.on_report)
+        streams.on(SOURCE_TOPIC, self.on_report)
+        internal = Guard(app, context)
 
         @app.agent(self.ticks, name="alert-ticks")
         async def ticks(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                await guard.raw(event, self.on_tick)
+                await internal.raw(event, self.on_tick)
 
         app.timer(interval=1.0, name="alert-scan")(self.scan)
 

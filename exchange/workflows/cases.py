@@ -11,18 +11,13 @@ police agency that owns the case (``exchange.match.to.<agency>``).
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
 from exchange.models.workflow_events import CandidateMatch, MatchFactor
 from exchange.workflows.matching import MatchCandidate, match_sighting
-from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
-
-log = logging.getLogger(__name__)
+from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
 
 CASES_TOPIC = "exchange.missing-person"
 SIGHTINGS_TOPIC = "exchange.sighting"
@@ -52,55 +47,29 @@ def candidate_match(
 def register() -> Workflow:
     """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
 
-    def add_to(app: faust.App, context: WorkflowContext) -> None:
-        _MatchingWorkflow(app, context)
+    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
+        _MatchingWorkflow(context, streams)
 
     return add_to
 
 
 class _MatchingWorkflow:
-    def __init__(self, app: faust.App, context: WorkflowContext) -> None:
+    def __init__(self, context: WorkflowContext, streams: Streams) -> None:
         self.context = context
-        topology = context.topology
-
-        def raw_topic(name: str, **options: Any) -> Any:
-            return app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                value_serializer="raw", **options,
-            )
-
-        def table(name: str, partitions: int, *, table_type: Any = app.Table) -> Any:
-            return table_type(
-                name, default=None, partitions=partitions, key_type=str, value_type=bytes
-            )
-
-        case_partitions = topology.topic(CASES_TOPIC).partitions
-        sighting_partitions = topology.topic(SIGHTINGS_TOPIC).partitions
-        self.open_cases = table("open-cases", case_partitions, table_type=app.GlobalTable)
+        self.open_cases = streams.table("open-cases", CASES_TOPIC, global_=True)
         self.parsed: dict[str, tuple[bytes, MissingPersonReport]] = {}
         self.inboxes = {
-            t.addressed_to: raw_topic(t.name)
-            for t in topology.topics
+            t.addressed_to: streams.raw_topic(t.name)
+            for t in context.topology.topics
             if t.name.startswith("exchange.match.to.") and t.addressed_to
         }
-        case_guard = Guard(app, context, table("cases-seen", case_partitions))
-        sighting_guard = Guard(app, context, table("matching-seen", sighting_partitions))
-
-        @app.agent(raw_topic(CASES_TOPIC, partitions=case_partitions), name="open-cases")
-        async def cases(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await case_guard(event, self.on_report)
-
-        @app.agent(raw_topic(SIGHTINGS_TOPIC, partitions=sighting_partitions), name="matching")
-        async def matching(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await sighting_guard(event, self.on_sighting)
+        streams.on(CASES_TOPIC, self.on_report)
+        streams.on(SIGHTINGS_TOPIC, self.on_sighting)
 
     async def on_report(self, decoded: DecodedEvent, record: Incoming) -> None:
         report = decoded.event
         if not isinstance(report, MissingPersonReport):
             raise TypeError(f"{CASES_TOPIC} carries MissingPersonReport, not {type(report)}")
-        log.info("open-cases: %s is %s", report.caseId, report.status)
         if report.status is MissingPersonStatus.OPEN:
             self.open_cases[report.caseId] = report.model_dump_json().encode()
         elif self.open_cases.get(report.caseId) is not None:
@@ -126,7 +95,6 @@ class _MatchingWorkflow:
         if not isinstance(sighting, TransportSighting):
             raise TypeError(f"{SIGHTINGS_TOPIC} carries TransportSighting, not {type(sighting)}")
         cases = self.current_cases()
-        log.info("matching %s against %d open cases", sighting.sightingId, len(cases))
         if not cases:
             return
         context = self.context

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import faust
@@ -143,14 +144,15 @@ def dedupe_key(record: Incoming) -> str | None:
 
 
 Handler = Callable[[DecodedEvent, Incoming], Awaitable[None]]
-Workflow = Callable[[faust.App, "WorkflowContext"], None]
-"""A workflow registers its agents, topics and tables on the app it is given."""
+Workflow = Callable[[faust.App, "WorkflowContext", "Streams"], None]
+"""A workflow registers its handlers on the streams, and its own tables, internal topics and
+timers on the app."""
 
 
 class Guard:
     """Dedupe, decode, handle, dead-letter: one event at a time, never dropping one."""
 
-    def __init__(self, app: faust.App, context: WorkflowContext, seen: Any) -> None:
+    def __init__(self, app: faust.App, context: WorkflowContext, seen: Any = None) -> None:
         self.app = app
         self.context = context
         self.seen = seen
@@ -159,11 +161,15 @@ class Guard:
             key_serializer="raw",
         )
 
-    async def __call__(self, event: faust.types.EventT[bytes], handler: Handler) -> None:
+    async def __call__(
+        self, event: faust.types.EventT[bytes], handlers: Sequence[Handler]
+    ) -> None:
+        """Decode the event once and give it to every handler; a record that cannot be decoded,
+        or that any handler fails on, goes once to the dead-letter topic with the reason."""
         record = incoming(event)
         metrics = self.context.metrics
         key = dedupe_key(record)
-        if key is not None and self.seen.get(key):
+        if key is not None and self.seen is not None and self.seen.get(key):
             metrics.duplicates.labels(record.topic).inc()
             return
         try:
@@ -171,15 +177,19 @@ class Guard:
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
             return
-        try:
-            await handler(decoded, record)
-        except Exception as error:  # noqa: BLE001 - every failure is dead-lettered, never dropped
-            await self._dead_letter(record, DeadLetter("handler-error", error))
-            return
-        if key is not None:
+        failure: Exception | None = None
+        for handler in handlers:
+            try:
+                await handler(decoded, record)
+            except Exception as error:  # noqa: BLE001 - every failure is dead-lettered
+                failure = failure or error
+        if failure is not None:
+            await self._dead_letter(record, DeadLetter("handler-error", failure))
+        if key is not None and self.seen is not None:
             self.seen[key] = str(record.offset).encode()
-        bus = metrics.bus
-        bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
+        if failure is None:
+            bus = metrics.bus
+            bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
 
     async def raw(
         self, event: faust.types.EventT[bytes], handler: Callable[[Incoming], Awaitable[None]]
@@ -205,21 +215,74 @@ class Guard:
         )
 
 
+class Streams:
+    """One agent per source topic, shared by every workflow that reads the topic.
+
+    Workflows register handlers with :meth:`on`; :meth:`start` then defines, for each topic, a
+    single agent (concurrency 1, so one partition's events are handled in order) whose
+    :class:`Guard` dedupes and decodes each event once for all of them. Partition counts come
+    from the topology, so a table's changelog always matches its source topic.
+    """
+
+    def __init__(self, app: faust.App, context: WorkflowContext) -> None:
+        self.app = app
+        self.context = context
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def on(self, topic: str, handler: Handler) -> None:
+        self.context.topology.topic(topic)  # fails early on a topic the topology lacks
+        self._handlers.setdefault(topic, []).append(handler)
+
+    def raw_topic(self, name: str, **options: Any) -> Any:
+        """A faust topic of raw bytes (the codec does the decoding)."""
+        return self.app.topic(
+            name, key_type=bytes, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", **options,
+        )
+
+    def table(self, name: str, source: str, *, global_: bool = False) -> Any:
+        """A table co-partitioned with topic ``source``, string keys, byte values."""
+        factory = self.app.GlobalTable if global_ else self.app.Table
+        partitions = self.context.topology.topic(source).partitions
+        return factory(name, default=None, partitions=partitions, key_type=str, value_type=bytes)
+
+    def start(self) -> None:
+        for topic, handlers in self._handlers.items():
+            self._agent(topic, handlers)
+
+    def _agent(self, topic: str, handlers: list[Handler]) -> None:
+        slug = topic.removeprefix("exchange.").replace(".", "-")
+        guard = Guard(self.app, self.context, self.table(f"{slug}-seen", topic))
+        partitions = self.context.topology.topic(topic).partitions
+        source = self.raw_topic(topic, partitions=partitions)
+
+        async def read(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await guard(event, handlers)
+
+        self.app.agent(source, name=f"read-{slug}", concurrency=1)(read)
+
+
 def create_app(
     kafka: KafkaSettings,
     context: WorkflowContext,
     *,
     app_id: str = "workflows.main",
+    datadir: Path,
     replication_cap: int | None = None,
     workflows: Sequence[Workflow] = (),
 ) -> faust.App:
-    """A faust app running ``workflows`` (each registers its agents on the app)."""
+    """A faust app running ``workflows`` (each registers its agents on the app).
+
+    ``datadir`` holds the worker's table state (RocksDB); one per worker process.
+    """
     if not app_id.startswith(f"{AGENCY}."):
         raise ValueError(f"app id {app_id!r} must start with '{AGENCY}.' (its ACL prefix)")
     replication = max(
         t.effective_replication(replication_cap) for t in context.topology.topics
         if AGENCY in t.readers or AGENCY in t.writers
     )
+    datadir.mkdir(parents=True, exist_ok=True)
     credentials = None
     if kafka.uses_sasl:
         connection = kafka.aiokafka_kwargs()
@@ -235,7 +298,10 @@ def create_app(
         broker_credentials=credentials,
         topic_replication_factor=replication,
         topic_partitions=3,
-        store="memory://",
+        # RocksDB keeps table state on disk next to the changelog offsets it reflects, so a
+        # restarted worker reads only the changelog tail instead of replaying it all.
+        store="rocksdb://",
+        datadir=str(datadir),
         web_enabled=False,
         key_serializer="raw",
         value_serializer="raw",
@@ -246,6 +312,8 @@ def create_app(
         stream_wait_empty=False,
         worker_redirect_stdouts=False,
     )
+    streams = Streams(app, context)
     for register in workflows:
-        register(app, context)
+        register(app, context, streams)
+    streams.start()
     return app

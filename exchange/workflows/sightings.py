@@ -13,7 +13,6 @@ Dispatch ids and CloudEvents ids derive from the sighting's own (``<ce_id>:respo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import faust
 
@@ -24,7 +23,7 @@ from exchange.models.events import TransportSighting
 from exchange.workflows import deadlines
 from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.routing import Target, ack_deadline, route_sighting
-from exchange.workflows.runtime import Guard, Incoming, Workflow, WorkflowContext
+from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
@@ -99,62 +98,44 @@ def plan_dispatches(
 def register(jurisdiction: Jurisdiction) -> Workflow:
     """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
 
-    def add_to(app: faust.App, context: WorkflowContext) -> None:
-        _SightingWorkflow(app, context, jurisdiction)
+    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
+        _SightingWorkflow(app, context, streams, jurisdiction)
 
     return add_to
 
 
 class _SightingWorkflow:
-    """Agents, tables and timer of the sighting workflow, on one faust app."""
+    """Handlers, table, internal topic and timer of the sighting workflow."""
 
-    def __init__(self, app: faust.App, context: WorkflowContext, jurisdiction: Jurisdiction):
+    def __init__(
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
+        jurisdiction: Jurisdiction,
+    ) -> None:
         self.app = app
         self.context = context
         self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
         if context.topology.topic(ACK_TOPIC).partitions != partitions:
             raise ValueError(f"{ACK_TOPIC} must have as many partitions as {SOURCE_TOPIC}")
-
-        def table(name: str) -> Any:
-            return app.Table(
-                name, default=None, partitions=partitions, key_type=str, value_type=bytes
-            )
-
-        def raw_topic(name: str, **options: Any) -> Any:
-            return app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                value_serializer="raw", **options,
-            )
-
-        self.deadlines = table("sightings-deadlines")
+        self.deadlines = streams.table("sightings-deadlines", SOURCE_TOPIC)
         self.inboxes = {
-            topic.addressed_to: raw_topic(topic.name)
+            topic.addressed_to: streams.raw_topic(topic.name)
             for topic in context.topology.topics
             if topic.name.startswith("exchange.sighting.to.") and topic.addressed_to
         }
-        self.ticks = raw_topic(
+        self.ticks = streams.raw_topic(
             f"{app.conf.id}-deadline-ticks", internal=True, partitions=partitions
         )
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
         self.scans = 0
-        sighting_guard = Guard(app, context, table("sightings-seen"))
-        ack_guard = Guard(app, context, table("acks-seen"))
-
-        @app.agent(raw_topic(SOURCE_TOPIC, partitions=partitions), name="dispatch-sightings")
-        async def dispatch_sightings(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await sighting_guard(event, self.on_sighting)
-
-        @app.agent(raw_topic(ACK_TOPIC, partitions=partitions), name="acknowledgements")
-        async def acknowledgements(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await ack_guard(event, self.on_acknowledgement)
+        streams.on(SOURCE_TOPIC, self.on_sighting)
+        streams.on(ACK_TOPIC, self.on_acknowledgement)
+        internal = Guard(app, context)
 
         @app.agent(self.ticks, name="deadline-ticks")
         async def deadline_ticks(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                await sighting_guard.raw(event, self.on_tick)
+                await internal.raw(event, self.on_tick)
 
         app.timer(interval=1.0, name="deadline-scan")(self.scan)
 

@@ -39,6 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 LOG = REPO / ".state" / "test-worker.log"
+# One state folder for every worker of this test session, so that a restarted worker finds the
+# table state its predecessor left (and a new session starts clean, like its new broker).
+DATA_DIR = REPO / ".state" / "test-worker-data" / uuid.uuid4().hex[:8]
 
 
 def start_worker(provisioned, *extra: str) -> subprocess.Popen[bytes]:
@@ -49,7 +52,8 @@ def start_worker(provisioned, *extra: str) -> subprocess.Popen[bytes]:
     }
     with LOG.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1", *extra],
+            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
+             "--data-dir", str(DATA_DIR), *extra],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
 
