@@ -18,11 +18,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
+from exchange import demo_workflows
 from exchange.client.consumer import EventConsumer, Handler
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
@@ -100,7 +102,7 @@ def _fresh(name: str, run: str) -> BaseModel:
     return validate_event(spec.model, data)
 
 
-async def run_demo(topology: Topology, kafka_as: KafkaAs) -> int:
+async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> int:
     run = uuid.uuid4().hex[:6]
     codec = EventCodec(Catalogue.load())
     metrics = BusMetrics.on(CollectorRegistry())
@@ -156,7 +158,7 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs) -> int:
         await asyncio.gather(*(p.__aexit__(None, None, None) for p in publishers.values()))
         await asyncio.gather(*(c.stop() for c in consumers.values()))
     _summary(metrics.registry)
-    return 0
+    return await demo_workflows.play(topology, kafka_as, codec, state_dir)
 
 
 async def _warm_up(consumers: dict[str, EventConsumer], tracker: Tracker) -> None:

@@ -82,7 +82,10 @@ def register(commands: Any) -> None:
         description=(
             "Each of the five core events is published by its own agency and received by the "
             "agencies it is addressed to; an invalid event is refused and a corrupt record is "
-            "dead-lettered. Needs a running broker with the topology applied."
+            "dead-lettered. Then a workflow worker runs on a compressed clock: sightings reach "
+            "the responsible police units, an unacknowledged one escalates, a missing child's "
+            "alert widens, a sighting matches the child, and the alert is cancelled. Needs a "
+            "running broker with the topology applied."
         ),
     )
     demo.set_defaults(run=_demo)
@@ -203,4 +206,6 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    return asyncio.run(run_demo(context.topology(), context.kafka_as))
+    return asyncio.run(
+        run_demo(context.topology(), context.kafka_as, context.settings().state_dir.resolve())
+    )
