@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,19 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=_run)
 
 
+class QuietWorker(Worker):
+    """faust's worker without its terminal spinner.
+
+    To turn the spinner on every log record, faust sets the root logger to DEBUG when the log
+    level is WARN or above; every ``logger.debug`` on the per-event path (faust publishes one
+    per message sent) then builds a record: measured at ~60 us each, a third of a worker's
+    time. No spinner, and the root logger keeps the level asked for.
+    """
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        self.spinner = None
+
+
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     jurisdiction = load_jurisdiction()
@@ -77,5 +91,5 @@ def _run(args: argparse.Namespace) -> int:
     port = args.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
-    Worker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
+    QuietWorker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
     return 0

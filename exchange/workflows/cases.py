@@ -11,6 +11,8 @@ police agency that owns the case (``exchange.match.to.<agency>``).
 
 from __future__ import annotations
 
+import time
+
 import faust
 
 from exchange.codec import DecodedEvent
@@ -20,6 +22,7 @@ from exchange.workflows.matching import MatchCandidate, match_sighting
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
 
 CASES_TOPIC = "exchange.missing-person"
+REFRESH_S = 1.0  # longest a worker goes without re-reading the open cases
 SIGHTINGS_TOPIC = "exchange.sighting"
 
 
@@ -58,6 +61,9 @@ class _MatchingWorkflow:
         self.context = context
         self.open_cases = streams.table("open-cases", CASES_TOPIC, global_=True)
         self.parsed: dict[str, tuple[bytes, MissingPersonReport]] = {}
+        self.view: dict[str, MissingPersonReport] = {}
+        self.dirty = True
+        self.refreshed = 0.0
         self.inboxes = {
             t.addressed_to: streams.raw_topic(t.name)
             for t in context.topology.topics
@@ -74,10 +80,20 @@ class _MatchingWorkflow:
             self.open_cases[report.caseId] = report.model_dump_json().encode()
         elif self.open_cases.get(report.caseId) is not None:
             del self.open_cases[report.caseId]
+        self.dirty = True
 
     def current_cases(self) -> dict[str, MissingPersonReport]:
-        """The open cases, each parsed once: the table holds JSON, and a global table changes
-        through its changelog on every worker, so the cache is checked against the bytes."""
+        """The open cases, each parsed once.
+
+        Reading the whole (RocksDB) table for every sighting costs more than matching, so the
+        view is re-read at most every :data:`REFRESH_S` seconds, or at once after this worker
+        changed the table. A global table also changes through its changelog when another
+        worker handles a report: such a case is seen here within a second.
+        """
+        now = time.monotonic()
+        if not self.dirty and now - self.refreshed < REFRESH_S:
+            return self.view
+        self.dirty, self.refreshed = False, now
         cases: dict[str, MissingPersonReport] = {}
         for case_id, raw in list(self.open_cases.items()):
             if raw is None:
@@ -88,6 +104,7 @@ class _MatchingWorkflow:
             cases[case_id] = cached[1]
         for gone in self.parsed.keys() - cases.keys():
             del self.parsed[gone]
+        self.view = cases
         return cases
 
     async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:

@@ -307,7 +307,7 @@ def create_app(
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
-        broker_commit_every=100,
+        broker_commit_every=1000,  # and at least every broker_commit_interval
         broker_commit_interval=0.5,
         stream_wait_empty=False,
         worker_redirect_stdouts=False,
