@@ -6,9 +6,11 @@ acknowledgement (Art. 7: report promptly to the local public security organ; Art
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timedelta
 
 from exchange.models.base import ExchangeModel, Identifier, Text
 from exchange.models.common import AgencyRef, Location, PersonDescription
+from exchange.models.events import TransportSighting
 from exchange.models.identifiers import AwareDatetime
 
 __all__ = ["DispatchAcknowledgement", "DispatchKind", "SightingDispatch"]
@@ -42,6 +44,30 @@ class SightingDispatch(ExchangeModel):
     childAtRisk: bool
     destination: str | None = None
     dispatchedAt: AwareDatetime
+
+    @classmethod
+    def of(
+        cls,
+        sighting: TransportSighting,
+        *,
+        dispatch_id: str,
+        kind: DispatchKind,
+        target: AgencyRef,
+        rule: str,
+        reason: str,
+        flagged: bool,
+        now: datetime,
+        deadline: timedelta,
+    ) -> SightingDispatch:
+        """The dispatch of ``sighting`` to ``target``, due ``deadline`` after ``now``."""
+        return cls(
+            dispatchId=dispatch_id, sightingId=sighting.sightingId, kind=kind, target=target,
+            rule=rule, reason=reason, flagged=flagged, ackDueAt=now + deadline,
+            observedAt=sighting.observedAt, location=sighting.location,
+            reporter=sighting.reporter, suspectedPersons=sighting.suspectedPersons,
+            situation=sighting.situation, childAtRisk=sighting.childAtRisk,
+            destination=sighting.destination, dispatchedAt=now,
+        )
 
 
 class DispatchAcknowledgement(ExchangeModel):

@@ -252,22 +252,16 @@ def example_intermediary_revocation() -> IntermediaryRevocation:
 def example_sighting_dispatch() -> SightingDispatch:
     """The example sighting, on train G87 at Xi'an North, dispatched to the railway police."""
     sighting = example_transport_sighting()
-    return SightingDispatch(
-        dispatchId="DS-RW-XAN-20250518-0031-1",
-        sightingId=sighting.sightingId,
+    return SightingDispatch.of(
+        sighting,
+        dispatch_id="DS-RW-XAN-20250518-0031-1",
         kind=DispatchKind.RESPOND,
         target=AgencyRef(agencyId="railway-police", unitId="railway-police.xian-north-station"),
         rule="railway-facility",
         reason="train G87 at Xi'an North station: railway police station post",
-        ackDueAt=datetime(2025, 5, 18, 18, 9, tzinfo=CST),
-        observedAt=sighting.observedAt,
-        location=sighting.location,
-        reporter=sighting.reporter,
-        suspectedPersons=sighting.suspectedPersons,
-        situation=sighting.situation,
-        childAtRisk=sighting.childAtRisk,
-        destination=sighting.destination,
-        dispatchedAt=datetime(2025, 5, 18, 18, 4, 1, tzinfo=CST),
+        flagged=False,
+        now=datetime(2025, 5, 18, 18, 4, 1, tzinfo=CST),
+        deadline=timedelta(minutes=5),
     )
 
 

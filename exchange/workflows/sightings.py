@@ -12,7 +12,7 @@ Dispatch ids and CloudEvents ids derive from the sighting's own (``<ce_id>:respo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import faust
 
@@ -34,36 +34,8 @@ def inbox_of(agency_id: str) -> str:
     return f"exchange.sighting.to.{agency_id}"
 
 
-def dispatch_for(
-    sighting: TransportSighting,
-    *,
-    dispatch_id: str,
-    kind: DispatchKind,
-    target: Target,
-    rule: str,
-    reason: str,
-    flagged: bool,
-    now: datetime,
-    deadline: timedelta,
-) -> SightingDispatch:
-    return SightingDispatch(
-        dispatchId=dispatch_id,
-        sightingId=sighting.sightingId,
-        kind=kind,
-        target=AgencyRef(agencyId=target.agency_id, unitId=target.unit_id),
-        rule=rule,
-        reason=reason,
-        flagged=flagged,
-        ackDueAt=now + deadline,
-        observedAt=sighting.observedAt,
-        location=sighting.location,
-        reporter=sighting.reporter,
-        suspectedPersons=sighting.suspectedPersons,
-        situation=sighting.situation,
-        childAtRisk=sighting.childAtRisk,
-        destination=sighting.destination,
-        dispatchedAt=now,
-    )
+def _ref(target: Target) -> AgencyRef:
+    return AgencyRef(agencyId=target.agency_id, unitId=target.unit_id)
 
 
 def plan_dispatches(
@@ -77,17 +49,17 @@ def plan_dispatches(
     decision = route_sighting(sighting, jurisdiction)
     deadline = ack_deadline(sighting) / time_scale
     dispatches = [
-        dispatch_for(
+        SightingDispatch.of(
             sighting, dispatch_id=f"{event_id}:respond", kind=DispatchKind.RESPOND,
-            target=decision.target, rule=decision.rule, reason=decision.reason,
+            target=_ref(decision.target), rule=decision.rule, reason=decision.reason,
             flagged=decision.flagged, now=now, deadline=deadline,
         )
     ]
     if decision.intercept is not None:
         dispatches.append(
-            dispatch_for(
+            SightingDispatch.of(
                 sighting, dispatch_id=f"{event_id}:intercept", kind=DispatchKind.INTERCEPT,
-                target=decision.intercept, rule="next-stop",
+                target=_ref(decision.intercept), rule="next-stop",
                 reason=decision.intercept_reason or "intercept at the train's next stop",
                 flagged=decision.flagged, now=now, deadline=deadline,
             )
