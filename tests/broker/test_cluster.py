@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,13 @@ async def test_three_nodes_replicate_and_survive_a_node_failure(cluster: LocalCl
     admin = KafkaAdminClient(**cluster.admin_settings().kafka_python_kwargs())
     try:
         admin.create_topics([NewTopic(topic, 1, 3, topic_configs={"min.insync.replicas": "2"})])
+        # Metadata reaches every broker shortly after the create returns: wait for the leader.
+        deadline = time.monotonic() + 30
+        while True:
+            partitions = admin.describe_topics([topic])[0]["partitions"]
+            if (partitions and partitions[0]["leader_id"] >= 0) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
         described = admin.describe_topics([topic])[0]
     finally:
         admin.close()
