@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,14 +29,12 @@ from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
+from exchange.demo_workflows import KafkaAs
 from exchange.models.examples import example_json
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model
 from exchange.schemas.catalogue import Catalogue
-from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
-
-KafkaAs = Callable[[str], KafkaSettings]
 
 # (publishing agency, event type) in the order the story unfolds.
 STORY: tuple[tuple[str, str, str], ...] = (

@@ -16,11 +16,10 @@ the child's side). So a step's ``at`` is the first instant of its radius, and
 Durations are measured in UTC, so zones with daylight saving time give exact hours too.
 
 **Time.** Nothing here reads the clock: every function takes the times it needs. A workflow
-passes a :data:`Clock` (``system_clock`` in production). The demo compresses time with a
-:class:`ScaledClock`: ``ScaledClock(origin=report.reportedAt, speed=60)`` makes one real minute
-one scenario hour, so the 1 h / 2 h / 3 h widenings come 1, 2 and 3 real minutes apart; it
-passes ``clock()`` wherever a time is asked for and arms each timer for
-``clock.real_delay(step.at)`` of real time.
+passes a :data:`Clock` (``system_clock`` in production; the workflow runtime uses it too). The
+running workflows compress time by dividing durations (``WorkflowContext.time_scale``), which
+survives a restart; :class:`ScaledClock` instead runs a scenario clock faster than real time,
+for a caller that arms its own timers (``clock.real_delay(step.at)``).
 
 **Public content.** A :class:`PublicAlert` holds exactly what the public needs to recognise the
 child and report a lead, nothing else: never an identity document or its number, the birth date

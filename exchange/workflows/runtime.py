@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,15 +34,11 @@ from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
+from exchange.workflows.alerts import Clock, system_clock
 
 log = logging.getLogger(__name__)
 
 AGENCY = "workflows"
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class WorkflowContext:
     codec: EventCodec
     topology: Topology
     metrics: WorkflowMetrics
-    clock: Clock = utc_now
+    clock: Clock = system_clock
     source: str = "/agencies/workflows"
     time_scale: float = 1.0
     """Divides every workflow duration (deadlines, alert steps): 60 turns minutes into seconds,
