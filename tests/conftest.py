@@ -2,8 +2,9 @@
 
 By default the session starts its own local broker (``exchange.broker.LocalCluster``) in
 ``.state/test-broker`` on ports 29092/29093, so it never touches the developer's broker on
-19092, and stops it at the end. To reuse a running cluster instead, set
-``EXCHANGE_TEST_BOOTSTRAP`` and ``EXCHANGE_TEST_ADMIN_PASSWORD`` (SCRAM-SHA-512 user ``admin``).
+19092, and stops it at the end. ``EXCHANGE_TEST_BASE_PORT`` moves it (and the 3-node test's
+cluster, at base + 100) so that two checkouts can run their tests at the same time. To reuse a running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP`` and
+``EXCHANGE_TEST_ADMIN_PASSWORD`` (SCRAM-SHA-512 user ``admin``).
 A broker that cannot be started fails the tests that need it; nothing is skipped.
 """
 
@@ -28,7 +29,7 @@ from exchange.topology.model import Topology
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_STATE = REPO / ".state" / "test-broker"
-TEST_BASE_PORT = 29092
+TEST_BASE_PORT = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092"))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ STATE = Path(__file__).resolve().parents[2] / ".state" / "test-cluster"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    cluster = LocalCluster(STATE, nodes=3, base_port=29192)
+    base_port = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092")) + 100
+    cluster = LocalCluster(STATE, nodes=3, base_port=base_port)
     cluster.reset()
     cluster.up()
     try:
