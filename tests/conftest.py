@@ -3,8 +3,9 @@
 By default the session starts its own local broker (``exchange.broker.LocalCluster``) in
 ``.state/test-broker`` on ports 29092/29093, so it never touches the developer's broker on
 19092, and stops it at the end. ``EXCHANGE_TEST_BASE_PORT`` moves it (and the 3-node test's
-cluster, at base + 100) so that two checkouts can run their tests at the same time. To reuse a running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP`` and
-``EXCHANGE_TEST_ADMIN_PASSWORD`` (SCRAM-SHA-512 user ``admin``).
+cluster, at base + 100) so that two checkouts can run their tests at the same time. To reuse a
+running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP`` and ``EXCHANGE_TEST_ADMIN_PASSWORD``
+(SCRAM-SHA-512 user ``admin``).
 A broker that cannot be started fails the tests that need it; nothing is skipped.
 """
 
