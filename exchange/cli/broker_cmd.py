@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from typing import Any
 
 from exchange.broker.local import LocalCluster
@@ -26,7 +27,8 @@ def register(commands: Any) -> None:
          _up),
         ("down", "stop the broker (data kept)", _down),
         ("status", "report whether each node runs and where it listens", _status),
-        ("reset", "stop the broker and delete its data and logs (jars kept)", _reset),
+        ("reset", "stop the broker and delete its data and logs, and the local workflow worker "
+         "state built from them (jars and credentials kept)", _reset),
     ):
         sub = actions.add_parser(name, help=helptext, description=helptext)
         sub.add_argument(
@@ -67,8 +69,18 @@ def _status(args: argparse.Namespace) -> int:
     return _print_status(context.local_cluster(args.nodes))
 
 
+WORKER_STATE = ("worker", "demo-worker")
+"""The workflow workers' local table state under the state folder: a copy of the broker's
+changelogs, meaningless (and refused by faust) once the broker's data is gone."""
+
+
 def _reset(args: argparse.Namespace) -> int:
     cluster = context.local_cluster(args.nodes)
     cluster.reset()
     print(f"broker stopped and its data deleted under {cluster.root}")
+    for name in WORKER_STATE:
+        folder = context.settings().state_dir / name
+        if folder.exists():
+            shutil.rmtree(folder)
+            print(f"workflow worker state deleted: {folder}")
     return 0
