@@ -158,6 +158,7 @@ class _AlertWorkflow:
         jurisdiction: Jurisdiction,
     ) -> None:
         self.context = context
+        self.streams = streams
         self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
         self.alerts = streams.table("alerts", SOURCE_TOPIC)
@@ -205,7 +206,7 @@ class _AlertWorkflow:
             if self.ticked.get(case_id) == step:
                 continue
             self.ticked[case_id] = step
-            await self.ticks.send(key=case_id.encode(), value=case_id.encode())
+            await self.streams.publish(self.ticks, key=case_id.encode(), value=case_id.encode())
 
     async def on_tick(self, record: Incoming) -> None:
         case_id = (record.value or b"").decode()
@@ -226,7 +227,9 @@ class _AlertWorkflow:
             message.alert, source=f"{context.source}/alerts", id=message.alert.identifier
         )
         for topic in (self.public, self.transport):
-            await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+            await self.streams.publish(
+                topic, key=encoded.key, value=encoded.value, headers=encoded.headers
+            )
         self.alerts[case_id] = message.state.dumps()
         alert = message.alert
         context.metrics.alerts.labels(alert.msgType.value, str(alert.radiusKm)).inc()

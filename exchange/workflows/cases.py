@@ -59,6 +59,7 @@ def register() -> Workflow:
 class _MatchingWorkflow:
     def __init__(self, context: WorkflowContext, streams: Streams) -> None:
         self.context = context
+        self.streams = streams
         self.open_cases = streams.table("open-cases", CASES_TOPIC, global_=True)
         self.parsed: dict[str, tuple[bytes, MissingPersonReport]] = {}
         self.view: dict[str, MissingPersonReport] = {}
@@ -124,5 +125,7 @@ class _MatchingWorkflow:
             encoded = context.codec.encode(
                 match, source=f"{context.source}/matching", id=match.matchId
             )
-            await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+            await self.streams.publish(
+                inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
+            )
             context.metrics.matches.labels(case.reportingUnit.agencyId).inc()

@@ -44,10 +44,13 @@ class Entry:
     state: State
     due: datetime
     dispatch: SightingDispatch
+    source: str = ""
+    """``ce_source`` of the sighting the dispatch came from (with its ``ce_id``, the dispatch
+    id, this entry also tells a duplicate sighting from a new one)."""
 
     def dumps(self) -> bytes:
         return json.dumps({
-            "state": self.state.value, "due": self.due.isoformat(),
+            "state": self.state.value, "due": self.due.isoformat(), "source": self.source,
             "dispatch": self.dispatch.model_dump(mode="json"),
         }).encode()
 
@@ -56,7 +59,7 @@ class Entry:
         data: dict[str, Any] = json.loads(raw)
         return cls(
             State(data["state"]), datetime.fromisoformat(data["due"]),
-            SightingDispatch.model_validate(data["dispatch"]),
+            SightingDispatch.model_validate(data["dispatch"]), data.get("source", ""),
         )
 
 
@@ -67,6 +70,7 @@ class Peek(NamedTuple):
     due: datetime
     sighting_id: str
     escalation: bool
+    source: str
 
 
 def peek(raw: bytes) -> Peek:
@@ -74,12 +78,12 @@ def peek(raw: bytes) -> Peek:
     dispatch = data["dispatch"]
     return Peek(
         State(data["state"]), datetime.fromisoformat(data["due"]), dispatch["sightingId"],
-        dispatch["kind"] == DispatchKind.ESCALATION.value,
+        dispatch["kind"] == DispatchKind.ESCALATION.value, data.get("source", ""),
     )
 
 
-def pending(dispatch: SightingDispatch) -> Entry:
-    return Entry(State.PENDING, dispatch.ackDueAt, dispatch)
+def pending(dispatch: SightingDispatch, source: str = "") -> Entry:
+    return Entry(State.PENDING, dispatch.ackDueAt, dispatch, source)
 
 
 def acknowledge(entry: Entry, ack: DispatchAcknowledgement) -> tuple[Entry, timedelta] | None:
@@ -88,7 +92,8 @@ def acknowledge(entry: Entry, ack: DispatchAcknowledgement) -> tuple[Entry, time
         return None
     late = ack.acknowledgedAt > entry.due
     took = ack.acknowledgedAt - entry.dispatch.dispatchedAt
-    return Entry(State.LATE if late else State.ACKNOWLEDGED, entry.due, entry.dispatch), took
+    state = State.LATE if late else State.ACKNOWLEDGED
+    return Entry(state, entry.due, entry.dispatch, entry.source), took
 
 
 def overdue(entry: Entry, now: datetime) -> bool:

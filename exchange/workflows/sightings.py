@@ -8,6 +8,13 @@ at the next stop to intercept: a second dispatch of kind ``INTERCEPT``.
 
 Dispatch ids and CloudEvents ids derive from the sighting's own (``<ce_id>:respond``,
 ``<ce_id>:intercept``), so a replay after a crash re-sends the same events, not new ones.
+
+The deadline table also recognises duplicates (it holds every dispatch with its sighting's
+``ce_source``), so a sighting costs one table write, not two. A duplicate of a sighting whose
+dispatch is not acknowledged yet re-sends it (same ids, for the receiver to drop) rather than
+nothing: after a crash the table's changelog may hold a dispatch whose record never reached the
+inbox. A sighting whose ``ce_id``
+another source already used is dead-lettered, never merged with the other.
 """
 
 from __future__ import annotations
@@ -23,7 +30,14 @@ from exchange.models.events import TransportSighting
 from exchange.workflows import deadlines
 from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.routing import Target, ack_deadline, route_sighting
-from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import (
+    Guard,
+    Incoming,
+    Streams,
+    Workflow,
+    WorkflowContext,
+    publish,
+)
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
@@ -85,6 +99,7 @@ class _SightingWorkflow:
     ) -> None:
         self.app = app
         self.context = context
+        self.streams = streams
         self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
         if context.topology.topic(ACK_TOPIC).partitions != partitions:
@@ -101,6 +116,7 @@ class _SightingWorkflow:
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
         self.scans = 0
         streams.on(SOURCE_TOPIC, self.on_sighting)
+        streams.dedupe_with(SOURCE_TOPIC, self)
         streams.on(ACK_TOPIC, self.on_acknowledgement)
         internal = Guard(app, context)
 
@@ -111,33 +127,64 @@ class _SightingWorkflow:
 
         app.timer(interval=1.0, name="deadline-scan")(self.scan)
 
-    async def send(self, dispatch: SightingDispatch) -> None:
+    async def deliver(self, dispatch: SightingDispatch) -> None:
         context = self.context
         encoded = context.codec.encode(
             dispatch, source=f"{context.source}/sightings", id=dispatch.dispatchId
         )
-        inbox = self.inboxes[dispatch.target.agencyId]
-        await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
-        context.metrics.sightings_routed.labels(
+        await self.streams.publish(
+            self.inboxes[dispatch.target.agencyId], key=encoded.key, value=encoded.value,
+            headers=encoded.headers,
+        )
+
+    async def send(self, dispatch: SightingDispatch, source: str = "") -> None:
+        await self.deliver(dispatch)
+        metrics = self.context.metrics
+        metrics.sightings_routed.labels(
             dispatch.target.agencyId, dispatch.target.unitId or "", dispatch.kind, dispatch.rule
         ).inc()
         if dispatch.flagged:
-            context.metrics.sightings_flagged.labels(dispatch.rule).inc()
+            metrics.sightings_flagged.labels(dispatch.rule).inc()
         if self.deadlines.get(dispatch.dispatchId) is None:
-            self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch).dumps()
+            self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch, source).dumps()
             if dispatch.kind is not DispatchKind.ESCALATION:
                 self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
+
+    async def seen(self, key: str, record: Incoming) -> bool:
+        """A sighting handled before: its dispatches are in the table under its ``ce_id``."""
+        source, _, event_id = key.partition("\x1f")
+        found = False
+        for kind in ("respond", "intercept"):
+            raw = self.deadlines.get(f"{event_id}:{kind}")
+            if raw is None:
+                continue
+            entry = deadlines.peek(raw)
+            if entry.source != source:
+                continue
+            found = True
+            if entry.state is deadlines.State.PENDING:  # acknowledged: it surely arrived
+                await self.deliver(deadlines.Entry.loads(raw).dispatch)
+        return found
+
+    def remember(self, key: str, record: Incoming) -> None:
+        """Nothing to do: :meth:`send` recorded the sighting's dispatches."""
 
     async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:
         sighting = decoded.event
         if not isinstance(sighting, TransportSighting):
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
         context = self.context
+        source, event_id = decoded.attributes.source, decoded.attributes.id
+        taken = self.deadlines.get(f"{event_id}:respond")
+        if taken is not None:
+            raise ValueError(
+                f"ce_id {event_id!r} was already used by source {deadlines.peek(taken).source!r}"
+                " (CloudEvents ids must be unique per source; this one is kept apart, not merged)"
+            )
         for dispatch in plan_dispatches(
-            sighting, decoded.attributes.id, self.jurisdiction, context.clock(),
-            context.time_scale,
+            sighting, event_id, self.jurisdiction, context.clock(), context.time_scale,
         ):
-            await self.send(dispatch)
+            await self.send(dispatch, source)
 
     async def on_acknowledgement(self, decoded: DecodedEvent, record: Incoming) -> None:
         ack = decoded.event
@@ -156,7 +203,7 @@ class _SightingWorkflow:
         if outcome is None:
             return  # acknowledged before: nothing changes
         closed, took = outcome
-        del self.deadlines[ack.dispatchId]  # closed: only pending and escalated ones are kept
+        self.deadlines[ack.dispatchId] = closed.dumps()  # kept: it recognises a duplicate
         self.due.pop(ack.dispatchId, None)
         metrics = self.context.metrics
         target = entry.dispatch.target
@@ -179,7 +226,9 @@ class _SightingWorkflow:
         for dispatch_id, (due, sighting_id) in list(self.due.items()):
             if due < now:
                 del self.due[dispatch_id]
-                await self.ticks.send(key=sighting_id.encode(), value=dispatch_id.encode())
+                await publish(
+                    self.app, self.ticks, key=sighting_id.encode(), value=dispatch_id.encode()
+                )
 
     def reindex(self) -> None:
         self.due = {}
@@ -203,7 +252,7 @@ class _SightingWorkflow:
         deadline = original.ackDueAt - original.dispatchedAt  # the same time to acknowledge
         escalated = deadlines.escalation(entry, now, deadline)
         self.deadlines[dispatch_id] = deadlines.Entry(
-            deadlines.State.ESCALATED, entry.due, entry.dispatch
+            deadlines.State.ESCALATED, entry.due, entry.dispatch, entry.source
         ).dumps()
         await self.send(escalated)
         target = entry.dispatch.target
