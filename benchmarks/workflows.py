@@ -26,7 +26,11 @@ produces it to ``workflows.bench-raw-<run>`` (3 partitions, created as admin and
 afterwards; the receiver reads it as admin), awaiting the broker's acks and then committing,
 once per batch of up to 500. It is measured the same two ways, on the same pre-loaded records.
 
-Usage (starts the local broker if it is not running; needs `exchange topology apply` done)::
+The benchmark runs on a broker of its own, started fresh for every run (``.state/bench-broker``,
+127.0.0.1:39092, the repository's topology applied): the development broker's leftover tables
+(e.g. thousands of pending deadlines coming due) would otherwise weigh on the worker measured.
+
+Usage::
 
     python benchmarks/workflows.py [--rate 200] [--seconds 20] [--records 20000]
 """
@@ -38,6 +42,7 @@ import asyncio
 import inspect
 import io
 import multiprocessing
+import os
 import platform
 import signal
 import statistics
@@ -58,19 +63,24 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 
 from exchange.broker.local import LocalCluster
-from exchange.cli import context
 from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
+from exchange.credentials import CredentialStore
 from exchange.models.events import TransportSighting
 from exchange.models.examples import example_transport_sighting
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
+from exchange.topology.apply import apply_topology
+from exchange.topology.loader import load_topology
+from exchange.topology.model import Topology
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.runtime import create_app
 from exchange.workflows.sightings import SOURCE_TOPIC, inbox_of, plan_dispatches
 
 REPO = Path(__file__).resolve().parent.parent
+BENCH_STATE = REPO / ".state" / "bench-broker"
+BENCH_PORT = 39092
 INBOX = inbox_of("police")
 WORKER_GROUP: str = inspect.signature(create_app).parameters["app_id"].default
 SIGHTING = "exchange.events.TransportSighting"
@@ -324,8 +334,14 @@ class RawLoop:
 
 
 class Worker:
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, kafka: KafkaSettings, data_dir: Path) -> None:
         self.log = log
+        self.env = {
+            **os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "EXCHANGE_KAFKA__USERNAME": kafka.username or "",
+            "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value() if kafka.password else "",
+        }
+        self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -333,8 +349,10 @@ class Worker:
             out.write(f"\n==== worker started {datetime.now(UTC).isoformat()} ====\n".encode())
             out.flush()
             self.process = subprocess.Popen(
-                [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1"],
+                [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
+                 "--data-dir", str(self.data_dir)],
                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env,
             )
 
     def stop(self) -> None:
@@ -397,13 +415,15 @@ class Offsets:
 
 
 class Sender:
-    def __init__(self, transport: KafkaSettings, codec: EventCodec, run: str) -> None:
-        self.transport, self.codec, self.run = transport, codec, run
+    def __init__(
+        self, transport: KafkaSettings, codec: EventCodec, topology: Topology, run: str
+    ) -> None:
+        self.transport, self.codec, self.topology, self.run = transport, codec, topology, run
         self.sighting = police_sighting()
 
     def _publisher(self) -> Publisher:
         return Publisher(
-            self.transport, self.codec, context.topology(), agency="transport",
+            self.transport, self.codec, self.topology, agency="transport",
             source=f"/bench/{self.run}", metrics=BusMetrics.on(CollectorRegistry()),
         )
 
@@ -511,16 +531,29 @@ def dispatch_template(codec: EventCodec) -> tuple[bytes, dict[str, Any], list[tu
 def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place to read
     rate: float, seconds: float, records: int
 ) -> dict[str, Figures]:
-    cluster = LocalCluster((REPO / ".state").resolve())
+    print(f"starting a fresh broker of the benchmark's own in {BENCH_STATE.relative_to(REPO)} ...",
+          flush=True)
+    cluster = LocalCluster(BENCH_STATE, base_port=BENCH_PORT)
+    cluster.reset()
     cluster.up()
     admin = cluster.admin_settings()
+    topology = load_topology()
+    credentials = CredentialStore(BENCH_STATE / "credentials")
+    apply_topology(topology, admin, credentials, 1)
+
+    def kafka_as(agency: str) -> KafkaSettings:
+        principal = topology.principal_of(agency)
+        return KafkaSettings(bootstrap_servers=cluster.bootstrap).with_principal(
+            principal, credentials.password_for(principal)
+        )
+
     codec = EventCodec(Catalogue.load())
     run = uuid.uuid4().hex[:6]
     log = REPO / ".state" / f"bench-workflows-{run}.log"
-    police = connection_of(context.kafka_as_agency("police"))
-    workflows = connection_of(context.kafka_as_agency("workflows"))
+    police = connection_of(kafka_as("police"))
+    workflows = connection_of(kafka_as("workflows"))
     admin_connection = connection_of(admin)
-    sender = Sender(context.kafka_as_agency("transport"), codec, run)
+    sender = Sender(kafka_as("transport"), codec, topology, run)
     template = dispatch_template(codec)
     raw_topic, raw_group = f"workflows.bench-raw-{run}", f"workflows.bench-raw-{run}"
     expected = round(rate * seconds)
@@ -528,7 +561,7 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
     offsets = Offsets(admin)
     client = KafkaAdminClient(**admin.kafka_python_kwargs())
     client.create_topics([NewTopic(raw_topic, 3, 1)])
-    worker = Worker(log)
+    worker = Worker(log, kafka_as("workflows"), BENCH_STATE / f"worker-{run}")
     print(f"run {run}: worker log {log.relative_to(REPO)}, worker group {WORKER_GROUP}; "
           f"its deadline table's changelog holds {offsets.records(DEADLINES)} records "
           "carried over from earlier runs", flush=True)
@@ -608,6 +641,7 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
             print(f"cleanup: {error!r}", file=sys.stderr)
         client.close()
         offsets.close()
+        cluster.down()
     return figures
 
 

@@ -3,132 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import CollectorRegistry
+from support.worker import dispatches, publish, sighting, start_worker, stop_worker
 
 from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.models.common import Location
 from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
-from exchange.models.examples import (
-    example_json,
-    example_missing_person_report,
-    example_transport_sighting,
-)
+from exchange.models.events import MissingPersonReport, MissingPersonStatus
+from exchange.models.examples import example_json, example_missing_person_report
 from exchange.models.exceptions import validate_event
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 from exchange.workflows.alerts import public_reference
 from exchange.workflows.cap import parse_cap, validate_cap
 
 pytestmark = pytest.mark.broker
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-LOG = REPO / ".state" / "test-worker.log"
-# One state folder for every worker of this test session, so that a restarted worker finds the
-# table state its predecessor left (and a new session starts clean, like its new broker).
-DATA_DIR = REPO / ".state" / "test-worker-data" / uuid.uuid4().hex[:8]
-
-
-def start_worker(provisioned, *extra: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
-        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
-    }
-    with LOG.open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--data-dir", str(DATA_DIR), *extra],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )
-
-
-def stop_worker(worker: subprocess.Popen[bytes], timeout_s: float = 30) -> float:
-    """SIGTERM, and how long the worker took to exit (fails the test past ``timeout_s``)."""
-    started = time.monotonic()
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-        tail = LOG.read_text(errors="replace")[-3000:]
-        pytest.fail(f"worker ignored SIGTERM for {timeout_s} s; its log ends:\n{tail}")
-    return time.monotonic() - started
-
-
-@pytest.fixture
-def worker(provisioned) -> Iterator[subprocess.Popen[bytes]]:
-    process = start_worker(provisioned)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            stop_worker(process)
-
-
-def sighting(sighting_id: str, **location: object) -> TransportSighting:
-    base = example_transport_sighting()
-    return base.model_copy(update={
-        "sightingId": sighting_id,
-        "location": Location.model_validate({**base.location.model_dump(), **location}),
-    })
-
-
-async def publish(provisioned, codec: EventCodec, *events: TransportSighting,
-                  event_id: str | None = None) -> list[str]:
-    async with Publisher(
-        provisioned.kafka_as("transport"), codec, provisioned.topology, agency="transport",
-        source="/agencies/transport/test", metrics=BusMetrics.on(CollectorRegistry()),
-    ) as publisher:
-        return [(await publisher.publish(e, id=event_id)).event_id for e in events]
-
-
-async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: set[str],
-                     *, want: int, timeout_s: float = 60, settle_s: float = 3,
-                     ) -> list[SightingDispatch]:
-    """Dispatches for ``sighting_ids`` in ``agency``'s inbox, read as that agency."""
-    consumer = AIOKafkaConsumer(
-        f"exchange.sighting.to.{agency}", **provisioned.kafka_as(agency).aiokafka_kwargs(),
-        group_id=f"{agency}.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: list[SightingDispatch] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(found) < want and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    event = codec.decode(record.value, record.headers).event
-                    assert isinstance(event, SightingDispatch)
-                    if event.sightingId in sighting_ids:
-                        found.append(event)
-        # Anything more (a duplicate) arrives within a few more seconds.
-        settle_until = time.monotonic() + settle_s
-        while time.monotonic() < settle_until:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    event = codec.decode(record.value, record.headers).event
-                    if isinstance(event, SightingDispatch) and event.sightingId in sighting_ids:
-                        found.append(event)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_sightings_reach_the_responsible_units(
