@@ -61,6 +61,11 @@ class ConnectorHarness:
     def context(self) -> ConnectorContext:
         return ConnectorContext(self.kafka_for, self.topology, self.codec, self.registry)
 
+    @staticmethod
+    def unique_name(stem: str) -> str:
+        """A fresh connector name (so tests never share a group, progress file or source)."""
+        return f"{stem}-{uuid.uuid4().hex[:8]}"
+
     def config(self, model: type[C], **fields: Any) -> C:
         """A config of ``model`` keeping its state in the harness's folder."""
         fields.setdefault("state_dir", self.state_dir)
