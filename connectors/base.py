@@ -93,9 +93,10 @@ class Connector(ABC, Generic[C]):
             self._progress = None
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """setup → run until ``stop`` → flush → close (flush and close also after an error)."""
-        await self.setup()
+        """setup → run until ``stop`` → flush → close (flush and close also after an error,
+        in setup too: ``close`` must cope with a half-done ``setup``)."""
         try:
+            await self.setup()
             await self.run(stop)
         finally:
             try:

@@ -67,6 +67,9 @@ class Source(Connector[C]):
     """Base of every source. ``poll_interval_s``: wait between empty polls."""
 
     poll_interval_s: float = 0.5
+    dead_letter_invalid: bool = True
+    """False when the adapter answers invalid records to their sender itself (the file-drop
+    error report): they are then counted as refused, not dead-lettered."""
     _publisher: Publisher | None = None
     _dlq: AIOKafkaProducer | None = None
 
@@ -88,8 +91,8 @@ class Source(Connector[C]):
             source=self.config.ce_source,
             metrics=self.context.bus_metrics,
         )
-        await self._publisher.__aenter__()
         self._dlq = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
+        await self._publisher.__aenter__()
         await self._dlq.start()
 
     async def close(self) -> None:
@@ -144,7 +147,9 @@ class Source(Connector[C]):
                 outcomes[index] = await self._republish(record, topic, encoded, stop)
         ordered = [outcomes[i] for i in range(len(records))]
         for outcome in ordered:
-            if outcome.result is None:
+            if outcome.reason == "invalid-event" and not self.dead_letter_invalid:
+                self.metrics.records.labels(self.name, "refused").inc()
+            elif outcome.result is None:
                 await self.dead_letter(outcome)
             else:
                 self.metrics.records.labels(self.name, "published").inc()
