@@ -111,6 +111,7 @@ class FileDropSource(Source[FileDropConfig]):
         self.poll_interval_s = self.config.poll_interval_s
         self.spec = EVENTS[self.config.event_type]
         self.config.inbox.mkdir(parents=True, exist_ok=True)
+        self._cache: dict[str, tuple[tuple[int, int], str, list[dict[str, Any] | FieldError]]] = {}
         await super().setup()
 
     def _files(self) -> list[Path]:
@@ -124,11 +125,9 @@ class FileDropSource(Source[FileDropConfig]):
 
     async def poll(self) -> Sequence[SourceRecord]:
         for path in self._files():
-            content = path.read_bytes()
-            digest = hashlib.sha256(content).hexdigest()
+            digest, rows = self._parsed(path)
             key = f"file:{path.name}:{digest}"
             start = int(self.progress.get(key) or 0)
-            rows = parse_rows(path, content)
             if start >= len(rows):
                 self._finish(path)
                 continue
@@ -137,6 +136,18 @@ class FileDropSource(Source[FileDropConfig]):
                 for number, row in enumerate(rows[start : start + self.config.batch_rows], start)
             ]
         return []
+
+    def _parsed(self, path: Path) -> tuple[str, list[dict[str, Any] | FieldError]]:
+        """The file's content hash and rows, parsed once per file (not once per batch)."""
+        stat = path.stat()
+        cached = self._cache.get(path.name)
+        if cached is not None and cached[0] == (stat.st_size, stat.st_mtime_ns):
+            return cached[1], cached[2]
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        rows = parse_rows(path, content)
+        self._cache = {path.name: ((stat.st_size, stat.st_mtime_ns), digest, rows)}
+        return digest, rows
 
     def _record(
         self, path: Path, digest: str, number: int, row: dict[str, Any] | FieldError
