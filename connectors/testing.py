@@ -152,6 +152,15 @@ class ConnectorHarness:
             decoded = None
         return Received(record, headers, decoded)
 
+    @staticmethod
+    async def until(predicate: Callable[[], object], within: float = 30.0) -> None:
+        """Wait until ``predicate()`` is true (AssertionError after ``within`` seconds)."""
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not reached within {within} s: {predicate}")
+            await asyncio.sleep(0.05)
+
     def metric(self, name: str, **labels: str) -> float:
         """A sample's value from the harness's registry (0 when absent)."""
         value = self.registry.get_sample_value(name, labels)

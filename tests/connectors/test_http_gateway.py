@@ -55,7 +55,7 @@ async def test_accepted_event_reaches_the_bus_with_its_id(harness) -> None:
     config = gateway_config(harness, harness.unique_name("gw"))
     gateway = HttpGateway(config, harness.context)
     async with harness.running(gateway):
-        await _wait_port(gateway)
+        await harness.until(lambda: gateway.port)
         status, answer, _ = await post(
             gateway.port, "/v1/events/transport-sighting", example_json("transport-sighting")
         )
@@ -78,7 +78,7 @@ async def test_bad_requests_get_4xx_with_field_errors_and_nothing_is_sent(harnes
     invalid = example_json("transport-sighting")
     invalid["location"]["lat"] = 123.0
     async with harness.running(gateway):
-        await _wait_port(gateway)
+        await harness.until(lambda: gateway.port)
         path = "/v1/events/transport-sighting"
         status, body, headers = await post(gateway.port, path, invalid, token=None)
         assert status == 401
@@ -110,7 +110,7 @@ async def test_idempotency_key_makes_retries_safe_across_a_restart(harness) -> N
     path = "/v1/events/transport-sighting"
     gateway = HttpGateway(config, harness.context)
     async with harness.running(gateway):
-        await _wait_port(gateway)
+        await harness.until(lambda: gateway.port)
         first = await post(gateway.port, path, event, key=key)
         again = await post(gateway.port, path, event, key=key)
     assert first[0] == again[0] == 202
@@ -118,7 +118,7 @@ async def test_idempotency_key_makes_retries_safe_across_a_restart(harness) -> N
     assert again[1]["duplicate"] is True
     restarted = HttpGateway(config, harness.context)  # same progress file: a restart
     async with harness.running(restarted):
-        await _wait_port(restarted)
+        await harness.until(lambda: restarted.port)
         after = await post(restarted.port, path, event, key=key)
         other = dict(event, sightingId="SGT-OTHER-1")
         reused = await post(restarted.port, path, other, key=key)
@@ -145,13 +145,13 @@ async def test_bus_down_answers_503_then_the_retry_is_published_once(harness) ->
     path = "/v1/events/transport-sighting"
     gateway = HttpGateway(config, down.context)
     async with down.running(gateway):
-        await _wait_port(gateway)
+        await harness.until(lambda: gateway.port)
         status, body, headers = await post(gateway.port, path, event, key=key)
     assert status == 503, body
     assert headers["Retry-After"] == "5"
     back = HttpGateway(config, harness.context)
     async with harness.running(back):
-        await _wait_port(back)
+        await harness.until(lambda: back.port)
         status, body, _ = await post(back.port, path, event, key=key)
         got = await harness.read(
             "exchange.sighting", agency="police", count=1, source=f"/t/{config.name}", settle=2
@@ -164,7 +164,7 @@ async def test_openapi_document_describes_each_event(harness) -> None:
     config = gateway_config(harness, harness.unique_name("gw"), event_types=["transport-sighting"])
     gateway = HttpGateway(config, harness.context)
     async with harness.running(gateway):
-        await _wait_port(gateway)
+        await harness.until(lambda: gateway.port)
         async with (
             aiohttp.ClientSession() as session,
             session.get(f"http://127.0.0.1:{gateway.port}/openapi.json") as response,
@@ -174,13 +174,3 @@ async def test_openapi_document_describes_each_event(harness) -> None:
     operation = doc["paths"]["/v1/events/transport-sighting"]["post"]
     assert set(operation["responses"]) >= {"202", "401", "422", "503"}
     assert "TransportSighting" in doc["components"]["schemas"]
-
-
-async def _wait_port(gateway: HttpGateway) -> None:
-    import asyncio  # noqa: PLC0415
-
-    for _ in range(100):
-        if gateway.port:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("gateway did not start")
