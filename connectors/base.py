@@ -17,7 +17,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -104,18 +103,3 @@ class Connector(ABC, Generic[C]):
             finally:
                 await self.close()
         log.info("connector %s stopped", self.name)
-
-
-def build_connector(
-    config: ConnectorConfig, context: ConnectorContext
-) -> Connector[ConnectorConfig]:
-    """The adapter named by ``config.kind`` (see :mod:`connectors.registry`), built."""
-    from connectors.registry import connector_class  # noqa: PLC0415 - registry imports adapters
-
-    return connector_class(config.kind)(config, context)
-
-
-def state_path(config: ConnectorConfig, suffix: str) -> Path:
-    """A file of this connector's own in its state folder."""
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    return config.state_dir / f"{config.name}.{suffix}"

@@ -32,6 +32,7 @@ from exchange.workflows.cap import validate_cap
 
 RETRYABLE_STATUS = {408, 425, 429}
 CAP_MEDIA_TYPE = "application/cap+xml"
+MAX_PENDING = 1000  # messages remembered as partly delivered
 
 
 class CapSinkConfig(SinkConfig):
@@ -78,6 +79,8 @@ class CapSink(Sink[CapSinkConfig]):
         if problems:
             raise PermanentDeliveryError("cap", f"invalid CAP 1.2: {'; '.join(problems[:5])}")
         key = idempotency_key(decoded)
+        if key not in self._done and len(self._done) >= MAX_PENDING:
+            del self._done[next(iter(self._done))]  # given up on long ago (dead-lettered)
         done = self._done.setdefault(key, set())
         failures: list[DeliveryError] = []
         if self.config.folder is not None and "folder" not in done:

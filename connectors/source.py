@@ -99,11 +99,13 @@ class Source(Connector[C]):
         try:
             if self._publisher is not None:
                 await self._publisher.__aexit__(None, None, None)
-            if self._dlq is not None:
-                await self._dlq.stop()
         finally:
-            self._publisher = self._dlq = None
-            await super().close()
+            try:
+                if self._dlq is not None:
+                    await self._dlq.stop()
+            finally:
+                self._publisher = self._dlq = None
+                await super().close()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
