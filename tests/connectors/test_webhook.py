@@ -179,3 +179,29 @@ async def test_restart_mid_stream_neither_loses_nor_repeats(harness, tmp_path, r
         await _until(lambda: len([d for d in receiver.accepted if mine(source)(d)]) >= 9)
         await asyncio.sleep(1)
     assert [d.json["id"] for d in receiver.accepted if mine(source)(d)] == ids
+
+
+async def test_stop_while_retrying_leaves_the_event_for_the_restart(
+    harness, tmp_path, receiver
+) -> None:
+    source = f"/test/{uuid.uuid4().hex}"
+    ids = await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 1)
+    down = True
+    receiver.answer = lambda d: 503 if down and mine(source)(d) else 200
+    config = webhook(
+        harness, tmp_path, receiver.url, retry={"max_attempts": 100, "initial_backoff_s": 0.2}
+    )
+    async with harness.running(WebhookSink(config, harness.context)):
+        await harness.until(lambda: len([d for d in receiver.requests if mine(source)(d)]) >= 2)
+    # stopped mid-retry: not dead-lettered, not committed
+    assert (
+        harness.metric(
+            "exchange_connector_records_total", connector=config.name, outcome="dead_lettered"
+        )
+        == 0
+    )
+    down = False
+    async with harness.running(WebhookSink(config, harness.context)):
+        await harness.until(lambda: len([d for d in receiver.accepted if mine(source)(d)]) >= 1)
+        await asyncio.sleep(1)
+    assert [d.json["id"] for d in receiver.accepted if mine(source)(d)] == ids
