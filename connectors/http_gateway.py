@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 from aiokafka.errors import KafkaError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.base import Connector
 from connectors.config import ConnectorConfig
@@ -82,6 +82,18 @@ class HttpGatewayConfig(ConnectorConfig):
     idempotency_ttl_s: float = Field(86_400.0, gt=0)
     tls: TlsConfig | None = None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpGatewayConfig:
+        unknown = [name for name in self.event_types if name not in EVENTS]
+        if unknown:
+            raise ValueError(f"event_types: unknown {unknown}; known: {list(EVENTS)}")
+        for index, caller in enumerate(self.callers):
+            if not caller.token_sha256 and not caller.certificate_cn:
+                raise ValueError(f"callers.{index}: give token_sha256 or certificate_cn")
+            if caller.certificate_cn and not (self.tls and self.tls.client_cafile):
+                raise ValueError(f"callers.{index}: certificate_cn needs tls.client_cafile")
+        return self
+
 
 def token_digest(token: str) -> str:
     """What goes in ``token_sha256`` for a token."""
@@ -103,9 +115,6 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         config = self.config
         for caller in config.callers:
             self.context.topology.agency(caller.agency)
-        unknown = [name for name in config.event_types if name not in EVENTS]
-        if unknown:
-            raise ValueError(f"event_types: unknown {unknown}; known: {list(EVENTS)}")
         self._publishers: dict[str, Publisher] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._openapi = openapi_document(list(config.event_types))

@@ -143,3 +143,20 @@ def test_progress_survives_reopening(tmp_path: Path) -> None:
     assert again.forget_older_than("idempotency", -1) == 1
     assert again.recall("idempotency", "k") is None
     again.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ('event_types = ["nope"]\n[[callers]]\nagency = "transport"\ncertificate_cn = "x"\n',
+         "unknown"),
+        ('[[callers]]\nagency = "transport"\n', "give token_sha256 or certificate_cn"),
+        ('[[callers]]\nagency = "transport"\ncertificate_cn = "app"\n', "tls.client_cafile"),
+    ],
+)  # fmt: skip
+def test_gateway_config_refuses_callers_it_could_not_authenticate(
+    tmp_path: Path, extra: str, problem: str
+) -> None:
+    path = write(tmp_path, 'kind = "http-gateway"\nname = "gw"\nagency = "transport"\n' + extra)
+    with pytest.raises(ConnectorConfigError, match=problem):
+        load_config(path)
