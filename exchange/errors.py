@@ -26,10 +26,11 @@ own branch in its ``exceptions.py``::
     │   ├── TopologyFileError
     │   ├── UnknownNameError (also KeyError)
     │   └── ApplyError
-    └── ClientError                         (exchange.client.exceptions)
-        ├── NoTopicError
-        ├── NotAuthorizedError
-        └── PublishError
+    ├── ClientError                         (exchange.client.exceptions)
+    │   ├── NoTopicError
+    │   ├── NotAuthorizedError
+    │   └── PublishError
+    └── ConnectorError                      (connectors.exceptions: config, delivery, retries)
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.
