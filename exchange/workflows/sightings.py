@@ -19,7 +19,7 @@ another source already used is dead-lettered, never merged with the other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import faust
 
@@ -41,7 +41,11 @@ from exchange.workflows.runtime import (
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
-REINDEX_EVERY = 30  # scans (seconds) between rebuilds of the in-memory deadline index
+SWEEP_EVERY = timedelta(hours=1)  # between full passes over the deadline table
+RETENTION = timedelta(days=7)
+"""How long a closed (acknowledged, late or escalated) deadline, or an escalation (the end of the
+line), is kept after its due time: the window in which a duplicate sighting is still
+recognised. Then a sweep deletes it."""
 
 
 def inbox_of(agency_id: str) -> str:
@@ -115,6 +119,9 @@ class _SightingWorkflow:
         )
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
         self.scans = 0
+        self.looked_up: tuple[str, bytes | None] = ("", None)  # event id, its respond entry
+        self.sweep_due = True
+        app.on_rebalance_complete.connect(self.on_rebalance_complete)
         streams.on(SOURCE_TOPIC, self.on_sighting)
         streams.dedupe_with(SOURCE_TOPIC, self)
         streams.on(ACK_TOPIC, self.on_acknowledgement)
@@ -145,7 +152,9 @@ class _SightingWorkflow:
         ).inc()
         if dispatch.flagged:
             metrics.sightings_flagged.labels(dispatch.rule).inc()
-        if self.deadlines.get(dispatch.dispatchId) is None:
+        if dispatch.kind is not DispatchKind.ESCALATION or (
+            self.deadlines.get(dispatch.dispatchId) is None  # a repeated tick escalates once
+        ):
             self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch, source).dumps()
             if dispatch.kind is not DispatchKind.ESCALATION:
                 self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
@@ -153,18 +162,14 @@ class _SightingWorkflow:
     async def seen(self, key: str, record: Incoming) -> bool:
         """A sighting handled before: its dispatches are in the table under its ``ce_id``."""
         source, _, event_id = key.partition("\x1f")
-        found = False
-        for kind in ("respond", "intercept"):
-            raw = self.deadlines.get(f"{event_id}:{kind}")
-            if raw is None:
-                continue
-            entry = deadlines.peek(raw)
-            if entry.source != source:
-                continue
-            found = True
-            if entry.state is deadlines.State.PENDING:  # acknowledged: it surely arrived
-                await self.deliver(deadlines.Entry.loads(raw).dispatch)
-        return found
+        raw = self.deadlines.get(f"{event_id}:respond")
+        self.looked_up = (event_id, raw)  # on_sighting needs it next: one table read, not two
+        if raw is None or deadlines.peek(raw).source != source:
+            return False
+        for found in (raw, self.deadlines.get(f"{event_id}:intercept")):
+            if found is not None and deadlines.peek(found).state is deadlines.State.PENDING:
+                await self.deliver(deadlines.Entry.loads(found).dispatch)  # not acknowledged
+        return True
 
     def remember(self, key: str, record: Incoming) -> None:
         """Nothing to do: :meth:`send` recorded the sighting's dispatches."""
@@ -175,7 +180,9 @@ class _SightingWorkflow:
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
         context = self.context
         source, event_id = decoded.attributes.source, decoded.attributes.id
-        taken = self.deadlines.get(f"{event_id}:respond")
+        looked_up, taken = self.looked_up
+        if looked_up != event_id:
+            taken = self.deadlines.get(f"{event_id}:respond")
         if taken is not None:
             raise ValueError(
                 f"ce_id {event_id!r} was already used by source {deadlines.peek(taken).source!r}"
@@ -212,16 +219,22 @@ class _SightingWorkflow:
         ).inc()
         metrics.ack_seconds.labels(entry.dispatch.kind).observe(took.total_seconds())
 
+    async def on_rebalance_complete(self, *_: object, **__: object) -> None:
+        """The partitions (and their recovered tables) changed: rebuild the index."""
+        self.sweep_due = True
+
     async def scan(self, *_: object) -> None:
         """Send a tick for each overdue dispatch this worker knows is pending.
 
-        Runs every second over an in-memory index of pending deadlines, not over the table;
-        the index is rebuilt from the table every :data:`REINDEX_EVERY` scans, which also picks
-        up the partitions a rebalance gave this worker. (faust passes the app to a timer whose
-        signature takes arguments; it is not needed.)"""
+        Runs every second over an in-memory index of pending deadlines, not over the table. The
+        table is read whole only after a rebalance and every :data:`SWEEP_EVERY`, to rebuild
+        the index and to sweep closed deadlines older than :data:`RETENTION`. (faust passes the
+        app to a timer whose signature takes arguments; it is not needed.)"""
         self.scans += 1
-        if self.scans % REINDEX_EVERY == 1:
-            self.reindex()
+        every = max(1, round(self.context.scaled(SWEEP_EVERY).total_seconds()))
+        if self.sweep_due or self.scans % every == 0:
+            self.sweep_due = False
+            await self.sweep()
         now = self.context.clock()
         for dispatch_id, (due, sighting_id) in list(self.due.items()):
             if due < now:
@@ -230,14 +243,22 @@ class _SightingWorkflow:
                     self.app, self.ticks, key=sighting_id.encode(), value=dispatch_id.encode()
                 )
 
-    def reindex(self) -> None:
+    async def sweep(self) -> None:
+        """Rebuild the index of pending deadlines; tick the expired closed ones (the tick
+        agent deletes them: only an agent may change the table)."""
         self.due = {}
+        expired = self.context.clock() - self.context.scaled(RETENTION)
         for dispatch_id, raw in list(self.deadlines.items()):
             if raw is None:
                 continue
             found = deadlines.peek(raw)
             if found.state is deadlines.State.PENDING and not found.escalation:
                 self.due[dispatch_id] = (found.due, found.sighting_id)
+            elif found.due < expired:
+                await publish(
+                    self.app, self.ticks, key=found.sighting_id.encode(),
+                    value=dispatch_id.encode(),
+                )
 
     async def on_tick(self, record: Incoming) -> None:
         dispatch_id = (record.value or b"").decode()
@@ -246,6 +267,11 @@ class _SightingWorkflow:
         if raw is None:
             return
         entry = deadlines.Entry.loads(raw)
+        closed = entry.state is not deadlines.State.PENDING
+        if closed or entry.dispatch.kind is DispatchKind.ESCALATION:
+            if entry.due < now - self.context.scaled(RETENTION):
+                del self.deadlines[dispatch_id]  # past the dedupe window
+            return
         if not deadlines.overdue(entry, now):
             return
         original = entry.dispatch

@@ -271,3 +271,33 @@ async def test_sighting_matching_an_open_case_reaches_the_case_owner(
     assert match.score >= 0.6
     assert {f.factor for f in match.factors} >= {"gender", "age", "clothing", "distance", "time"}
     assert match.owner.unitId == report.reportingUnit.unitId
+
+
+async def test_closed_deadlines_are_swept_after_the_dedupe_window(
+    provisioned, codec: EventCodec
+) -> None:
+    """At --time-scale 20000 the 7-day window lasts 30 s and the deadline (5 min) 15 ms: the
+    dispatch escalates at once, is closed, and is swept 30 s later. A duplicate inside the
+    window produces nothing; once swept, the table no longer knows it and it is dispatched
+    again (under the same id): the table does not grow without bound."""
+    run = uuid.uuid4().hex[:6]
+    worker = start_worker(provisioned, "--time-scale", "20000")
+    try:
+        seen = sighting(f"W-{run}", facility=None, regionCode="610113")
+        event_id = f"window-{run}"
+        await publish(provisioned, codec, seen, event_id=event_id)
+        respond = f"{event_id}:respond"
+        got = await dispatches(provisioned, codec, "police", {seen.sightingId}, want=2)
+        assert {d.dispatchId for d in got} == {respond, f"{respond}:escalation"}, got
+        await publish(provisioned, codec, seen, event_id=event_id)  # inside the window
+        await asyncio.sleep(3)
+        inside = await dispatches(provisioned, codec, "police", {seen.sightingId}, want=2)
+        assert sum(d.dispatchId == respond for d in inside) == 1, "escalated: nothing re-sent"
+        await asyncio.sleep(35)
+        await publish(provisioned, codec, seen, event_id=event_id)  # after the sweep
+        after = await dispatches(provisioned, codec, "police", {seen.sightingId}, want=2,
+                                 settle_s=5)
+        assert sum(d.dispatchId == respond for d in after) == 2, "the closed entry was kept"
+    finally:
+        if worker.poll() is None:
+            stop_worker(worker)
