@@ -26,10 +26,17 @@ own branch in its ``exceptions.py``::
     │   ├── TopologyFileError
     │   ├── UnknownNameError (also KeyError)
     │   └── ApplyError
-    └── ClientError                         (exchange.client.exceptions)
-        ├── NoTopicError
-        ├── NotAuthorizedError
-        └── PublishError
+    ├── ClientError                         (exchange.client.exceptions)
+    │   ├── NoTopicError
+    │   ├── NotAuthorizedError
+    │   └── PublishError
+    └── ProtectionError                     (exchange.protection.exceptions)
+        ├── KeyStoreError
+        │   └── UnknownKeyError (also KeyError)
+        ├── EntitlementError
+        ├── SealError
+        ├── VerificationError               .reason: the quarantine reason code
+        └── AuditChainError
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.
