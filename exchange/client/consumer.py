@@ -16,6 +16,15 @@ as headers in the spirit of Kafka Connect's ``__connect.errors.*``:
 ``exchange.consumer.group``     the consumer group that gave up on it
 ==============================  ==========================================================
 
+With a :class:`~exchange.protection.protected.ProtectedCodec` (``protection``), each record is
+verified before anything is decoded: an unsigned, forged, tampered or replayed record, or one
+signed with a revoked key, is copied to ``quarantine_topic`` with the same headers (reason
+``exchange.error.reason``: ``unsigned``, ``bad-signature``, ...), counted in
+``exchange_events_quarantined_total`` and never given to the handler. The handler receives the
+event with what this agency is entitled to opened (the rest keeps its placeholders). With an
+``audit`` trail, every delivery (with the categories decrypted) and every quarantine is
+recorded.
+
 Only then is the offset committed, so delivery is at-least-once and nothing is lost: a crash
 between handling and commit replays the batch (handlers must be idempotent on ``ce_source`` +
 ``ce_id``). Logs name the topic, partition, offset and reason, never the record's content.
@@ -28,14 +37,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
-from exchange.codec import DecodedEvent, EventCodec
+from exchange.codec import CloudEventAttributes, DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.errors import SettingsError
+from exchange.protection.audit import AuditTrail
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -84,7 +98,14 @@ class EventConsumer:
         deadletter_topic: str,
         metrics: BusMetrics,
         max_records: int = 500,
+        protection: ProtectedCodec | None = None,
+        quarantine_topic: str | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
+        if protection is not None and not quarantine_topic:
+            raise SettingsError(
+                "quarantine_topic", "a protected consumer needs one (exchange.quarantine.<agency>)"
+            )
         self.settings = settings
         self.codec = codec
         self.topics = list(topics)
@@ -93,6 +114,9 @@ class EventConsumer:
         self.deadletter_topic = deadletter_topic
         self.metrics = metrics
         self.max_records = max_records
+        self.protection = protection
+        self.quarantine_topic = quarantine_topic
+        self.audit = audit
         connection = settings.aiokafka_kwargs()
         self._consumer = AIOKafkaConsumer(
             *self.topics,
@@ -151,8 +175,21 @@ class EventConsumer:
             await self.poll_once(handler)
 
     async def _process(self, record: ConsumerRecord, handler: Handler) -> None:
+        categories: frozenset[str] = frozenset()
         try:
-            decoded = self.codec.decode(record.value, record.headers or ())
+            if self.protection is None:
+                decoded = self.codec.decode(record.value, record.headers or ())
+            else:
+                opened = self.protection.decode(
+                    record.key,
+                    record.value,
+                    record.headers or (),
+                    (record.topic, record.partition, record.offset),
+                )
+                decoded, categories = opened.decoded, opened.opened.categories
+        except VerificationError as error:
+            await self._quarantine(record, error)
+            return
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
             return
@@ -167,6 +204,54 @@ class EventConsumer:
             time.perf_counter() - started
         )
         metrics.child(metrics.consumed, record.topic, decoded.attributes.type, self.agency).inc()
+        if self.audit is not None:
+            await self.audit.record(
+                "delivered",
+                decoded.attributes,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                categories=categories,
+            )
+
+    async def _quarantine(self, record: ConsumerRecord, error: VerificationError) -> None:
+        topic = self.quarantine_topic or self.deadletter_topic  # set when protected
+        dead = DeadLetter(error.reason, error)
+        await self._dlq.send_and_wait(
+            topic,
+            value=record.value,
+            key=record.key,
+            headers=dead_letter_headers(record, dead, self.group_id),
+        )
+        self.metrics.quarantined.labels(record.topic, error.reason, self.agency).inc()
+        log.warning(
+            "quarantined %s[%d]@%d to %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            topic,
+            error.reason,
+        )
+        if self.audit is not None:
+            found = dict(record.headers or ())
+            attributes = CloudEventAttributes(
+                found.get("ce_id", b"").decode(errors="replace"),
+                found.get("ce_source", b"").decode(errors="replace"),
+                found.get("ce_type", b"").decode(errors="replace"),
+                datetime.now(UTC),
+                found.get("ce_subject", b"").decode(errors="replace"),
+                "",
+                "",
+                "",
+            )
+            await self.audit.record(
+                "quarantined",
+                attributes,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                detail=error.reason,
+            )
 
     async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
         await self._dlq.send_and_wait(
@@ -177,8 +262,13 @@ class EventConsumer:
         )
         self.metrics.dead_lettered.labels(record.topic, dead.reason, self.agency).inc()
         log.warning(
-            "dead-lettered %s[%d]@%d to %s: %s (%s)", record.topic, record.partition,
-            record.offset, self.deadletter_topic, dead.reason, type(dead.error).__name__,
+            "dead-lettered %s[%d]@%d to %s: %s (%s)",
+            record.topic,
+            record.partition,
+            record.offset,
+            self.deadletter_topic,
+            dead.reason,
+            type(dead.error).__name__,
         )
 
     async def _record_lag(self, tp: TopicPartition) -> None:

@@ -299,10 +299,10 @@ class EventCodec:
 
         buffer = BytesIO()
         buffer.write(writer.prefix)
+        data = event.model_dump(warnings=False)
+        if prepare is not None:
+            prepare(data, writer.version)  # its own errors are its own, not EncodeError
         try:
-            data = event.model_dump(warnings=False)
-            if prepare is not None:
-                prepare(data, writer.version)
             if writer.hinter is not None:
                 data = writer.hinter(data)
             schemaless_writer(buffer, writer.parsed, data)

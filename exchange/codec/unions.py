@@ -17,9 +17,7 @@ from typing import Any
 
 Transform = Callable[[Any], Any]
 
-_PRIMITIVES = frozenset(
-    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
-)
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 
 
 def union_hinter(schema: dict[str, Any]) -> Transform | None:

@@ -8,8 +8,9 @@ Wire design (the record value stays the single-object Avro of the event's own sc
   AES-256-GCM under a **fresh random data key** (one per group per event), with the event's
   ``ce_source``, ``ce_id``, ``ce_type``, the tags and the paths as associated data, so a
   ciphertext cannot be moved to another event or field;
-- each group's data key is wrapped (AES-256-GCM again) for every reader of the topic entitled to
-  all the group's tags (:mod:`.entitlements`), under a key-encryption key derived with HKDF-SHA256
+- the data keys are wrapped for every reader of the topic entitled to all of a group's tags
+  (:mod:`.entitlements`): per recipient, one AES-256-GCM *bundle* of ``(group index, data key)``
+  pairs for the groups it may open, under a key-encryption key derived with HKDF-SHA256
   from X25519(sender's ``enc`` key, recipient's ``enc`` key). Both sides cache that derived key
   per key pair, so per event only symmetric work is done (a fresh ephemeral X25519 per event
   and recipient would cost ~10x more; the static pair authenticates the sender too);
@@ -20,8 +21,8 @@ Wire design (the record value stays the single-object Avro of the event's own sc
 
     {"v": 1, "from": "police.enc.1",
      "groups": [{"tags": ["identity", "minor"], "paths": ["missingPerson.name", ...],
-                 "nonce": "...", "data": "...",
-                 "keys": {"transport.enc.3": "<nonce + wrapped data key>", ...}}]}
+                 "data": "<AES-GCM of the JSON list of values; nonce 0: the key is fresh>"}],
+     "keys": {"transport.enc.3": "<nonce + AES-GCM bundle of (index, data key) pairs>"}}
 
 The paths present in a group are those that carried a value (an absent optional value is not
 sealed); every other tagged path that a reader cannot open is a placeholder.
@@ -43,11 +44,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from exchange.protection.exceptions import KeyStoreError, SealError, VerificationError
-from exchange.protection.fields import SealPlan, put, take
+from exchange.protection.fields import SealPlan, put
 from exchange.protection.keys import KeyStore
 
 SEALED_HEADER = "exchange.sealed"
 VERSION = 1
+DATA_NONCE = bytes(12)
 
 Recipients = Callable[[frozenset[str]], Iterable[str]]
 
@@ -119,39 +121,37 @@ class Sealer:
     ) -> bytes | None:
         """Take the plan's values out of ``data`` (placeholders put in) and return the header
         value, or None when the event carried no sensitive value."""
-        groups = []
-        own = self.own_key()
-        for tags, leaves in plan.groups:
-            taken = dict(take(data, leaves))
+        groups: list[dict[str, Any]] = []
+        bundles: dict[str, bytearray] = {}
+        by_tags = plan.take_all(data)
+        for tags, _leaves in plan.groups:
+            taken = by_tags.get(tags)
             if not taken:
                 continue
             tag_list = sorted(tags)
             paths = list(taken)
             data_key = AESGCM.generate_key(bit_length=256)
-            nonce = os.urandom(12)
             try:
                 plain = json.dumps(list(taken.values()), default=_json_default).encode()
             except (TypeError, ValueError) as error:
                 raise SealError(plan.event_type, f"fields {paths}: {error}") from error
-            sealed = AESGCM(data_key).encrypt(nonce, plain, _aad(event_key, tag_list, paths))
-            wrapped = {}
+            # A fresh key encrypts exactly one message, so a constant nonce is safe here.
+            sealed = AESGCM(data_key).encrypt(DATA_NONCE, plain, _aad(event_key, tag_list, paths))
+            index = bytes((len(groups),))
             for agency in recipients(tags):
-                peer = self.recipient_key(agency)
-                wrap_nonce = os.urandom(12)
-                kek = self.keks.kek(own, peer, sender=own)
-                wrapped[peer] = _b64(wrap_nonce + kek.encrypt(wrap_nonce, data_key, event_key))
-            groups.append(
-                {
-                    "tags": tag_list,
-                    "paths": paths,
-                    "nonce": _b64(nonce),
-                    "data": _b64(sealed),
-                    "keys": wrapped,
-                }
-            )
+                bundles.setdefault(agency, bytearray()).extend(index + data_key)
+            groups.append({"tags": tag_list, "paths": paths, "data": _b64(sealed)})
         if not groups:
             return None
-        return json.dumps({"v": VERSION, "from": own, "groups": groups}).encode()
+        own = self.own_key()
+        wrapped = {}
+        for agency, bundle in bundles.items():
+            peer = self.recipient_key(agency)
+            nonce = os.urandom(12)
+            kek = self.keks.kek(own, peer, sender=own)
+            wrapped[peer] = _b64(nonce + kek.encrypt(nonce, bytes(bundle), event_key))
+        envelope = {"v": VERSION, "from": own, "groups": groups, "keys": wrapped}
+        return json.dumps(envelope, separators=(",", ":")).encode()
 
 
 class Opener:
@@ -176,17 +176,25 @@ class Opener:
             ) from error
         if version != VERSION:
             raise VerificationError("bad-envelope", f"{SEALED_HEADER} version {version!r}")
+        data_keys = self._unwrap(envelope, sender, event_key)
         opened: list[str] = []
         protected: list[str] = []
         categories: set[str] = set()
-        for group in groups:
+        for index, group in enumerate(groups):
             paths, tags = group["paths"], group["tags"]
-            mine = [k for k in group["keys"] if k.partition(".")[0] == self.agency]
-            if not mine:
+            data_key = data_keys.get(index)
+            if data_key is None:
                 protected.extend(paths)
                 continue
-            own = mine[0]
-            values = self._decrypt(group, own, sender, event_key)
+            try:
+                plain = AESGCM(data_key).decrypt(
+                    DATA_NONCE, base64.b64decode(group["data"]), _aad(event_key, tags, paths)
+                )
+                values = json.loads(plain)
+            except (InvalidTag, ValueError, TypeError) as error:
+                raise VerificationError(
+                    "bad-envelope", f"sealed group {index} does not open ({type(error).__name__})"
+                ) from error
             if len(values) != len(paths):
                 raise VerificationError("bad-envelope", "a sealed group's values and paths differ")
             for path, value in zip(paths, values, strict=True):
@@ -200,20 +208,24 @@ class Opener:
             categories.update(tags)
         return Opened(tuple(opened), tuple(protected), frozenset(categories))
 
-    def _decrypt(self, group: dict[str, Any], own: str, sender: str, event_key: bytes) -> Any:
+    def _unwrap(self, envelope: dict[str, Any], sender: str, event_key: bytes) -> dict[int, bytes]:
+        """The data keys wrapped for this agency, by group index (none: empty)."""
+        keys = envelope.get("keys")
+        if not isinstance(keys, dict):
+            raise VerificationError("bad-envelope", f"{SEALED_HEADER} has no keys")
+        mine = [k for k in keys if k.partition(".")[0] == self.agency]
+        if not mine:
+            return {}
+        own = mine[0]
         try:
             kek = self.keks.kek(own, sender, sender=sender)
         except KeyStoreError as error:
             raise VerificationError("bad-envelope", f"cannot unwrap with {own}: {error}") from error
         try:
-            wrapped = base64.b64decode(group["keys"][own])
-            data_key = kek.decrypt(wrapped[:12], wrapped[12:], event_key)
-            aad = _aad(event_key, group["tags"], group["paths"])
-            plain = AESGCM(data_key).decrypt(
-                base64.b64decode(group["nonce"]), base64.b64decode(group["data"]), aad
-            )
-            return json.loads(plain)
-        except (InvalidTag, ValueError, KeyError, TypeError) as error:
+            wrapped = base64.b64decode(keys[own])
+            bundle = kek.decrypt(wrapped[:12], wrapped[12:], event_key)
+        except (InvalidTag, ValueError, TypeError) as error:
             raise VerificationError(
-                "bad-envelope", f"a sealed group does not open with {own} ({type(error).__name__})"
+                "bad-envelope", f"the data keys do not unwrap with {own} ({type(error).__name__})"
             ) from error
+        return {bundle[i]: bundle[i + 1 : i + 33] for i in range(0, len(bundle), 33)}

@@ -17,8 +17,8 @@ placeholders is said by the ``exchange.sealed`` header, so no reader mistakes a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from exchange.models._avro import Names
@@ -44,6 +44,17 @@ class SealPlan:
     event_type: str
     leaves: tuple[SealedLeaf, ...]
     groups: tuple[tuple[frozenset[str], tuple[SealedLeaf, ...]], ...]
+    tree: dict[str, Any]  # path steps -> subtree or leaf: one walk of the data takes them all
+
+    def take_all(self, data: dict[str, Any]) -> dict[frozenset[str], dict[str, Any]]:
+        """Every present leaf's value by tag set and dotted path; placeholders put in ``data``.
+
+        A leaf under an absent optional record, or an optional leaf that is ``None``, carries
+        nothing and is skipped.
+        """
+        taken: dict[frozenset[str], dict[str, Any]] = {}
+        _walk_take(data, self.tree, "", taken)
+        return taken
 
 
 def plan_for(schema: dict[str, Any]) -> SealPlan:
@@ -57,7 +68,38 @@ def plan_for(schema: dict[str, Any]) -> SealPlan:
         (tags, tuple(found)) for tags, found in sorted(by_tags.items(), key=lambda g: sorted(g[0]))
     )
     event_type = f"{schema.get('namespace', '')}.{schema.get('name', '')}".lstrip(".")
-    return SealPlan(event_type, tuple(leaves), groups)
+    tree: dict[str, Any] = {}
+    for leaf in leaves:
+        node = tree
+        for step in leaf.path[:-1]:
+            node = node.setdefault(step, {})
+        node[leaf.path[-1]] = leaf
+    return SealPlan(event_type, tuple(leaves), groups, tree)
+
+
+def _walk_take(
+    data: dict[str, Any],
+    tree: dict[str, Any],
+    prefix: str,
+    taken: dict[frozenset[str], dict[str, Any]],
+) -> None:
+    for name, sub in tree.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(sub, SealedLeaf):
+            data[name] = sub.placeholder
+            found = taken.get(sub.tags)
+            if found is None:
+                found = taken[sub.tags] = {}
+            found[prefix + name] = value
+        elif "[]" in sub:
+            if isinstance(value, (list, tuple)):
+                for index, item in enumerate(value):
+                    if isinstance(item, dict):
+                        _walk_take(item, sub["[]"], f"{prefix}{name}.{index}.", taken)
+        elif isinstance(value, dict):
+            _walk_take(value, sub, f"{prefix}{name}.", taken)
 
 
 def _record(  # noqa: PLR0917 -- recursive helper, positional for brevity
@@ -150,50 +192,26 @@ def _zero(schema: Any) -> Any:  # noqa: PLR0911 -- one return per Avro type
     raise ValueError(f"no placeholder for Avro type {kind!r}")
 
 
-def take(data: dict[str, Any], leaves: tuple[SealedLeaf, ...]) -> Iterator[tuple[str, Any]]:
-    """Yield ``(dotted path, value)`` of each present leaf and put its placeholder in ``data``.
-
-    A leaf under an optional record that is absent (``None``), or an optional leaf that is
-    ``None``, carries nothing and is skipped.
-    """
-    for leaf in leaves:
-        for dotted, parent in _parents(data, leaf.path, ""):
-            name = leaf.path[-1]
-            value = parent.get(name)
-            if value is None:
-                continue
-            parent[name] = leaf.placeholder
-            yield dotted, value
-
-
 def put(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Put an opened value back at its dotted path (raises KeyError if the path is absent)."""
     node: Any = data
-    steps = dotted.split(".")
+    steps = _steps(dotted)
     for step in steps[:-1]:
-        if isinstance(node, list) and step.isdigit() and int(step) < len(node):
-            node = node[int(step)]
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                raise KeyError(dotted)
+            node = node[step]
         elif isinstance(node, dict) and isinstance(node.get(step), (dict, list)):
             node = node[step]
         else:
             raise KeyError(dotted)
-    if not isinstance(node, dict) or steps[-1] not in node:
+    last = steps[-1]
+    if not isinstance(node, dict) or last not in node:
         raise KeyError(dotted)
-    node[steps[-1]] = value
+    node[last] = value
 
 
-def _parents(node: Any, path: Path, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each dict holding the leaf at ``path`` under ``node``, with the leaf's dotted path."""
-    if not isinstance(node, dict):
-        return
-    if len(path) == 1:
-        yield prefix + path[0], node
-        return
-    step, rest = path[0], path[1:]
-    child = node.get(step)
-    if rest and rest[0] == "[]":
-        if isinstance(child, (list, tuple)):
-            for index, item in enumerate(child):
-                yield from _parents(item, rest[1:], f"{prefix}{step}.{index}.")
-        return
-    yield from _parents(child, rest, f"{prefix}{step}.")
+@lru_cache(maxsize=4096)
+def _steps(dotted: str) -> tuple[str | int, ...]:
+    """``victims.0.person.name`` -> ``("victims", 0, "person", "name")`` (paths repeat)."""
+    return tuple(int(step) if step.isdigit() else step for step in dotted.split("."))

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from exchange.protection.envelope import SEALED_HEADER
 from exchange.protection.exceptions import KeyStoreError, VerificationError
@@ -93,6 +94,7 @@ class Verifier:
         self.writers_of = writers_of
         self.replay_window = replay_window
         self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
+        self._public: dict[str, Ed25519PublicKey] = {}
 
     def verify(
         self,
@@ -111,7 +113,9 @@ class Verifier:
         try:
             agency, _kind, _ = parse_key_id(key_id)
             info = self.keys.info(key_id)
-            public = self.keys.verifying_key(key_id)  # refuses a key that is not a sig key
+            public = self._public.get(key_id)
+            if public is None:  # refuses a key that is not a sig key
+                public = self._public[key_id] = self.keys.verifying_key(key_id)
         except KeyStoreError as error:
             raise VerificationError("unknown-key", f"signed with {key_id!r}: {error}") from None
         source = found.get("ce_source", b"").decode(errors="replace")

@@ -27,7 +27,9 @@ SIGHTINGS_TOPIC = "exchange.sighting"
 
 
 def candidate_match(
-    candidate: MatchCandidate, case: MissingPersonReport, sighting: TransportSighting,
+    candidate: MatchCandidate,
+    case: MissingPersonReport,
+    sighting: TransportSighting,
     context: WorkflowContext,
 ) -> CandidateMatch:
     return CandidateMatch(
