@@ -28,8 +28,7 @@ class CredentialStore:
     def _file(self, principal: str) -> Path:
         if not _PRINCIPAL.match(principal):
             raise SettingsError(
-                "principal",
-                f"{principal!r} cannot name a credential file; use letters, "
+                "principal", f"{principal!r} cannot name a credential file; use letters, "
                 "digits, '.', '_' and '-' only",
             )
         return self.directory / principal

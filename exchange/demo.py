@@ -38,31 +38,16 @@ from exchange.topology.model import Topology
 
 # (publishing agency, event type) in the order the story unfolds.
 STORY: tuple[tuple[str, str, str], ...] = (
-    (
-        "police",
-        "missing-person-report",
-        "Yanta sub-bureau reports a missing 6-year-old; transport and civil affairs must search",
-    ),
-    (
-        "transport",
-        "transport-sighting",
-        "a conductor on a train reports a suspected trafficking case to the police",
-    ),
-    (
-        "police",
-        "rescue",
-        "police rescue a victim; civil affairs, health, justice, HR, education, women's federation",
-    ),
-    (
-        "police",
-        "referral",
-        "police refer the rescued child to civil affairs for temporary assistance (Art. 6)",
-    ),
-    (
-        "market-regulation",
-        "intermediary-revocation",
-        "market regulation revokes an illegal job intermediary; HR, police, cyberspace must know",
-    ),
+    ("police", "missing-person-report",
+     "Yanta sub-bureau reports a missing 6-year-old; transport and civil affairs must search"),
+    ("transport", "transport-sighting",
+     "a conductor on a train reports a suspected trafficking case to the police"),
+    ("police", "rescue",
+     "police rescue a victim; civil affairs, health, justice, HR, education, women's federation"),
+    ("police", "referral",
+     "police refer the rescued child to civil affairs for temporary assistance (Art. 6)"),
+    ("market-regulation", "intermediary-revocation",
+     "market regulation revokes an illegal job intermediary; HR, police, cyberspace must know"),
 )
 
 
@@ -94,9 +79,8 @@ class Tracker:
             if sent is None:
                 return  # an event of an earlier run
             self.receipts.setdefault(decoded.attributes.id, []).append(
-                Receipt(
-                    agency, record.topic, record.partition, record.offset, time.monotonic() - sent
-                )
+                Receipt(agency, record.topic, record.partition, record.offset,
+                        time.monotonic() - sent)
             )
             if self.received >= self.expected:
                 self.all_arrived.set()
@@ -120,47 +104,33 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
     codec = EventCodec(Catalogue.load())
     metrics = BusMetrics.on(CollectorRegistry())
     events = [(agency, _fresh(name, run), text) for agency, name, text in STORY]
-    readers = sorted(
-        {
-            reader
-            for agency, event, _ in events
-            for reader in topology.topic(choose_topic(topology, agency, event)).readers
-            if topology.agency(reader).kind == "agency"
-        }
-    )
+    readers = sorted({
+        reader
+        for agency, event, _ in events
+        for reader in topology.topic(choose_topic(topology, agency, event)).readers
+        if topology.agency(reader).kind == "agency"
+    })
     print(f"== Exchange bus demo (run {run}) ==")
-    print(
-        f"{len(readers)} receiving agencies connect, each as its own principal: "
-        f"{', '.join(readers)}"
-    )
+    print(f"{len(readers)} receiving agencies connect, each as its own principal: "
+          f"{', '.join(readers)}")
     tracker = Tracker()
     consumers = {}
     for agency in readers:
-        topics = sorted(
-            {
-                choose_topic(topology, sender, event)
-                for sender, event, _ in events
-                if agency in topology.topic(choose_topic(topology, sender, event)).readers
-            }
-        )
+        topics = sorted({
+            choose_topic(topology, sender, event)
+            for sender, event, _ in events
+            if agency in topology.topic(choose_topic(topology, sender, event)).readers
+        })
         consumers[agency] = EventConsumer(
-            kafka_as(topology.principal_of(agency)),
-            codec,
-            topics,
-            agency=agency,
-            group_id=f"{agency}.demo",
-            deadletter_topic=topology.deadletter_topic(agency).name,
+            kafka_as(topology.principal_of(agency)), codec, topics, agency=agency,
+            group_id=f"{agency}.demo", deadletter_topic=topology.deadletter_topic(agency).name,
             metrics=metrics,
         )
     await asyncio.gather(*(c.start() for c in consumers.values()))
     publishers = {
         agency: Publisher(
-            kafka_as(topology.principal_of(agency)),
-            codec,
-            topology,
-            agency=agency,
-            source=f"/agencies/{agency}/demo",
-            metrics=metrics,
+            kafka_as(topology.principal_of(agency)), codec, topology, agency=agency,
+            source=f"/agencies/{agency}/demo", metrics=metrics,
         )
         for agency in sorted({agency for agency, _, _ in STORY})
     }
@@ -212,15 +182,12 @@ async def _publish(publisher: Publisher, event: BaseModel, text: str, tracker: T
     tracker.sent_at[encoded.attributes.id] = time.monotonic()
     result = await publisher.send_encoded(topic, encoded)
     print(f"\n[{publisher.agency}] {text}")
-    print(
-        f"  published {spec.name} key={result.key} -> {result.topic}"
-        f"[{result.partition}]@{result.offset} (id {result.event_id[:8]})"
-    )
+    print(f"  published {spec.name} key={result.key} -> {result.topic}"
+          f"[{result.partition}]@{result.offset} (id {result.event_id[:8]})")
 
 
 def _expected(
-    topology: Topology,
-    consumers: dict[str, EventConsumer],
+    topology: Topology, consumers: dict[str, EventConsumer],
     events: list[tuple[str, BaseModel, str]],
 ) -> int:
     return sum(
@@ -237,10 +204,8 @@ async def _wait_for_deliveries(tracker: Tracker, timeout_s: float = 30) -> None:
 def _report(tracker: Tracker) -> None:
     print("\n-- Who received what (time from publish to the receiving agency's handler) --")
     for event_id, receipts in tracker.receipts.items():
-        got = ", ".join(
-            f"{r.agency} ({r.seconds * 1000:.0f} ms)"
-            for r in sorted(receipts, key=lambda r: r.agency)
-        )
+        got = ", ".join(f"{r.agency} ({r.seconds * 1000:.0f} ms)" for r in sorted(
+            receipts, key=lambda r: r.agency))
         print(f"  {receipts[0].topic} (id {event_id[:8]}): {got}")
     print(f"  {tracker.received}/{tracker.expected} deliveries made")
 
@@ -268,13 +233,9 @@ async def _denied(
 ) -> None:
     print("\n[education] tries to read the sightings topic, which is not addressed to it")
     consumer = EventConsumer(
-        kafka_as(topology.principal_of("education")),
-        codec,
-        ["exchange.sighting"],
-        agency="education",
-        group_id="education.demo-snoop",
-        deadletter_topic=topology.deadletter_topic("education").name,
-        metrics=metrics,
+        kafka_as(topology.principal_of("education")), codec, ["exchange.sighting"],
+        agency="education", group_id="education.demo-snoop",
+        deadletter_topic=topology.deadletter_topic("education").name, metrics=metrics,
     )
     try:
         await consumer.start()
@@ -287,9 +248,7 @@ async def _denied(
 
 
 async def _dead_letter(
-    topology: Topology,
-    kafka_as: KafkaAs,
-    consumers: dict[str, EventConsumer],
+    topology: Topology, kafka_as: KafkaAs, consumers: dict[str, EventConsumer],
     tracker: Tracker,
 ) -> None:
     print("\n[transport] a faulty system writes garbage bytes to the sightings topic")
@@ -308,10 +267,8 @@ async def _dead_letter(
         await police.poll_once(tracker.handler_for("police"), timeout_ms=300)
         if _value(police.metrics.registry, "exchange_events_dead_lettered_total") > before:
             break
-    print(
-        f"  police's consumer read {meta.topic}[{meta.partition}]@{meta.offset}, could not "
-        f"decode it, kept it in {police.deadletter_topic} with the reason, and went on"
-    )
+    print(f"  police's consumer read {meta.topic}[{meta.partition}]@{meta.offset}, could not "
+          f"decode it, kept it in {police.deadletter_topic} with the reason, and went on")
 
 
 def _value(registry: CollectorRegistry, name: str) -> float:
@@ -325,9 +282,6 @@ def _value(registry: CollectorRegistry, name: str) -> float:
 
 def _summary(registry: CollectorRegistry) -> None:
     print("\n-- Metrics (Prometheus, as an operator sees them) --")
-    for name in (
-        "exchange_events_published_total",
-        "exchange_events_consumed_total",
-        "exchange_events_dead_lettered_total",
-    ):
+    for name in ("exchange_events_published_total", "exchange_events_consumed_total",
+                 "exchange_events_dead_lettered_total"):
         print(f"  {name} = {_value(registry, name):.0f}")

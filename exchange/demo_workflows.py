@@ -76,11 +76,8 @@ class Act:
         publisher = self.publishers.get(agency)
         if publisher is None:
             publisher = self.publishers[agency] = Publisher(
-                self.kafka_as(self.topology.principal_of(agency)),
-                self.codec,
-                self.topology,
-                agency=agency,
-                source=f"/agencies/{agency}/demo",
+                self.kafka_as(self.topology.principal_of(agency)), self.codec, self.topology,
+                agency=agency, source=f"/agencies/{agency}/demo",
                 metrics=BusMetrics.on(CollectorRegistry()),
             )
             await publisher.__aenter__()
@@ -88,10 +85,8 @@ class Act:
 
     async def watch(self, agency: str, topic: str, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            topic,
-            **self.kafka_as(self.topology.principal_of(agency)).aiokafka_kwargs(),
-            group_id=f"{agency}.demo-act.{self.run}",
-            auto_offset_reset="latest",
+            topic, **self.kafka_as(self.topology.principal_of(agency)).aiokafka_kwargs(),
+            group_id=f"{agency}.demo-act.{self.run}", auto_offset_reset="latest",
         )
         await consumer.start()
         try:
@@ -112,39 +107,24 @@ class Act:
             unit = event.target.unitId or event.target.agencyId
             due = (event.ackDueAt - event.dispatchedAt).total_seconds()
             flag = ", FLAGGED" if event.flagged else ""
-            self.say(
-                f"{unit} <- {event.kind} for sighting {event.sightingId} "
-                f"(rule {event.rule}{flag}; acknowledge within {due:.0f}s): {event.reason}"
-            )
+            self.say(f"{unit} <- {event.kind} for sighting {event.sightingId} "
+                     f"(rule {event.rule}{flag}; acknowledge within {due:.0f}s): {event.reason}")
             if event.sightingId in self.acknowledge and event.kind != "ESCALATION":
-                await self.publish(
-                    event.target.agencyId,
-                    DispatchAcknowledgement(
-                        dispatchId=event.dispatchId,
-                        sightingId=event.sightingId,
-                        unit=event.target,
-                        acknowledgedAt=datetime.now(UTC),
-                    ),
-                )
+                await self.publish(event.target.agencyId, DispatchAcknowledgement(
+                    dispatchId=event.dispatchId, sightingId=event.sightingId,
+                    unit=event.target, acknowledgedAt=datetime.now(UTC),
+                ))
                 self.say(f"{unit} acknowledges {event.kind} for {event.sightingId}")
         elif isinstance(event, EmergencyAlert):
-            area = (
-                f", radius {event.radiusKm} km, {len(event.facilities)} transport facilities inside"
-                if event.radiusKm
-                else ": the alert is withdrawn"
-            )
-            self.say(
-                f"transport <- CAP {event.msgType} #{event.sequence} of alert "
-                f"{event.reference}{area}"
-            )
+            area = (f", radius {event.radiusKm} km, {len(event.facilities)} transport "
+                    "facilities inside" if event.radiusKm else ": the alert is withdrawn")
+            self.say(f"transport <- CAP {event.msgType} #{event.sequence} of alert "
+                     f"{event.reference}{area}")
         elif isinstance(event, CandidateMatch):
-            self.say(
-                f"{event.owner.unitId or event.owner.agencyId} <- candidate match: "
-                f"sighting {event.sightingId} may show case {event.caseId} "
-                f"(score {event.score:.2f}: "
-                + ", ".join(f"{f.factor} {f.score:.1f}" for f in event.factors)
-                + ")"
-            )
+            self.say(f"{event.owner.unitId or event.owner.agencyId} <- candidate match: "
+                     f"sighting {event.sightingId} may show case {event.caseId} "
+                     f"(score {event.score:.2f}: "
+                     + ", ".join(f"{f.factor} {f.score:.1f}" for f in event.factors) + ")")
 
     async def wait_for(self, test: Callable[[BaseModel], bool], timeout_s: float = 60) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -163,53 +143,34 @@ class Act:
     def case_id(self) -> str:
         return f"A610113D{self.run}"
 
-    def sighting(
-        self,
-        tag: str,
-        *,
-        facility: TransportFacility | None,
-        region: str | None,
-        lat: float,
-        lon: float,
-        child_at_risk: bool = True,
-    ) -> TransportSighting:
+    def sighting(self, tag: str, *, facility: TransportFacility | None, region: str | None,
+                 lat: float, lon: float, child_at_risk: bool = True) -> TransportSighting:
         base = example_transport_sighting()
         now = datetime.now(UTC)
-        return base.model_copy(
-            update={
-                "sightingId": f"{tag}-{self.run}",
-                "observedAt": now - timedelta(minutes=1),
-                "reportedAt": now,
-                "childAtRisk": child_at_risk,
-                "location": Location(lat=lat, lon=lon, regionCode=region, facility=facility),
-            }
-        )
+        return base.model_copy(update={
+            "sightingId": f"{tag}-{self.run}",
+            "observedAt": now - timedelta(minutes=1), "reportedAt": now,
+            "childAtRisk": child_at_risk,
+            "location": Location(lat=lat, lon=lon, regionCode=region, facility=facility),
+        })
 
     def missing_child(self, status: str = "OPEN") -> MissingPersonReport:
         data = example_json("missing-person-report")
         person = data["missingPerson"]
         person.pop("documents", None)
         person.pop("birthDate", None)
-        person["description"] = {
-            "ageYears": 6,
-            "gender": "MALE",
-            "clothing": "red T-shirt, blue shorts",
-        }
+        person["description"] = {"ageYears": 6, "gender": "MALE",
+                                 "clothing": "red T-shirt, blue shorts"}
         now = datetime.now(UTC)
-        data.update(
-            caseId=self.case_id,
-            status=status,
-            lastSeenAt=(now - timedelta(minutes=20)).isoformat(),
-            reportedAt=now.isoformat(),
-        )
+        data.update(caseId=self.case_id, status=status,
+                    lastSeenAt=(now - timedelta(minutes=20)).isoformat(),
+                    reportedAt=now.isoformat())
         return validate_event(MissingPersonReport, data)
 
 
 async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
-    print(
-        f"\n-- 3. The workflows (a worker on a compressed clock: x{TIME_SCALE}, so a "
-        "5-minute deadline lasts 1 s and an hour of the alert schedule 12 s) --"
-    )
+    print(f"\n-- 3. The workflows (a worker on a compressed clock: x{TIME_SCALE}, so a "
+          "5-minute deadline lasts 1 s and an hour of the alert schedule 12 s) --")
     worker = _start_worker(state_dir, kafka_as(topology.principal_of("workflows")))
     act = Act(topology, kafka_as, codec)
     stop = asyncio.Event()
@@ -227,24 +188,16 @@ async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_d
 
 
 async def _scenario(act: Act) -> None:
-    station = TransportFacility(
-        kind=TransportFacilityKind.RAILWAY_STATION, code="EAY", name="西安北站 Xi'an North"
-    )
-    train = TransportFacility(
-        kind=TransportFacilityKind.TRAIN,
-        code="G87",
-        name="G87 Beijing West - Chengdu East",
-        nextStop="汉中 Hanzhong",
-    )
-    metro = TransportFacility(
-        kind=TransportFacilityKind.METRO_STATION, code="XIAOZHAI", name="小寨 Xiaozhai"
-    )
-    at_station = act.sighting(
-        "NORTH", facility=station, region="610112", lat=34.3773, lon=108.9393, child_at_risk=False
-    )
-    on_train = act.sighting(
-        "TRAIN", facility=train, region=None, lat=34.35, lon=108.70, child_at_risk=False
-    )
+    station = TransportFacility(kind=TransportFacilityKind.RAILWAY_STATION, code="EAY",
+                                name="西安北站 Xi'an North")
+    train = TransportFacility(kind=TransportFacilityKind.TRAIN, code="G87",
+                              name="G87 Beijing West - Chengdu East", nextStop="汉中 Hanzhong")
+    metro = TransportFacility(kind=TransportFacilityKind.METRO_STATION, code="XIAOZHAI",
+                              name="小寨 Xiaozhai")
+    at_station = act.sighting("NORTH", facility=station, region="610112",
+                              lat=34.3773, lon=108.9393, child_at_risk=False)
+    on_train = act.sighting("TRAIN", facility=train, region=None, lat=34.35, lon=108.70,
+                            child_at_risk=False)
     street = act.sighting("STREET", facility=None, region="610113", lat=34.2235, lon=108.9474)
     act.acknowledge |= {at_station.sightingId, on_train.sightingId}
     act.say("transport reports a sighting at Xi'an North station (the worker starts up first)")
@@ -260,14 +213,9 @@ async def _scenario(act: Act) -> None:
     await act.publish("police", act.missing_child())
     await act.wait_for(lambda e: isinstance(e, EmergencyAlert) and e.radiusKm == 200)
     match = act.sighting("METRO", facility=metro, region="610113", lat=34.2235, lon=108.9474)
-    match = match.model_copy(
-        update={
-            "suspectedPersons": (
-                match.suspectedPersons[0].model_copy(update={"ageRange": None, "ageYears": 6}),
-                *match.suspectedPersons[1:],
-            )
-        }
-    )
+    match = match.model_copy(update={"suspectedPersons": (
+        match.suspectedPersons[0].model_copy(update={"ageRange": None, "ageYears": 6}),
+        *match.suspectedPersons[1:])})
     act.acknowledge.add(match.sightingId)
     act.say("metro staff at Xiaozhai report a boy in a red T-shirt with two adults")
     await act.publish("transport", match)
@@ -280,34 +228,17 @@ async def _scenario(act: Act) -> None:
 
 def _start_worker(state_dir: Path, kafka: KafkaSettings) -> subprocess.Popen[bytes]:
     """``exchange worker`` in its own process, connected as the workflows principal."""
-    env = {
-        **os.environ,
-        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "EXCHANGE_STATE_DIR": str(state_dir),
-    }
+    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+           "EXCHANGE_STATE_DIR": str(state_dir)}
     if kafka.username and kafka.password is not None:
-        env |= {
-            "EXCHANGE_KAFKA__USERNAME": kafka.username,
-            "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value(),
-        }
+        env |= {"EXCHANGE_KAFKA__USERNAME": kafka.username,
+                "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value()}
     state_dir.mkdir(parents=True, exist_ok=True)
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exchange.cli.main",
-                "worker",
-                "--replication",
-                "1",
-                "--time-scale",
-                str(TIME_SCALE),
-                "--data-dir",
-                str(state_dir / "demo-worker"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
+            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
+             "--time-scale", str(TIME_SCALE), "--data-dir", str(state_dir / "demo-worker")],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
         )
 
 

@@ -35,14 +35,8 @@ def ensure_classpath(lib_dir: Path, pom: Path = POM) -> Path:
         shutil.rmtree(lib_dir)
     lib_dir.mkdir(parents=True)
     command = [
-        mvn,
-        "-q",
-        "-B",
-        "-f",
-        str(pom),
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={lib_dir}",
-        "-DincludeScope=runtime",
+        mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+        f"-DoutputDirectory={lib_dir}", "-DincludeScope=runtime",
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -168,9 +168,7 @@ class LocalCluster:
             node.log_dir.mkdir(parents=True, exist_ok=True)
             node.properties_file.write_text(
                 render_server_properties(
-                    node,
-                    nodes,
-                    admin_password=admin_password,
+                    node, nodes, admin_password=admin_password,
                     controller_password=controller_password,
                 )
             )
@@ -243,41 +241,28 @@ class LocalCluster:
     def _java(self, node: NodeLayout, main: str, *args: str, heap: str | None = None) -> list[str]:
         heap = heap or self.heap
         return [
-            java_executable(),
-            f"-Xmx{heap}",
-            "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
+            java_executable(), f"-Xmx{heap}",
+            "-XX:+UseG1GC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={node.log4j_file}",
-            "-cp",
-            f"{self.lib_dir}/*",
-            main,
-            *args,
+            "-cp", f"{self.lib_dir}/*", main, *args,
         ]
 
     def _format(
         self, node: NodeLayout, nodes: list[NodeLayout], cluster_id: str, admin_password: str
     ) -> None:
         command = self._java(
-            node,
-            "kafka.tools.StorageTool",
-            "format",
-            "--cluster-id",
-            cluster_id,
-            "--config",
-            str(node.properties_file),
-            "--initial-controllers",
-            ",".join(n.voter for n in nodes),
-            "--add-scram",
-            f"SCRAM-SHA-512=[name={ADMIN_PRINCIPAL},password={admin_password}]",
+            node, "kafka.tools.StorageTool", "format",
+            "--cluster-id", cluster_id,
+            "--config", str(node.properties_file),
+            "--initial-controllers", ",".join(n.voter for n in nodes),
+            "--add-scram", f"SCRAM-SHA-512=[name={ADMIN_PRINCIPAL},password={admin_password}]",
             "--ignore-formatted",
             heap="256m",
         )
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise BrokerStartError(
-                node.node_id,
-                "formatting storage failed",
-                node.log_dir / "server.log",
+                node.node_id, "formatting storage failed", node.log_dir / "server.log",
                 (done.stdout + done.stderr)[-3000:].replace(admin_password, "***"),
             )
 
@@ -285,11 +270,8 @@ class LocalCluster:
         out = (node.log_dir / "stdout.log").open("ab")
         process = subprocess.Popen(
             self._java(node, "kafka.Kafka", str(node.properties_file)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=node.directory,
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=node.directory,
         )
         out.close()
         _CHILDREN[process.pid] = process
@@ -302,19 +284,15 @@ class LocalCluster:
                     node.node_id,
                     f"port {node.host}:{port} is already in use by another process (another "
                     "Kafka?); stop it, or run this cluster elsewhere",
-                    node.log_dir / "server.log",
-                    "",
+                    node.log_dir / "server.log", "",
                 )
 
     def _status(self, node: NodeLayout) -> NodeStatus:
         pid = _read_pid(node.pid_file)
         alive = pid is not None and _alive(pid)
         return NodeStatus(
-            node_id=node.node_id,
-            bootstrap=node.bootstrap,
-            pid=pid if alive else None,
-            process_alive=alive,
-            port_open=alive and _port_open(node.host, node.client_port),
+            node_id=node.node_id, bootstrap=node.bootstrap, pid=pid if alive else None,
+            process_alive=alive, port_open=alive and _port_open(node.host, node.client_port),
         )
 
     def _wait_serving(self, node: NodeLayout, deadline: float) -> None:
@@ -322,18 +300,14 @@ class LocalCluster:
             status = self._status(node)
             if not status.process_alive:
                 raise BrokerStartError(
-                    node.node_id,
-                    "the java process exited",
-                    node.log_dir / "server.log",
+                    node.node_id, "the java process exited", node.log_dir / "server.log",
                     _tail(node.log_dir / "stdout.log") or _tail(node.log_dir / "server.log"),
                 )
             if status.port_open:
                 return
             time.sleep(0.3)
         raise BrokerStartError(
-            node.node_id,
-            "timed out waiting for the client port",
-            node.log_dir / "server.log",
+            node.node_id, "timed out waiting for the client port", node.log_dir / "server.log",
             _tail(node.log_dir / "server.log"),
         )
 
@@ -354,10 +328,8 @@ class LocalCluster:
             time.sleep(0.5)
         node = self.nodes[0]
         raise BrokerStartError(
-            node.node_id,
-            f"cluster not ready in time ({last_error!r})",
-            node.log_dir / "server.log",
-            _tail(node.log_dir / "server.log"),
+            node.node_id, f"cluster not ready in time ({last_error!r})",
+            node.log_dir / "server.log", _tail(node.log_dir / "server.log"),
         )
 
 

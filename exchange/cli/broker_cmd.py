@@ -22,20 +22,15 @@ def register(commands: Any) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, helptext, run in (
-        (
-            "up",
-            "start the broker (first time: download jars, format) and wait until it serves",
-            _up,
-        ),
+        ("up", "start the broker (first time: download jars, format) and wait until it serves",
+         _up),
         ("down", "stop the broker (data kept)", _down),
         ("status", "report whether each node runs and where it listens", _status),
         ("reset", "stop the broker and delete its data and logs (jars kept)", _reset),
     ):
         sub = actions.add_parser(name, help=helptext, description=helptext)
         sub.add_argument(
-            "--nodes",
-            type=int,
-            default=1,
+            "--nodes", type=int, default=1,
             help="number of combined nodes on loopback (default 1; the layout is kept from the "
             "first `up` until `reset`)",
         )
@@ -54,7 +49,8 @@ def _print_status(cluster: LocalCluster) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     cluster = context.local_cluster(args.nodes)
-    print("starting Apache Kafka (first run downloads its jars from Maven Central) ...", flush=True)
+    print("starting Apache Kafka (first run downloads its jars from Maven Central) ...",
+          flush=True)
     cluster.up()
     print(f"Kafka is serving at {cluster.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512)")
     print(f"admin credentials: {cluster.credentials.directory / 'admin'}")

@@ -60,9 +60,6 @@ def kafka_as_agency(agency_id: str) -> KafkaSettings:
 
 def add_agency_option(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
-        "--as",
-        dest="agency",
-        required=required,
-        metavar="AGENCY",
+        "--as", dest="agency", required=required, metavar="AGENCY",
         help="act as this agency (its id in topology/agencies.toml, e.g. police, transport)",
     )

@@ -60,23 +60,17 @@ def register(commands: Any) -> None:
     context.add_agency_option(tail)
     tail.add_argument("--max", type=int, default=None, help="stop after this many records")
     tail.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
+        "--timeout", type=float, default=None,
         help="stop after this many seconds without a new record (default: run until Ctrl-C)",
     )
     tail.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        metavar="PORT",
+        "--metrics-port", type=int, default=None, metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics while tailing",
     )
     tail.set_defaults(run=_tail)
 
     example = commands.add_parser(
-        "example",
-        help="print a valid example event as JSON (fictional data)",
+        "example", help="print a valid example event as JSON (fictional data)",
         description="Print a realistic, valid example of an event type, to start from.",
     )
     example.add_argument("event_type", metavar="EVENT", help=f"one of: {names}")
@@ -122,10 +116,7 @@ def _publish(args: argparse.Namespace) -> int:
 
     async def send() -> int:
         async with Publisher(
-            context.kafka_as_agency(args.agency),
-            codec,
-            topology,
-            agency=args.agency,
+            context.kafka_as_agency(args.agency), codec, topology, agency=args.agency,
             source=args.source or f"/agencies/{args.agency}/cli",
             metrics=BusMetrics.on(CollectorRegistry()),
         ) as publisher:
@@ -149,11 +140,9 @@ def _tail(args: argparse.Namespace) -> int:
 
     async def read() -> int:
         consumer = AIOKafkaConsumer(
-            args.topic,
-            **settings.aiokafka_kwargs(),
+            args.topic, **settings.aiokafka_kwargs(),
             group_id=f"{args.agency}.tail.{uuid.uuid4().hex[:8]}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            enable_auto_commit=False, auto_offset_reset="earliest",
         )
         await consumer.start()
         seen = 0
@@ -193,9 +182,7 @@ async def _wait_for_assignment(consumer: AIOKafkaConsumer, timeout_s: float = 30
 
 def _record_json(codec: EventCodec, record: Any) -> dict[str, Any]:
     line: dict[str, Any] = {
-        "topic": record.topic,
-        "partition": record.partition,
-        "offset": record.offset,
+        "topic": record.topic, "partition": record.partition, "offset": record.offset,
         "key": record.key.decode(errors="replace") if record.key else None,
     }
     try:
@@ -205,11 +192,8 @@ def _record_json(codec: EventCodec, record: Any) -> dict[str, Any]:
         return line
     attrs = decoded.attributes
     line["ce"] = {
-        "id": attrs.id,
-        "source": attrs.source,
-        "type": attrs.type,
-        "time": attrs.time.isoformat(),
-        "subject": attrs.subject,
+        "id": attrs.id, "source": attrs.source, "type": attrs.type,
+        "time": attrs.time.isoformat(), "subject": attrs.subject,
         "dataschema": attrs.dataschema,
     }
     line["data"] = decoded.event.model_dump(mode="json")

@@ -28,15 +28,11 @@ def register(commands: Any) -> None:
     ):
         sub = actions.add_parser(name, help=helptext, description=helptext)
         sub.add_argument(
-            "--replication",
-            type=int,
-            default=None,
-            metavar="N",
+            "--replication", type=int, default=None, metavar="N",
             help="cap replication factor and min.insync.replicas at N (1 for a single broker)",
         )
         sub.add_argument(
-            "--detail",
-            action="store_true",
+            "--detail", action="store_true",
             help="list every change (apply lists counts by kind unless this is given)",
         )
         sub.set_defaults(run=run)
@@ -52,9 +48,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     result = apply_topology(
-        context.topology(),
-        context.kafka_as(ADMIN_PRINCIPAL),
-        context.credentials(),
+        context.topology(), context.kafka_as(ADMIN_PRINCIPAL), context.credentials(),
         args.replication,
     )
     print(result.render(detail=args.detail))

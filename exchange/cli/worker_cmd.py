@@ -35,39 +35,25 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--replication",
-        type=int,
-        default=None,
-        metavar="N",
+        "--replication", type=int, default=None, metavar="N",
         help="cap the replication of the worker's internal topics at N (1 for a single broker)",
     )
     parser.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        metavar="PORT",
+        "--metrics-port", type=int, default=None, metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
     )
     parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
+        "--data-dir", type=Path, default=None, metavar="DIR",
         help="where this worker keeps its table state (default <state>/worker); give each "
         "worker process on one machine its own",
     )
     parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=1.0,
-        metavar="X",
+        "--time-scale", type=float, default=1.0, metavar="X",
         help="divide every workflow duration by X (60: a 5-minute deadline lasts 5 s); for "
         "demonstrations and tests only, default 1",
     )
     parser.add_argument(
-        "--loglevel",
-        default="warn",
-        choices=["crit", "error", "warn", "info", "debug"],
+        "--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"],
         help="faust's log level (default warn)",
     )
     parser.set_defaults(run=_run)
@@ -91,20 +77,15 @@ def _run(args: argparse.Namespace) -> int:
     jurisdiction = load_jurisdiction()
     registry = CollectorRegistry()
     workflow_context = WorkflowContext(
-        codec=EventCodec(Catalogue.load()),
-        topology=topology,
-        metrics=WorkflowMetrics(registry),
-        time_scale=args.time_scale,
+        codec=EventCodec(Catalogue.load()), topology=topology,
+        metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
     )
     app = create_app(
-        context.kafka_as(topology.principal_of(AGENCY)),
-        workflow_context,
+        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
-            sightings.register(jurisdiction),
-            alerting.register(jurisdiction),
-            cases.register(),
+            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register()
         ],
     )
     port = args.metrics_port or context.settings().metrics_port

@@ -181,9 +181,7 @@ class EventConsumer:
                 decoded = self.codec.decode(record.value, record.headers or ())
             else:
                 opened = self.protection.decode(
-                    record.key,
-                    record.value,
-                    record.headers or (),
+                    record.key, record.value, record.headers or (),
                     (record.topic, record.partition, record.offset),
                 )
                 decoded, categories = opened.decoded, opened.opened.categories
@@ -206,51 +204,26 @@ class EventConsumer:
         metrics.child(metrics.consumed, record.topic, decoded.attributes.type, self.agency).inc()
         if self.audit is not None:
             await self.audit.record(
-                "delivered",
-                decoded.attributes,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                categories=categories,
+                "delivered", decoded.attributes, topic=record.topic,
+                partition=record.partition, offset=record.offset, categories=categories,
             )
 
     async def _quarantine(self, record: ConsumerRecord, error: VerificationError) -> None:
         topic = self.quarantine_topic or self.deadletter_topic  # set when protected
         dead = DeadLetter(error.reason, error)
         await self._dlq.send_and_wait(
-            topic,
-            value=record.value,
-            key=record.key,
+            topic, value=record.value, key=record.key,
             headers=dead_letter_headers(record, dead, self.group_id),
         )
         self.metrics.quarantined.labels(record.topic, error.reason, self.agency).inc()
         log.warning(
-            "quarantined %s[%d]@%d to %s: %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            topic,
-            error.reason,
+            "quarantined %s[%d]@%d to %s: %s", record.topic, record.partition, record.offset,
+            topic, error.reason,
         )
         if self.audit is not None:
-            found = dict(record.headers or ())
-            attributes = CloudEventAttributes(
-                found.get("ce_id", b"").decode(errors="replace"),
-                found.get("ce_source", b"").decode(errors="replace"),
-                found.get("ce_type", b"").decode(errors="replace"),
-                datetime.now(UTC),
-                found.get("ce_subject", b"").decode(errors="replace"),
-                "",
-                "",
-                "",
-            )
             await self.audit.record(
-                "quarantined",
-                attributes,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                detail=error.reason,
+                "quarantined", _attributes_of(record), topic=record.topic,
+                partition=record.partition, offset=record.offset, detail=error.reason,
             )
 
     async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
@@ -262,13 +235,8 @@ class EventConsumer:
         )
         self.metrics.dead_lettered.labels(record.topic, dead.reason, self.agency).inc()
         log.warning(
-            "dead-lettered %s[%d]@%d to %s: %s (%s)",
-            record.topic,
-            record.partition,
-            record.offset,
-            self.deadletter_topic,
-            dead.reason,
-            type(dead.error).__name__,
+            "dead-lettered %s[%d]@%d to %s: %s (%s)", record.topic, record.partition,
+            record.offset, self.deadletter_topic, dead.reason, type(dead.error).__name__,
         )
 
     async def _record_lag(self, tp: TopicPartition) -> None:
@@ -278,3 +246,16 @@ class EventConsumer:
             self.metrics.lag.labels(tp.topic, str(tp.partition), self.group_id).set(
                 max(0, highwater - position)
             )
+
+
+def _attributes_of(record: ConsumerRecord) -> CloudEventAttributes:
+    """The CloudEvents attributes a refused record claims (unverified: for the audit only)."""
+    found = dict(record.headers or ())
+
+    def text(name: str) -> str:
+        return bytes(found.get(name, b"")).decode(errors="replace")
+
+    return CloudEventAttributes(
+        text("ce_id"), text("ce_source"), text("ce_type"), datetime.now(UTC),
+        text("ce_subject"), text("ce_dataschema"), text("content-type"), text("ce_specversion"),
+    )

@@ -32,9 +32,7 @@ class PublishError(ClientError):
         name = type(cause).__name__
         advice = (
             " (the principal lacks the ACL: check topology/topics.toml writers and run "
-            "`exchange topology apply`)"
-            if "Authorization" in name
-            else ""
+            "`exchange topology apply`)" if "Authorization" in name else ""
         )
         super().__init__(f"publishing to {topic!r} failed: {name}: {cause}{advice}")
 

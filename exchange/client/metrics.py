@@ -24,59 +24,44 @@ class BusMetrics:
         self.registry = registry
         self._children: dict[tuple[int, tuple[str, ...]], object] = {}
         self.published = Counter(
-            "exchange_events_published_total",
-            "Events accepted by the broker.",
-            ["topic", "type", "agency"],
-            registry=registry,
+            "exchange_events_published_total", "Events accepted by the broker.",
+            ["topic", "type", "agency"], registry=registry,
         )
         self.publish_errors = Counter(
-            "exchange_publish_errors_total",
-            "Events the broker refused or that could not be sent.",
-            ["topic", "type", "agency", "error"],
-            registry=registry,
+            "exchange_publish_errors_total", "Events the broker refused or that could not be sent.",
+            ["topic", "type", "agency", "error"], registry=registry,
         )
         self.refused = Counter(
             "exchange_events_refused_total",
             "Events refused to their sender before sending (validation failed).",
-            ["type", "agency"],
-            registry=registry,
+            ["type", "agency"], registry=registry,
         )
         self.consumed = Counter(
-            "exchange_events_consumed_total",
-            "Events decoded and handled by a consumer.",
-            ["topic", "type", "agency"],
-            registry=registry,
+            "exchange_events_consumed_total", "Events decoded and handled by a consumer.",
+            ["topic", "type", "agency"], registry=registry,
         )
         self.dead_lettered = Counter(
             "exchange_events_dead_lettered_total",
             "Records a consumer could not decode or handle, kept in its dead-letter topic.",
-            ["topic", "reason", "agency"],
-            registry=registry,
+            ["topic", "reason", "agency"], registry=registry,
         )
         self.quarantined = Counter(
             "exchange_events_quarantined_total",
             "Records refused by verification (unsigned, forged, tampered, replayed, revoked key) "
             "and kept in the quarantine topic, never acted on: alert on any increase.",
-            ["topic", "reason", "agency"],
-            registry=registry,
+            ["topic", "reason", "agency"], registry=registry,
         )
         self.handle_seconds = Histogram(
-            "exchange_handle_seconds",
-            "Time a consumer's handler took per event.",
-            ["topic", "agency"],
-            registry=registry,
+            "exchange_handle_seconds", "Time a consumer's handler took per event.",
+            ["topic", "agency"], registry=registry,
         )
         self.publish_seconds = Histogram(
-            "exchange_publish_seconds",
-            "Time from publish call to broker acknowledgement.",
-            ["topic", "agency"],
-            registry=registry,
+            "exchange_publish_seconds", "Time from publish call to broker acknowledgement.",
+            ["topic", "agency"], registry=registry,
         )
         self.lag = Gauge(
-            "exchange_consumer_lag_records",
-            "Records behind the partition's high watermark.",
-            ["topic", "partition", "group"],
-            registry=registry,
+            "exchange_consumer_lag_records", "Records behind the partition's high watermark.",
+            ["topic", "partition", "group"], registry=registry,
         )
 
     def child(self, metric: MetricT, *labels: str) -> MetricT:

@@ -91,9 +91,7 @@ class Publisher:
         return self
 
     async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self._producer.stop()
@@ -116,11 +114,8 @@ class Publisher:
         result = await self.send_encoded(topic, encoded)
         if self.audit is not None:
             await self.audit.record(
-                "published",
-                encoded.attributes,
-                topic=result.topic,
-                partition=result.partition,
-                offset=result.offset,
+                "published", encoded.attributes, topic=result.topic,
+                partition=result.partition, offset=result.offset,
             )
         return result
 
@@ -161,24 +156,16 @@ class Publisher:
             metrics.child(metrics.publish_seconds, topic, self.agency).observe(
                 time.perf_counter() - started
             )
-            result.set_result(
-                PublishResult(
-                    topic=metadata.topic,
-                    partition=metadata.partition,
-                    offset=metadata.offset,
-                    event_id=encoded.attributes.id,
-                    key=encoded.key.decode(),
-                )
-            )
+            result.set_result(PublishResult(
+                topic=metadata.topic, partition=metadata.partition, offset=metadata.offset,
+                event_id=encoded.attributes.id, key=encoded.key.decode(),
+            ))
 
         sent.add_done_callback(done)
         return result
 
     def _failed(
-        self,
-        topic: str,
-        event_type: str,
-        error: BaseException,
+        self, topic: str, event_type: str, error: BaseException,
         result: asyncio.Future[PublishResult],
     ) -> None:
         self.metrics.publish_errors.labels(

@@ -17,7 +17,9 @@ from typing import Any
 
 Transform = Callable[[Any], Any]
 
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+_PRIMITIVES = frozenset(
+    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+)
 
 
 def union_hinter(schema: dict[str, Any]) -> Transform | None:

@@ -61,22 +61,12 @@ class SightingDispatch(ExchangeModel):
     ) -> SightingDispatch:
         """The dispatch of ``sighting`` to ``target``, due ``deadline`` after ``now``."""
         return cls(
-            dispatchId=dispatch_id,
-            sightingId=sighting.sightingId,
-            kind=kind,
-            target=target,
-            rule=rule,
-            reason=reason,
-            flagged=flagged,
-            ackDueAt=now + deadline,
-            observedAt=sighting.observedAt,
-            location=sighting.location,
-            reporter=sighting.reporter,
-            suspectedPersons=sighting.suspectedPersons,
-            situation=sighting.situation,
-            childAtRisk=sighting.childAtRisk,
-            destination=sighting.destination,
-            dispatchedAt=now,
+            dispatchId=dispatch_id, sightingId=sighting.sightingId, kind=kind, target=target,
+            rule=rule, reason=reason, flagged=flagged, ackDueAt=now + deadline,
+            observedAt=sighting.observedAt, location=sighting.location,
+            reporter=sighting.reporter, suspectedPersons=sighting.suspectedPersons,
+            situation=sighting.situation, childAtRisk=sighting.childAtRisk,
+            destination=sighting.destination, dispatchedAt=now,
         )
 
 

@@ -284,24 +284,13 @@ def example_emergency_alert() -> EmergencyAlert:
     sent = report.reportedAt + timedelta(seconds=2)
     identifier = message_identifier(public.reference, 0)
     return EmergencyAlert(
-        identifier=identifier,
-        reference=public.reference,
-        msgType=AlertMessageType.ALERT,
-        sequence=0,
-        radiusKm=100,
-        centreLat=public.last_seen_lat,
-        centreLon=public.last_seen_lon,
-        sent=sent,
-        expires=sent + timedelta(hours=24),
+        identifier=identifier, reference=public.reference, msgType=AlertMessageType.ALERT,
+        sequence=0, radiusKm=100, centreLat=public.last_seen_lat, centreLon=public.last_seen_lon,
+        sent=sent, expires=sent + timedelta(hours=24),
         facilities=("rail.xian-north", "metro.xiaozhai"),
         cap=build_cap(
-            public,
-            identifier=identifier,
-            sender="xian.gongan@exchange.bus",
-            sent=sent,
-            msg_type="Alert",
-            radius_km=100,
-            expires=sent + timedelta(hours=24),
+            public, identifier=identifier, sender="xian.gongan@exchange.bus", sent=sent,
+            msg_type="Alert", radius_km=100, expires=sent + timedelta(hours=24),
         ),
     )
 

@@ -398,8 +398,6 @@ Longitude = Annotated[float, _pydantic(check_longitude)]
 CountryCode = Annotated[str, _pydantic(check_country_code)]
 PhoneNumber = Annotated[str, _pydantic(check_phone_number)]
 Uri = Annotated[str, _pydantic(check_uri)]
-
-
 def _refuse_numeric_time(value: object) -> object:
     """Refuse epoch numbers for times: seconds and milliseconds are too easily confused."""
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -125,7 +125,9 @@ def plan_against_cluster(
     """Read the cluster named by ``settings`` and plan what ``apply`` would change."""
     with ClusterAdmin(settings) as admin:
         actual = admin.read_state([t.name for t in topology.topics], topology.principals)
-    return plan(topology, actual, replication_cap=replication_cap, provisioner=settings.username)
+    return plan(
+        topology, actual, replication_cap=replication_cap, provisioner=settings.username
+    )
 
 
 def apply_topology(
@@ -139,11 +141,8 @@ def apply_topology(
         actual = admin.read_state([t.name for t in topology.topics], topology.principals)
         return apply_plan(
             plan(
-                topology,
-                actual,
-                replication_cap=replication_cap,
+                topology, actual, replication_cap=replication_cap,
                 provisioner=settings.username,
             ),
-            admin,
-            credentials,
+            admin, credentials,
         )

@@ -90,8 +90,7 @@ def plan(
     actions.extend(CreateAcl(acl) for acl in sorted(want - have))
     actions.extend(DeleteAcl(acl) for acl in sorted(have - want))
     notices = [
-        ExtraUser(user)
-        for user in sorted(actual.users)
+        ExtraUser(user) for user in sorted(actual.users)
         if user not in managed and user != provisioner
     ]
     return Plan(actions=actions, notices=notices)

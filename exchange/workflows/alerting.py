@@ -58,15 +58,13 @@ class AlertState:
         return len(self.sent)
 
     def dumps(self) -> bytes:
-        return json.dumps(
-            {
-                "public": self.public.model_dump(mode="json"),
-                "due": [[when.isoformat(), radius] for when, radius in self.due],
-                "sent": [[r.sender, r.identifier, r.sent.isoformat()] for r in self.sent],
-                "cancelled": self.cancelled,
-                "radius": self.radius,
-            }
-        ).encode()
+        return json.dumps({
+            "public": self.public.model_dump(mode="json"),
+            "due": [[when.isoformat(), radius] for when, radius in self.due],
+            "sent": [[r.sender, r.identifier, r.sent.isoformat()] for r in self.sent],
+            "cancelled": self.cancelled,
+            "radius": self.radius,
+        }).encode()
 
     @classmethod
     def loads(cls, raw: bytes) -> AlertState:
@@ -123,14 +121,9 @@ def next_message(
         return None
     identifier = message_identifier(state.public.reference, sequence)
     cap = build_cap(
-        state.public,
-        identifier=identifier,
-        sender=SENDER,
-        sent=now,
+        state.public, identifier=identifier, sender=SENDER, sent=now,
         msg_type=msg_type,  # type: ignore[arg-type]
-        references=state.sent,
-        radius_km=radius or state.radius,
-        expires=now + EXPIRES_AFTER,
+        references=state.sent, radius_km=radius or state.radius, expires=now + EXPIRES_AFTER,
         cancel_reason=cancel,  # type: ignore[arg-type]
     )
     point = state.public.last_seen_point
@@ -138,23 +131,14 @@ def next_message(
         tuple(f.id for f in jurisdiction.facilities_within(point, radius)) if radius else ()
     )
     alert = EmergencyAlert(
-        identifier=identifier,
-        reference=state.public.reference,
-        msgType=AlertMessageType(msg_type.upper()),
-        sequence=sequence,
-        radiusKm=radius,
-        centreLat=point.lat,
-        centreLon=point.lon,
-        sent=now,
-        expires=None if cancel else now + EXPIRES_AFTER,
-        facilities=facilities,
-        cap=cap,
+        identifier=identifier, reference=state.public.reference,
+        msgType=AlertMessageType(msg_type.upper()), sequence=sequence, radiusKm=radius,
+        centreLat=point.lat, centreLon=point.lon, sent=now,
+        expires=None if cancel else now + EXPIRES_AFTER, facilities=facilities, cap=cap,
     )
     after = replace(
-        state,
-        sent=(*state.sent, CapReference(SENDER, identifier, now)),
-        cancelled=cancel is not None,
-        radius=radius or state.radius,
+        state, sent=(*state.sent, CapReference(SENDER, identifier, now)),
+        cancelled=cancel is not None, radius=radius or state.radius,
     )
     return Message(alert, after, facilities)
 
@@ -170,10 +154,7 @@ def register(jurisdiction: Jurisdiction) -> Workflow:
 
 class _AlertWorkflow:
     def __init__(
-        self,
-        app: faust.App,
-        context: WorkflowContext,
-        streams: Streams,
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
         jurisdiction: Jurisdiction,
     ) -> None:
         self.context = context

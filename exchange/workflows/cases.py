@@ -27,9 +27,7 @@ SIGHTINGS_TOPIC = "exchange.sighting"
 
 
 def candidate_match(
-    candidate: MatchCandidate,
-    case: MissingPersonReport,
-    sighting: TransportSighting,
+    candidate: MatchCandidate, case: MissingPersonReport, sighting: TransportSighting,
     context: WorkflowContext,
 ) -> CandidateMatch:
     return CandidateMatch(

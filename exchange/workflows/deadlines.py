@@ -46,20 +46,16 @@ class Entry:
     dispatch: SightingDispatch
 
     def dumps(self) -> bytes:
-        return json.dumps(
-            {
-                "state": self.state.value,
-                "due": self.due.isoformat(),
-                "dispatch": self.dispatch.model_dump(mode="json"),
-            }
-        ).encode()
+        return json.dumps({
+            "state": self.state.value, "due": self.due.isoformat(),
+            "dispatch": self.dispatch.model_dump(mode="json"),
+        }).encode()
 
     @classmethod
     def loads(cls, raw: bytes) -> Entry:
         data: dict[str, Any] = json.loads(raw)
         return cls(
-            State(data["state"]),
-            datetime.fromisoformat(data["due"]),
+            State(data["state"]), datetime.fromisoformat(data["due"]),
             SightingDispatch.model_validate(data["dispatch"]),
         )
 
@@ -77,9 +73,7 @@ def peek(raw: bytes) -> Peek:
     data: dict[str, Any] = json.loads(raw)
     dispatch = data["dispatch"]
     return Peek(
-        State(data["state"]),
-        datetime.fromisoformat(data["due"]),
-        dispatch["sightingId"],
+        State(data["state"]), datetime.fromisoformat(data["due"]), dispatch["sightingId"],
         dispatch["kind"] == DispatchKind.ESCALATION.value,
     )
 
@@ -110,16 +104,14 @@ def escalation(entry: Entry, now: datetime, deadline: timedelta) -> SightingDisp
     """The dispatch that hands an unacknowledged one to the city command centre."""
     original = entry.dispatch
     who = original.target.unitId or original.target.agencyId
-    return original.model_copy(
-        update={
-            "dispatchId": f"{original.dispatchId}:escalation",
-            "kind": DispatchKind.ESCALATION,
-            "target": COMMAND_CENTRE,
-            "escalatedFrom": original.target,
-            "rule": "escalation",
-            "reason": f"not acknowledged by {who} by {entry.due.isoformat(timespec='seconds')}",
-            "flagged": True,
-            "ackDueAt": now + deadline,
-            "dispatchedAt": now,
-        }
-    )
+    return original.model_copy(update={
+        "dispatchId": f"{original.dispatchId}:escalation",
+        "kind": DispatchKind.ESCALATION,
+        "target": COMMAND_CENTRE,
+        "escalatedFrom": original.target,
+        "rule": "escalation",
+        "reason": f"not acknowledged by {who} by {entry.due.isoformat(timespec='seconds')}",
+        "flagged": True,
+        "ackDueAt": now + deadline,
+        "dispatchedAt": now,
+    })

@@ -70,51 +70,43 @@ class WorkflowMetrics:
         self.duplicates = Counter(
             "exchange_workflow_duplicates_total",
             "Events skipped because the same ce_source + ce_id was handled before.",
-            ["topic"],
-            registry=registry,
+            ["topic"], registry=registry,
         )
         self.sightings_routed = Counter(
             "exchange_sightings_routed_total",
             "Sightings dispatched to a police unit, by unit, dispatch kind and routing rule.",
-            ["agency", "unit", "kind", "rule"],
-            registry=registry,
+            ["agency", "unit", "kind", "rule"], registry=registry,
         )
         self.sightings_flagged = Counter(
             "exchange_sightings_flagged_total",
             "Sightings whose routing needs a person to look (e.g. outside Xi'an).",
-            ["rule"],
-            registry=registry,
+            ["rule"], registry=registry,
         )
         self.acknowledged = Counter(
             "exchange_dispatch_acknowledgements_total",
             "Dispatches acknowledged by the police unit, on time or late.",
-            ["agency", "unit", "timeliness"],
-            registry=registry,
+            ["agency", "unit", "timeliness"], registry=registry,
         )
         self.ack_seconds = Histogram(
             "exchange_dispatch_ack_seconds",
             "Time from dispatching a sighting to the unit's acknowledgement.",
-            ["kind"],
-            registry=registry,
+            ["kind"], registry=registry,
             buckets=(5, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200),
         )
         self.alerts = Counter(
             "exchange_alerts_issued_total",
             "Emergency alert messages sent, by CAP msgType and radius step (km).",
-            ["msg_type", "radius_km"],
-            registry=registry,
+            ["msg_type", "radius_km"], registry=registry,
         )
         self.matches = Counter(
             "exchange_candidate_matches_total",
             "Candidate matches between a sighting and an open missing-person case, by owner.",
-            ["agency"],
-            registry=registry,
+            ["agency"], registry=registry,
         )
         self.escalations = Counter(
             "exchange_dispatch_escalations_total",
             "Dispatches not acknowledged in time, escalated to the city command centre.",
-            ["agency", "unit"],
-            registry=registry,
+            ["agency", "unit"], registry=registry,
         )
 
 
@@ -161,14 +153,13 @@ class Guard:
         self.context = context
         self.seen = seen
         self.deadletter = app.topic(
-            context.deadletter_topic,
-            key_type=bytes,
-            value_type=bytes,
-            value_serializer="raw",
+            context.deadletter_topic, key_type=bytes, value_type=bytes, value_serializer="raw",
             key_serializer="raw",
         )
 
-    async def __call__(self, event: faust.types.EventT[bytes], handlers: Sequence[Handler]) -> None:
+    async def __call__(
+        self, event: faust.types.EventT[bytes], handlers: Sequence[Handler]
+    ) -> None:
         """Decode the event once and give it to every handler; a record that cannot be decoded,
         or that any handler fails on, goes once to the dead-letter topic with the reason."""
         record = incoming(event)
@@ -209,20 +200,14 @@ class Guard:
 
     async def _dead_letter(self, record: Incoming, dead: DeadLetter) -> None:
         await self.deadletter.send(
-            key=record.key,
-            value=record.value,
+            key=record.key, value=record.value,
             headers=dead_letter_headers(record, dead, self.app.conf.id),
         )
         bus = self.context.metrics.bus
         bus.child(bus.dead_lettered, record.topic, dead.reason, AGENCY).inc()
         log.warning(
-            "dead-lettered %s[%d]@%d to %s: %s (%s)",
-            record.topic,
-            record.partition,
-            record.offset,
-            self.context.deadletter_topic,
-            dead.reason,
-            type(dead.error).__name__,
+            "dead-lettered %s[%d]@%d to %s: %s (%s)", record.topic, record.partition,
+            record.offset, self.context.deadletter_topic, dead.reason, type(dead.error).__name__,
         )
 
 
@@ -247,12 +232,8 @@ class Streams:
     def raw_topic(self, name: str, **options: Any) -> Any:
         """A faust topic of raw bytes (the codec does the decoding)."""
         return self.app.topic(
-            name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            **options,
+            name, key_type=bytes, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", **options,
         )
 
     def table(self, name: str, source: str, *, global_: bool = False) -> Any:
@@ -294,8 +275,7 @@ def create_app(
     if not app_id.startswith(f"{AGENCY}."):
         raise ValueError(f"app id {app_id!r} must start with '{AGENCY}.' (its ACL prefix)")
     replication = max(
-        t.effective_replication(replication_cap)
-        for t in context.topology.topics
+        t.effective_replication(replication_cap) for t in context.topology.topics
         if AGENCY in t.readers or AGENCY in t.writers
     )
     datadir.mkdir(parents=True, exist_ok=True)

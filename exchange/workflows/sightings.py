@@ -50,29 +50,18 @@ def plan_dispatches(
     deadline = ack_deadline(sighting) / time_scale
     dispatches = [
         SightingDispatch.of(
-            sighting,
-            dispatch_id=f"{event_id}:respond",
-            kind=DispatchKind.RESPOND,
-            target=_ref(decision.target),
-            rule=decision.rule,
-            reason=decision.reason,
-            flagged=decision.flagged,
-            now=now,
-            deadline=deadline,
+            sighting, dispatch_id=f"{event_id}:respond", kind=DispatchKind.RESPOND,
+            target=_ref(decision.target), rule=decision.rule, reason=decision.reason,
+            flagged=decision.flagged, now=now, deadline=deadline,
         )
     ]
     if decision.intercept is not None:
         dispatches.append(
             SightingDispatch.of(
-                sighting,
-                dispatch_id=f"{event_id}:intercept",
-                kind=DispatchKind.INTERCEPT,
-                target=_ref(decision.intercept),
-                rule="next-stop",
+                sighting, dispatch_id=f"{event_id}:intercept", kind=DispatchKind.INTERCEPT,
+                target=_ref(decision.intercept), rule="next-stop",
                 reason=decision.intercept_reason or "intercept at the train's next stop",
-                flagged=decision.flagged,
-                now=now,
-                deadline=deadline,
+                flagged=decision.flagged, now=now, deadline=deadline,
             )
         )
     return dispatches
@@ -91,10 +80,7 @@ class _SightingWorkflow:
     """Handlers, table, internal topic and timer of the sighting workflow."""
 
     def __init__(
-        self,
-        app: faust.App,
-        context: WorkflowContext,
-        streams: Streams,
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
         jurisdiction: Jurisdiction,
     ) -> None:
         self.app = app
@@ -148,10 +134,7 @@ class _SightingWorkflow:
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
         context = self.context
         for dispatch in plan_dispatches(
-            sighting,
-            decoded.attributes.id,
-            self.jurisdiction,
-            context.clock(),
+            sighting, decoded.attributes.id, self.jurisdiction, context.clock(),
             context.time_scale,
         ):
             await self.send(dispatch)
@@ -177,7 +160,9 @@ class _SightingWorkflow:
         self.due.pop(ack.dispatchId, None)
         metrics = self.context.metrics
         target = entry.dispatch.target
-        metrics.acknowledged.labels(target.agencyId, target.unitId or "", closed.state.value).inc()
+        metrics.acknowledged.labels(
+            target.agencyId, target.unitId or "", closed.state.value
+        ).inc()
         metrics.ack_seconds.labels(entry.dispatch.kind).observe(took.total_seconds())
 
     async def scan(self, *_: object) -> None:
@@ -223,3 +208,4 @@ class _SightingWorkflow:
         await self.send(escalated)
         target = entry.dispatch.target
         self.context.metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
+

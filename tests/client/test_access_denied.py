@@ -28,15 +28,11 @@ async def test_agency_that_is_not_a_reader_cannot_consume(provisioned, codec: Ev
     topology = provisioned.topology
     assert "education" not in topology.topic("exchange.sighting").readers
     consumer = EventConsumer(
-        provisioned.kafka_as("education"),
-        codec,
-        ["exchange.sighting"],
-        agency="education",
+        provisioned.kafka_as("education"), codec, ["exchange.sighting"], agency="education",
         group_id=f"education.test.{uuid.uuid4().hex[:8]}",
         deadletter_topic=topology.deadletter_topic("education").name,
         metrics=BusMetrics.on(CollectorRegistry()),
     )
-
     async def denied_within_ten_seconds() -> None:
         await consumer.start()
         for _ in range(20):
@@ -58,23 +54,15 @@ async def test_agency_cannot_produce_to_a_topic_it_does_not_own(
     assert "education" not in topology.topic("exchange.sighting").writers
     metrics = BusMetrics.on(CollectorRegistry())
     async with Publisher(
-        provisioned.kafka_as("education"),
-        codec,
-        topology,
-        agency="education",
-        source="/agencies/education/test",
-        metrics=metrics,
+        provisioned.kafka_as("education"), codec, topology, agency="education",
+        source="/agencies/education/test", metrics=metrics,
     ) as publisher:
         with pytest.raises(PublishError) as refused:
             await publisher.publish(sighting, topic="exchange.sighting")
     assert "Authorization" in type(refused.value.cause).__name__
     errors = metrics.registry.get_sample_value(
         "exchange_publish_errors_total",
-        {
-            "topic": "exchange.sighting",
-            "type": "exchange.events.TransportSighting",
-            "agency": "education",
-            "error": type(refused.value.cause).__name__,
-        },
+        {"topic": "exchange.sighting", "type": "exchange.events.TransportSighting",
+         "agency": "education", "error": type(refused.value.cause).__name__},
     )
     assert errors == 1.0

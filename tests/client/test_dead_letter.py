@@ -43,10 +43,8 @@ async def read_dead_letters(
 ) -> tuple[dict[tuple[int, int], dict[str, str]], dict[tuple[int, int], bytes]]:
     """Headers and values of dead letters from ``TOPIC``, by original (partition, offset)."""
     dlq = AIOKafkaConsumer(
-        topic,
-        **admin.aiokafka_kwargs(),
-        group_id=f"operators.test.{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
+        topic, **admin.aiokafka_kwargs(),
+        group_id=f"operators.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
     )
     await dlq.start()
     found: dict[tuple[int, int], dict[str, str]] = {}
@@ -60,10 +58,8 @@ async def read_dead_letters(
                     headers = {k: v.decode() for k, v in record.headers}
                     if headers.get("exchange.original.topic") != TOPIC:
                         continue
-                    origin = (
-                        int(headers["exchange.original.partition"]),
-                        int(headers["exchange.original.offset"]),
-                    )
+                    origin = (int(headers["exchange.original.partition"]),
+                              int(headers["exchange.original.offset"]))
                     found[origin] = headers
                     values[origin] = record.value
     finally:
@@ -83,7 +79,9 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     try:
         garbage = await raw.send_and_wait(TOPIC, b"garbage " + marker.encode(), key=b"g")
         wrong_marker = await raw.send_and_wait(TOPIC, b"\xc3\x02" + b"\x00" * 12, key=b"m")
-        invalid = await raw.send_and_wait(TOPIC, invalid_value, key=b"i", headers=invalid_headers)
+        invalid = await raw.send_and_wait(
+            TOPIC, invalid_value, key=b"i", headers=invalid_headers
+        )
     finally:
         await raw.stop()
     good_event = validate_event(
@@ -91,11 +89,7 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     )
     metrics = BusMetrics.on(CollectorRegistry())
     async with Publisher(
-        transport,
-        codec,
-        topology,
-        agency="transport",
-        source="/agencies/transport/test",
+        transport, codec, topology, agency="transport", source="/agencies/transport/test",
         metrics=metrics,
     ) as publisher:
         good = await publisher.publish(good_event)
@@ -106,13 +100,9 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
         handled.append(decoded.attributes.id)
 
     consumer = EventConsumer(
-        provisioned.kafka_as("police"),
-        codec,
-        [TOPIC],
-        agency="police",
+        provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}",
-        deadletter_topic=topology.deadletter_topic("police").name,
-        metrics=metrics,
+        deadletter_topic=topology.deadletter_topic("police").name, metrics=metrics,
     )
     await consumer.start()
     try:
@@ -124,10 +114,8 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     assert good.event_id in handled, "the good event after the poison records was not processed"
 
     # Every poison record is in police's dead-letter topic, unchanged, with reason and origin.
-    where = {
-        name: (meta.partition, meta.offset)
-        for name, meta in (("garbage", garbage), ("marker", wrong_marker), ("invalid", invalid))
-    }
+    where = {name: (meta.partition, meta.offset) for name, meta in
+             (("garbage", garbage), ("marker", wrong_marker), ("invalid", invalid))}
     found, values = await read_dead_letters(
         provisioned.broker.admin, topology.deadletter_topic("police").name, set(where.values())
     )
@@ -137,26 +125,21 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     assert found[where["invalid"]]["exchange.error.reason"] == "invalid-event"
     assert "lat" in found[where["invalid"]]["exchange.error.message"]
     assert found[where["invalid"]]["exchange.consumer.group"].startswith("police.test.")
-    assert (
-        metrics.registry.get_sample_value(
-            "exchange_events_dead_lettered_total",
-            {"topic": TOPIC, "reason": "not-single-object", "agency": "police"},
-        )
-        >= 2
-    )
+    assert metrics.registry.get_sample_value(
+        "exchange_events_dead_lettered_total",
+        {"topic": TOPIC, "reason": "not-single-object", "agency": "police"},
+    ) >= 2
 
 
-async def test_handler_failure_is_dead_lettered_not_dropped(provisioned, codec: EventCodec) -> None:
+async def test_handler_failure_is_dead_lettered_not_dropped(
+    provisioned, codec: EventCodec
+) -> None:
     topology = provisioned.topology
     metrics = BusMetrics.on(CollectorRegistry())
     event = validate_event(EVENTS["transport-sighting"].model, example_json("transport-sighting"))
     async with Publisher(
-        provisioned.kafka_as("transport"),
-        codec,
-        topology,
-        agency="transport",
-        source="/agencies/transport/test",
-        metrics=metrics,
+        provisioned.kafka_as("transport"), codec, topology, agency="transport",
+        source="/agencies/transport/test", metrics=metrics,
     ) as publisher:
         sent = await publisher.publish(event)
 
@@ -165,13 +148,9 @@ async def test_handler_failure_is_dead_lettered_not_dropped(provisioned, codec: 
             raise RuntimeError("workflow bug")
 
     consumer = EventConsumer(
-        provisioned.kafka_as("police"),
-        codec,
-        [TOPIC],
-        agency="police",
+        provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}",
-        deadletter_topic=topology.deadletter_topic("police").name,
-        metrics=metrics,
+        deadletter_topic=topology.deadletter_topic("police").name, metrics=metrics,
     )
     await consumer.start()
     try:
@@ -183,10 +162,7 @@ async def test_handler_failure_is_dead_lettered_not_dropped(provisioned, codec: 
             await consumer.poll_once(explode, timeout_ms=300)
     finally:
         await consumer.stop()
-    assert (
-        metrics.registry.get_sample_value(
-            "exchange_events_dead_lettered_total",
-            {"topic": TOPIC, "reason": "handler-error", "agency": "police"},
-        )
-        == 1.0
-    )
+    assert metrics.registry.get_sample_value(
+        "exchange_events_dead_lettered_total",
+        {"topic": TOPIC, "reason": "handler-error", "agency": "police"},
+    ) == 1.0

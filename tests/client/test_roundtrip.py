@@ -55,23 +55,15 @@ async def test_event_round_trips_owner_to_reader(
     assert reader in topology.topic(topic).readers
     metrics = BusMetrics.on(CollectorRegistry())
     consumer = EventConsumer(
-        provisioned.kafka_as(reader),
-        codec,
-        [topic],
-        agency=reader,
+        provisioned.kafka_as(reader), codec, [topic], agency=reader,
         group_id=f"{reader}.test.{uuid.uuid4().hex[:8]}",
-        deadletter_topic=topology.deadletter_topic(reader).name,
-        metrics=metrics,
+        deadletter_topic=topology.deadletter_topic(reader).name, metrics=metrics,
     )
     await consumer.start()
     try:
         async with Publisher(
-            provisioned.kafka_as(owner),
-            codec,
-            topology,
-            agency=owner,
-            source=f"/agencies/{owner}/test",
-            metrics=metrics,
+            provisioned.kafka_as(owner), codec, topology, agency=owner,
+            source=f"/agencies/{owner}/test", metrics=metrics,
         ) as publisher:
             result = await publisher.publish(event)
         got = await consume_until(consumer, lambda d: d.attributes.id == result.event_id)
@@ -95,12 +87,8 @@ async def test_publish_confirms_partition_by_case_key(provisioned, codec: EventC
     """Events of one case keep their order: same key, same partition."""
     event = validate_event(EVENTS["transport-sighting"].model, example_json("transport-sighting"))
     async with Publisher(
-        provisioned.kafka_as("transport"),
-        codec,
-        provisioned.topology,
-        agency="transport",
-        source="/agencies/transport/test",
-        metrics=BusMetrics.on(CollectorRegistry()),
+        provisioned.kafka_as("transport"), codec, provisioned.topology, agency="transport",
+        source="/agencies/transport/test", metrics=BusMetrics.on(CollectorRegistry()),
     ) as publisher:
         results = await asyncio.gather(*(publisher.publish(event) for _ in range(5)))
     assert len({r.partition for r in results}) == 1
