@@ -1,0 +1,103 @@
+"""``exchange keys`` and ``exchange audit`` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from exchange.codec import CloudEventAttributes
+from exchange.protection.audit import AuditTrail, record_hash
+from exchange.protection.audit_kafka import KafkaAuditSink
+from exchange.protection.keys import FileKeyStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exchange.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_keys_init_rotate_revoke_list(tmp_path: Path) -> None:
+    env = {"EXCHANGE_STATE_DIR": str(tmp_path)}
+    created = run_cli("keys", "init", "police", "health", env=env)
+    assert created.returncode == 0, created.stderr
+    assert "4 key(s) created" in created.stdout
+    rotated = run_cli("keys", "rotate", "police", "--kind", "enc", env=env)
+    assert rotated.stdout.strip() == "police.enc.2 is now active"
+    assert run_cli("keys", "revoke", "health.sig.1", env=env).returncode == 0
+    listed = run_cli("keys", "list", "police", "health", env=env).stdout
+    assert "police.enc.1" in listed
+    assert "retired" in listed
+    assert "health.sig.1" in listed
+    assert "revoked" in listed
+    store = FileKeyStore(tmp_path / "keys")
+    assert store.active("police", "enc").key_id == "police.enc.2"
+    unknown = run_cli("keys", "rotate", "nobody", env=env)
+    assert unknown.returncode == 2
+    assert "nobody" in unknown.stderr
+
+
+@pytest.mark.broker
+async def test_audit_verify_finds_a_tampered_record_and_case_lists_the_exchanges(
+    provisioned,
+) -> None:
+    case = f"A-{uuid.uuid4().hex[:12]}"
+    producer = AIOKafkaProducer(
+        **provisioned.kafka_as("police").aiokafka_kwargs(), acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        sink = KafkaAuditSink(producer)
+        trail = AuditTrail(sink, "police")
+        attributes = CloudEventAttributes(
+            "e-1",
+            "/agencies/police/x",
+            "exchange.events.Rescue",
+            datetime.now(UTC),
+            case,
+            "",
+            "application/avro",
+            "1.0",
+        )
+        records = [
+            await trail.record(
+                "published", attributes, topic="exchange.rescue", partition=0, offset=n
+            )
+            for n in range(3)
+        ]
+        env = {
+            "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+            "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+        }
+        listed = run_cli("audit", "case", case, env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert f"3 exchange(s) about case {case}" in listed.stdout
+        assert "police" in listed.stdout
+        # A rogue record continues the chain but claims an exchange that did not happen.
+        forged = {**records[-1], "seq": 3, "prev": records[-1]["hash"], "topic": "elsewhere"}
+        forged["hash"] = record_hash({**forged, "topic": "exchange.rescue"})
+        await sink.write(trail.chain.encode(), json.dumps(forged).encode())
+    finally:
+        await producer.stop()
+    verified = run_cli("audit", "verify", env=env)
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    broken = [line for line in verified.stdout.splitlines() if trail.chain in line]
+    assert len(broken) == 1
+    assert "seq 3" in broken[0]
+    assert "altered" in broken[0]
