@@ -106,9 +106,14 @@ class Sealer:
         self.agency = agency
         self.keks = KekCache(keys)
         self._recipient_keys: dict[str, str] = {}
+        self._own: str | None = None
 
     def own_key(self) -> str:
-        return self.keys.active(self.agency, "enc").key_id
+        """The agency's active ``enc`` key id (looked up once: after a rotation, make a new
+        sealer, e.g. a new ``ProtectedCodec``)."""
+        if self._own is None:
+            self._own = self.keys.active(self.agency, "enc").key_id
+        return self._own
 
     def recipient_key(self, agency: str) -> str:
         found = self._recipient_keys.get(agency)

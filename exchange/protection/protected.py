@@ -86,6 +86,7 @@ class ProtectedCodec:
         self.verifier = verifier if verifier is not None else Verifier(keys)
         self._signer: Signer | None = None
         self._plans: dict[bytes, SealPlan] = {}
+        self._recipients: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
 
     @property
     def signer(self) -> Signer:
@@ -114,7 +115,11 @@ class ProtectedCodec:
         sealed: list[bytes] = []
 
         def recipients(tags: frozenset[str]) -> tuple[str, ...]:
-            return self.entitlements.recipients(reader_list, tags)
+            found = self._recipients.get((reader_list, tags))
+            if found is None:
+                found = self.entitlements.recipients(reader_list, tags)
+                self._recipients[(reader_list, tags)] = found
+            return found
 
         def prepare(data: dict[str, Any], version: SchemaVersion) -> None:
             header = self.sealer.seal(

@@ -45,6 +45,7 @@ SIGNED_HEADERS = (
     SEALED_HEADER,
 )
 Position = tuple[str, int, int]
+_DOMAIN_PART = len(DOMAIN).to_bytes(4, "big") + DOMAIN
 
 
 def signed_bytes(
@@ -52,9 +53,11 @@ def signed_bytes(
 ) -> bytes:
     """The exact bytes that are signed (see the module docs)."""
     found = dict(headers)
-    parts = [DOMAIN, key_id.encode(), key or b"", value]
-    parts.extend(found.get(name, b"") for name in SIGNED_HEADERS)
-    return b"".join(len(part).to_bytes(4, "big") + part for part in parts)
+    out = bytearray(_DOMAIN_PART)
+    for part in (key_id.encode(), key or b"", value, *[found.get(n, b"") for n in SIGNED_HEADERS]):
+        out += len(part).to_bytes(4, "big")
+        out += part
+    return bytes(out)
 
 
 def agency_of_source(source: str) -> str | None:
