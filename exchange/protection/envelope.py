@@ -167,9 +167,10 @@ class Opener:
         self.agency = agency
         self.keks = KekCache(keys)
 
-    def open(self, header: bytes, record: dict[str, Any], event_key: bytes) -> Opened:
+    def open(self, header: bytes, record: dict[str, Any], event_key: bytes, signer: str) -> Opened:
         """Put every value this agency may read back into ``record``; raises
-        :class:`VerificationError` ("bad-envelope") when the header or a ciphertext is wrong."""
+        :class:`VerificationError` ("bad-envelope") when the header or a ciphertext is wrong,
+        or when it was sealed with a key that is not the (verified) ``signer``'s."""
         try:
             envelope = json.loads(header)
             sender = envelope["from"]
@@ -181,6 +182,10 @@ class Opener:
             ) from error
         if version != VERSION:
             raise VerificationError("bad-envelope", f"{SEALED_HEADER} version {version!r}")
+        if not isinstance(sender, str) or sender.partition(".")[0] != signer:
+            raise VerificationError(
+                "bad-envelope", f"sealed with {sender!r}, not a key of the signer {signer!r}"
+            )
         data_keys = self._unwrap(envelope, sender, event_key)
         opened: list[str] = []
         protected: list[str] = []

@@ -161,6 +161,7 @@ class ProtectedCodec:
                 header,
                 raw.record,
                 event_key(attributes.source, attributes.id, raw.writer.event_type),
+                signer,
             )
         try:
             decoded = self.codec.validate(raw, raw.record)

@@ -133,3 +133,16 @@ def test_agency_of_source() -> None:
     assert agency_of_source("/agencies/railway-police/staff-app") == "railway-police"
     assert agency_of_source("agencies/police") is None
     assert agency_of_source("/other/police") is None
+
+
+def test_sealed_with_another_agency_key_is_a_bad_envelope(protected_as, topology) -> None:
+    encoded = sighting(protected_as, topology)
+    sealed = dict(encoded.headers)["exchange.sealed"]
+    other = sealed.replace(b'"from":"transport.enc.1"', b'"from":"police.enc.1"')
+    assert other != sealed
+    # re-sign as transport, so only the envelope check can refuse it
+    writer = protected_as("transport")
+    headers = [*replace(encoded.headers, "exchange.sealed", other)]
+    headers = replace(headers, SIG_HEADER, None)
+    headers.append(writer.signer.header(encoded.key, encoded.value, headers))
+    assert refused(protected_as("police"), encoded, headers) == "bad-envelope"
