@@ -11,13 +11,28 @@ import asyncio
 from typing import Any
 
 from exchange.cli import context
+from exchange.codec import EventCodec
 from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history, verify_chains
 from exchange.protection.audit_kafka import read_audit
+from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.signing import Verifier
 
 
 def key_store() -> FileKeyStore:
     return FileKeyStore(context.settings().state_dir / "keys")
+
+
+def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
+    """Seal, sign, verify and open as ``agency`` with the keys of ``<state>/keys``."""
+    topology = context.topology()
+    topology.agency(agency)
+    keys = key_store()
+    verifier = Verifier(keys, writers_of=lambda topic: topology.topic(topic).writers)
+    return ProtectedCodec(
+        codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
+    )
 
 
 def register(commands: Any) -> None:

@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from exchange.codec import CloudEventAttributes
+from exchange.models.examples import example_json
 from exchange.protection.audit import AuditTrail, record_hash
 from exchange.protection.audit_kafka import KafkaAuditSink
 from exchange.protection.keys import FileKeyStore
@@ -101,3 +102,43 @@ async def test_audit_verify_finds_a_tampered_record_and_case_lists_the_exchanges
     assert len(broken) == 1
     assert "seq 3" in broken[0]
     assert "altered" in broken[0]
+
+
+@pytest.mark.broker
+def test_publish_and_tail_protected(provisioned, tmp_path: Path) -> None:
+    env = {
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    assert run_cli("keys", "init", env=env).returncode == 0
+    rescue = example_json("rescue")
+    rescue["rescueId"] = f"R-{uuid.uuid4().hex[:8]}"
+    health_text = f"CanaryCli{uuid.uuid4().hex[:8]}"
+    rescue["victims"][0]["situationDetails"] = health_text
+    file = tmp_path / "rescue.json"
+    file.write_text(json.dumps(rescue), encoding="utf-8")
+    published = run_cli("publish", "rescue", str(file), "--as", "police", "--protect", env=env)
+    assert published.returncode == 0, published.stderr
+    event_id = published.stdout.split("id=")[1].split()[0]
+
+    def tail_as(agency: str, *extra: str) -> dict:
+        tail = run_cli("tail", "exchange.rescue", "--as", agency, "--timeout", "5", *extra, env=env)
+        assert tail.returncode == 0, tail.stderr
+        lines = [json.loads(line) for line in tail.stdout.splitlines()]
+        mine = [line for line in lines if line.get("ce", {}).get("id") == event_id]
+        errors = [line["error"]["reason"] for line in lines if "error" in line]
+        assert len(mine) == 1, (agency, extra, errors)
+        return mine[0]
+
+    victim = tail_as("health", "--protect")["data"]["victims"][0]
+    assert victim["situationDetails"] == health_text
+    assert victim["familyContact"] == "<protected>"  # contact, family: not health's
+    hr = tail_as("human-resources", "--protect")
+    assert hr["signer"] == "police"
+    assert hr["data"]["victims"][0]["situationDetails"] == "<protected>"
+    assert hr["data"]["victims"][0]["person"]["name"] == rescue["victims"][0]["person"]["name"]
+    # Without keys the record's placeholders break the event's rules: an error line, no value.
+    plain = run_cli("tail", "exchange.rescue", "--as", "health", "--timeout", "5", env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert health_text not in plain.stdout
+    assert '"invalid-event"' in plain.stdout
