@@ -37,19 +37,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
-from exchange.codec import CloudEventAttributes, DecodedEvent, EventCodec
+from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.errors import SettingsError
 from exchange.protection.audit import AuditTrail
-from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
+from exchange.protection.quarantine import Quarantine
 from exchange.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -117,6 +116,12 @@ class EventConsumer:
         self.protection = protection
         self.quarantine_topic = quarantine_topic
         self.audit = audit
+        self._quarantine = (
+            None if protection is None else Quarantine(
+                protection, self._send, metrics, agency=agency, group=group_id,
+                topic=quarantine_topic, audit=audit,
+            )
+        )  # fmt: skip
         connection = settings.aiokafka_kwargs()
         self._consumer = AIOKafkaConsumer(
             *self.topics,
@@ -177,17 +182,13 @@ class EventConsumer:
     async def _process(self, record: ConsumerRecord, handler: Handler) -> None:
         categories: frozenset[str] = frozenset()
         try:
-            if self.protection is None:
+            if self._quarantine is None:
                 decoded = self.codec.decode(record.value, record.headers or ())
             else:
-                opened = self.protection.decode(
-                    record.key, record.value, record.headers or (),
-                    (record.topic, record.partition, record.offset),
-                )
+                opened = await self._quarantine.open(record)
+                if opened is None:  # quarantined: never acted on
+                    return
                 decoded, categories = opened.decoded, opened.opened.categories
-        except VerificationError as error:
-            await self._quarantine(record, error)
-            return
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
             return
@@ -208,23 +209,10 @@ class EventConsumer:
                 partition=record.partition, offset=record.offset, categories=categories,
             )
 
-    async def _quarantine(self, record: ConsumerRecord, error: VerificationError) -> None:
-        topic = self.quarantine_topic or self.deadletter_topic  # set when protected
-        dead = DeadLetter(error.reason, error)
-        await self._dlq.send_and_wait(
-            topic, value=record.value, key=record.key,
-            headers=dead_letter_headers(record, dead, self.group_id),
-        )
-        self.metrics.quarantined.labels(record.topic, error.reason, self.agency).inc()
-        log.warning(
-            "quarantined %s[%d]@%d to %s: %s", record.topic, record.partition, record.offset,
-            topic, error.reason,
-        )
-        if self.audit is not None:
-            await self.audit.record(
-                "quarantined", _attributes_of(record), topic=record.topic,
-                partition=record.partition, offset=record.offset, detail=error.reason,
-            )
+    async def _send(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await self._dlq.send_and_wait(topic, value=value, key=key, headers=headers)
 
     async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
         await self._dlq.send_and_wait(
@@ -247,15 +235,3 @@ class EventConsumer:
                 max(0, highwater - position)
             )
 
-
-def _attributes_of(record: ConsumerRecord) -> CloudEventAttributes:
-    """The CloudEvents attributes a refused record claims (unverified: for the audit only)."""
-    found = dict(record.headers or ())
-
-    def text(name: str) -> str:
-        return bytes(found.get(name, b"")).decode(errors="replace")
-
-    return CloudEventAttributes(
-        text("ce_id"), text("ce_source"), text("ce_type"), datetime.now(UTC),
-        text("ce_subject"), text("ce_dataschema"), text("content-type"), text("ce_specversion"),
-    )
