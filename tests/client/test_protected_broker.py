@@ -116,16 +116,19 @@ async def the_search_finds_plaintext(bus: Bus, registry: CollectorRegistry, cont
     assert files_containing([Path(n.data_dir) for n in nodes], control.encode())
 
 
-async def the_audit_shows_who_got_what(bus: Bus, chains: set[str], case: str) -> None:
+async def the_audit_shows_who_got_what(
+    bus: Bus, chains: set[str], case: str, event_ids: list[str]
+) -> None:
     """Our chains are intact (other tests write, and break, chains of their own)."""
     partitions = bus.topology.topic("exchange.audit").partitions
     entries = await read_audit(bus.provisioned.kafka_as("operators"), partitions)
     report = verify_chains([e for e in entries if e.record.get("chain") in chains])
     assert report.ok, report.broken
     assert report.chains == 2
-    history = case_history(entries, case)
-    actions = {(r["agency"], r["action"]) for r in history}
-    assert {("police", "published"), ("health", "delivered")} <= actions
+    history = [r for r in case_history(entries, case) if r["event_id"] in event_ids]
+    actions = {(r["event_id"], r["agency"], r["action"]) for r in history}
+    for event_id in event_ids:
+        assert {(event_id, "police", "published"), (event_id, "health", "delivered")} <= actions
     health_reads = [r for r in history if r["agency"] == "health"]
     assert all({"health", "minor"} <= set(r["categories"]) for r in health_reads)
 
@@ -149,7 +152,8 @@ async def test_canaries_are_sealed_on_the_wire_and_open_only_for_entitled_reader
     registry = CollectorRegistry()
     police_audit = await audit_producer(provisioned, "police")
     audit = AuditTrail(KafkaAuditSink(police_audit), "police")
-    case_ids = []
+    case_ids: list[str] = []
+    event_ids: list[str] = []
     try:
         for round_, (name, health) in enumerate(zip(names, healths, strict=True)):
             if round_ == 1:  # rotation between the two events: both must still open
@@ -167,7 +171,7 @@ async def test_canaries_are_sealed_on_the_wire_and_open_only_for_entitled_reader
                 protection=bus.protected("police"),
                 audit=audit,
             ) as publisher:
-                await publisher.publish(event)
+                event_ids.append((await publisher.publish(event)).event_id)
     finally:
         await police_audit.stop()
 
@@ -198,7 +202,8 @@ async def test_canaries_are_sealed_on_the_wire_and_open_only_for_entitled_reader
 
     await the_search_finds_plaintext(bus, registry, f"CanaryControl{tag}")
 
-    await the_audit_shows_who_got_what(bus, {audit.chain, health_trail.chain}, case_ids[0])
+    chains = {audit.chain, health_trail.chain}
+    await the_audit_shows_who_got_what(bus, chains, case_ids[0], event_ids)
 
 
 async def test_forged_tampered_replayed_and_unsigned_events_are_all_quarantined(
