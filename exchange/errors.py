@@ -30,7 +30,14 @@ own branch in its ``exceptions.py``::
     │   ├── NoTopicError
     │   ├── NotAuthorizedError
     │   └── PublishError
-    └── ConnectorError                      (connectors.exceptions: config, delivery, retries)
+    ├── ConnectorError                      (connectors.exceptions: config, delivery, retries)
+    └── ProtectionError                     (exchange.protection.exceptions)
+        ├── KeyStoreError
+        │   └── UnknownKeyError (also KeyError)
+        ├── EntitlementError
+        ├── SealError
+        ├── VerificationError               .reason: the quarantine reason code
+        └── AuditChainError
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.

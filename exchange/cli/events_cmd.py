@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.metrics import BusMetrics, serve_metrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
@@ -22,6 +22,8 @@ from exchange.demo import run_demo
 from exchange.models.examples import example_json
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
 
 
@@ -43,6 +45,11 @@ def register(commands: Any) -> None:
     publish.add_argument("--topic", help="topic to publish to (default: from the topology)")
     publish.add_argument(
         "--source", help="CloudEvents source of the agency system (default: /agencies/AGENCY/cli)"
+    )
+    publish.add_argument(
+        "--protect", action="store_true",
+        help="seal the sensitive fields for the topic's entitled readers and sign (keys in "
+        "<state>/keys: `exchange keys init`)",
     )
     publish.set_defaults(run=_publish)
 
@@ -66,6 +73,10 @@ def register(commands: Any) -> None:
     tail.add_argument(
         "--metrics-port", type=int, default=None, metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics while tailing",
+    )
+    tail.add_argument(
+        "--protect", action="store_true",
+        help="verify signatures and open what the agency is entitled to (others: <protected>)",
     )
     tail.set_defaults(run=_tail)
 
@@ -119,6 +130,7 @@ def _publish(args: argparse.Namespace) -> int:
             context.kafka_as_agency(args.agency), codec, topology, agency=args.agency,
             source=args.source or f"/agencies/{args.agency}/cli",
             metrics=BusMetrics.on(CollectorRegistry()),
+            protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
         ) as publisher:
             result = await publisher.publish(event, topic=args.topic)
         print(
@@ -133,6 +145,7 @@ def _publish(args: argparse.Namespace) -> int:
 def _tail(args: argparse.Namespace) -> int:
     codec = EventCodec(Catalogue.load())
     settings = context.kafka_as_agency(args.agency)
+    protected = protection_cmd.protected_codec(codec, args.agency) if args.protect else None
     metrics = BusMetrics.on(CollectorRegistry())
     port = args.metrics_port or context.settings().metrics_port
     if port:
@@ -157,7 +170,7 @@ def _tail(args: argparse.Namespace) -> int:
                     continue
                 for records in batch.values():
                     for record in records:
-                        line = _record_json(codec, record)
+                        line = _record_json(codec, record, protected)
                         print(json.dumps(line, ensure_ascii=False), flush=True)
                         kind = line["ce"]["type"] if "ce" in line else "undecodable"
                         metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
@@ -180,14 +193,23 @@ async def _wait_for_assignment(consumer: AIOKafkaConsumer, timeout_s: float = 30
             return
 
 
-def _record_json(codec: EventCodec, record: Any) -> dict[str, Any]:
+def _record_json(
+    codec: EventCodec, record: Any, protected: ProtectedCodec | None = None
+) -> dict[str, Any]:
     line: dict[str, Any] = {
         "topic": record.topic, "partition": record.partition, "offset": record.offset,
         "key": record.key.decode(errors="replace") if record.key else None,
     }
     try:
-        decoded = codec.decode(record.value, record.headers or ())
-    except DecodeError as error:
+        if protected is None:
+            decoded = codec.decode(record.value, record.headers or ())
+        else:
+            opened = protected.decode(
+                record.key, record.value, record.headers or (),
+                (record.topic, record.partition, record.offset),
+            )
+            decoded = opened.decoded
+    except (DecodeError, VerificationError) as error:
         line["error"] = {"reason": error.reason, "message": str(error)}
         return line
     attrs = decoded.attributes
@@ -196,7 +218,11 @@ def _record_json(codec: EventCodec, record: Any) -> dict[str, Any]:
         "time": attrs.time.isoformat(), "subject": attrs.subject,
         "dataschema": attrs.dataschema,
     }
-    line["data"] = decoded.event.model_dump(mode="json")
+    if protected is None:
+        line["data"] = decoded.event.model_dump(mode="json")
+    else:
+        line["signer"] = opened.signer
+        line["data"] = opened.view()
     return line
 
 

@@ -25,6 +25,8 @@ from exchange.cli import (
     broker_cmd,
     connect_cmd,
     events_cmd,
+    events_cmd,
+    protection_cmd,
     schemas_cmd,
     topology_cmd,
     worker_cmd,
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     worker_cmd.register(commands)
     connect_cmd.register(commands)
+    protection_cmd.register(commands)
     return parser
 
 

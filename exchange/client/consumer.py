@@ -16,6 +16,15 @@ as headers in the spirit of Kafka Connect's ``__connect.errors.*``:
 ``exchange.consumer.group``     the consumer group that gave up on it
 ==============================  ==========================================================
 
+With a :class:`~exchange.protection.protected.ProtectedCodec` (``protection``), each record is
+verified before anything is decoded: an unsigned, forged, tampered or replayed record, or one
+signed with a revoked key, is copied to ``quarantine_topic`` with the same headers (reason
+``exchange.error.reason``: ``unsigned``, ``bad-signature``, ...), counted in
+``exchange_events_quarantined_total`` and never given to the handler. The handler receives the
+event with what this agency is entitled to opened (the rest keeps its placeholders). With an
+``audit`` trail, every delivery (with the categories decrypted) and every quarantine is
+recorded.
+
 Only then is the offset committed, so delivery is at-least-once and nothing is lost: a crash
 between handling and commit replays the batch (handlers must be idempotent on ``ce_source`` +
 ``ce_id``). Logs name the topic, partition, offset and reason, never the record's content.
@@ -36,6 +45,10 @@ from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.errors import SettingsError
+from exchange.protection.audit import AuditTrail
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.quarantine import Quarantine
 from exchange.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -84,7 +97,14 @@ class EventConsumer:
         deadletter_topic: str,
         metrics: BusMetrics,
         max_records: int = 500,
+        protection: ProtectedCodec | None = None,
+        quarantine_topic: str | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
+        if protection is not None and not quarantine_topic:
+            raise SettingsError(
+                "quarantine_topic", "a protected consumer needs one (exchange.quarantine.<agency>)"
+            )
         self.settings = settings
         self.codec = codec
         self.topics = list(topics)
@@ -93,6 +113,15 @@ class EventConsumer:
         self.deadletter_topic = deadletter_topic
         self.metrics = metrics
         self.max_records = max_records
+        self.protection = protection
+        self.quarantine_topic = quarantine_topic
+        self.audit = audit
+        self._quarantine = (
+            None if protection is None else Quarantine(
+                protection, self._send, metrics, agency=agency, group=group_id,
+                topic=quarantine_topic, audit=audit,
+            )
+        )  # fmt: skip
         connection = settings.aiokafka_kwargs()
         self._consumer = AIOKafkaConsumer(
             *self.topics,
@@ -151,8 +180,15 @@ class EventConsumer:
             await self.poll_once(handler)
 
     async def _process(self, record: ConsumerRecord, handler: Handler) -> None:
+        categories: frozenset[str] = frozenset()
         try:
-            decoded = self.codec.decode(record.value, record.headers or ())
+            if self._quarantine is None:
+                decoded = self.codec.decode(record.value, record.headers or ())
+            else:
+                opened = await self._quarantine.open(record)
+                if opened is None:  # quarantined: never acted on
+                    return
+                decoded, categories = opened.decoded, opened.opened.categories
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
             return
@@ -167,6 +203,16 @@ class EventConsumer:
             time.perf_counter() - started
         )
         metrics.child(metrics.consumed, record.topic, decoded.attributes.type, self.agency).inc()
+        if self.audit is not None:
+            await self.audit.record(
+                "delivered", decoded.attributes, topic=record.topic,
+                partition=record.partition, offset=record.offset, categories=categories,
+            )
+
+    async def _send(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await self._dlq.send_and_wait(topic, value=value, key=key, headers=headers)
 
     async def _dead_letter(self, record: ConsumerRecord, dead: DeadLetter) -> None:
         await self._dlq.send_and_wait(
@@ -188,3 +234,4 @@ class EventConsumer:
             self.metrics.lag.labels(tp.topic, str(tp.partition), self.group_id).set(
                 max(0, highwater - position)
             )
+

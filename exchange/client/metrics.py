@@ -45,6 +45,12 @@ class BusMetrics:
             "Records a consumer could not decode or handle, kept in its dead-letter topic.",
             ["topic", "reason", "agency"], registry=registry,
         )
+        self.quarantined = Counter(
+            "exchange_events_quarantined_total",
+            "Records refused by verification (unsigned, forged, tampered, replayed, revoked key) "
+            "and kept in the quarantine topic, never acted on: alert on any increase.",
+            ["topic", "reason", "agency"], registry=registry,
+        )
         self.handle_seconds = Histogram(
             "exchange_handle_seconds", "Time a consumer's handler took per event.",
             ["topic", "agency"], registry=registry,

@@ -22,6 +22,8 @@ from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.metrics import BusMetrics
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.models.registry import spec_for_model
+from exchange.protection.audit import AuditTrail
+from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
@@ -64,13 +66,19 @@ class Publisher:
         source: str,
         metrics: BusMetrics,
         linger_ms: int = 5,
+        protection: ProtectedCodec | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
+        """With ``protection``, every event is sealed for the readers of its topic and signed;
+        with ``audit``, every acknowledged event is recorded in the audit trail."""
         self.settings = settings
         self.codec = codec
         self.topology = topology
         self.agency = agency
         self.source = source
         self.metrics = metrics
+        self.protection = protection
+        self.audit = audit
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -96,8 +104,20 @@ class Publisher:
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
         topic = topic or choose_topic(self.topology, self.agency, event)
-        encoded = self.encode(event, **attributes)
-        return await self.send_encoded(topic, encoded)
+        if self.protection is not None:
+            readers = self.topology.topic(topic).readers
+            encoded = self.protection.encode(
+                event, source=self.source, readers=readers, **attributes
+            )
+        else:
+            encoded = self.encode(event, **attributes)
+        result = await self.send_encoded(topic, encoded)
+        if self.audit is not None:
+            await self.audit.record(
+                "published", encoded.attributes, topic=result.topic,
+                partition=result.partition, offset=result.offset,
+            )
+        return result
 
     async def send_encoded(self, topic: str, encoded: EncodedEvent) -> PublishResult:
         """Send an encoded event and wait for the broker's acknowledgement."""

@@ -13,6 +13,7 @@ from exchange.codec.codec import (
     EventCodec,
     EventRegistry,
     EventSpecLike,
+    RawEvent,
     ce_type_for,
     dataschema_for,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "EventSpecLike",
     "MissingHeaderError",
     "NotSingleObjectError",
+    "RawEvent",
     "UnknownFingerprintError",
     "ce_type_for",
     "dataschema_for",

@@ -73,6 +73,7 @@ __all__ = [
     "EventCodec",
     "EventRegistry",
     "EventSpecLike",
+    "RawEvent",
     "ce_type_for",
     "dataschema_for",
 ]
@@ -124,6 +125,16 @@ class EncodedEvent(NamedTuple):
     value: bytes
     headers: list[tuple[str, bytes]]
     attributes: CloudEventAttributes
+
+
+class RawEvent(NamedTuple):
+    """A record's Avro body read into a dict (reader schema applied), not yet validated."""
+
+    record: Any
+    attributes: CloudEventAttributes
+    writer: SchemaVersion
+    reader: SchemaVersion
+    model: type[BaseModel]
 
 
 class DecodedEvent(NamedTuple):
@@ -262,8 +273,13 @@ class EventCodec:
         source: str,
         id: str | None = None,
         time: datetime | None = None,
+        prepare: Callable[[dict[str, Any], SchemaVersion], None] | None = None,
     ) -> EncodedEvent:
-        """Encode ``event`` with the latest published version of its schema."""
+        """Encode ``event`` with the latest published version of its schema.
+
+        ``prepare`` may change the dumped data in place before it is written (the protection
+        layer replaces sensitive values by placeholders there, see ``exchange.protection``).
+        """
         writer = self._writers.get(type(event)) or self._writer_for(type(event))
         source_header = self._sources.get(source)
         if source_header is None:
@@ -283,8 +299,10 @@ class EventCodec:
 
         buffer = BytesIO()
         buffer.write(writer.prefix)
+        data = event.model_dump(warnings=False)
+        if prepare is not None:
+            prepare(data, writer.version)  # its own errors are its own, not EncodeError
         try:
-            data = event.model_dump(warnings=False)
             if writer.hinter is not None:
                 data = writer.hinter(data)
             schemaless_writer(buffer, writer.parsed, data)
@@ -346,6 +364,11 @@ class EventCodec:
 
     def decode(self, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> DecodedEvent:
         """Decode a record's value and headers; raises a :class:`DecodeError` subclass."""
+        raw = self.read(value, headers)
+        return self.validate(raw, raw.record)
+
+    def read(self, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> RawEvent:
+        """Check the headers and read the Avro body into a dict, without validating it."""
         if not value:
             raise DecodeError("tombstone", "the record has no value; a tombstone is not an event")
         if len(value) < HEADER_LENGTH or value[:2] != SINGLE_OBJECT_MARKER:
@@ -377,13 +400,18 @@ class EventCodec:
                 "avro-decode",
                 f"{len(value) - buffer.tell()} bytes left after the {entry.writer.label} body",
             )
+        return RawEvent(record, attributes, entry.writer, entry.reader, entry.model)
+
+    @staticmethod
+    def validate(raw: RawEvent, record: Any) -> DecodedEvent:
+        """Validate a record read by :meth:`read` into its pydantic model."""
         try:
-            event = entry.model.model_validate(record)
+            event = raw.model.model_validate(record)
         except ValidationError as exc:
             errors = _field_errors(exc)
             summary = "; ".join(f"{e['field']}: {e['message']} [{e['rule']}]" for e in errors)
             raise DecodeError("invalid-event", summary, errors=errors) from exc
-        return DecodedEvent(event, attributes, entry.writer, entry.reader)
+        return DecodedEvent(event, raw.attributes, raw.writer, raw.reader)
 
     @staticmethod
     def _attributes(found: dict[str, bytes], entry: _Reader) -> CloudEventAttributes:

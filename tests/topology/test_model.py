@@ -49,12 +49,18 @@ def test_police_has_command_centre_and_one_unit_per_district(topology: Topology)
     assert next(u for u in units if u.id == "police.zhouzhi").name_zh == "周至县公安局"
 
 
+# Topics that keep records refused by a consumer (any bytes), and the audit trail (JSON).
+NOT_EVENT_TOPICS = ("exchange.deadletter.", "exchange.quarantine.")
+AUDIT = "exchange.audit"
+
+
 def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) -> None:
     for topic in topology.topics:
         assert topic.owner in topic.writers
         assert topic.readers
         assert all(e.startswith(EVENTS) for e in topic.event_types)
-        assert bool(topic.event_types) != topic.name.startswith("exchange.deadletter.")
+        carries_no_events = topic.name.startswith(NOT_EVENT_TOPICS) or topic.name == AUDIT
+        assert bool(topic.event_types) != carries_no_events
         assert topic.partitions == 3
 
 
@@ -74,7 +80,7 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
     for topic in topology.topics:
         if topic.addressed_to is None:
             continue
-        if topic.name.startswith("exchange.deadletter."):
+        if topic.name.startswith(NOT_EVENT_TOPICS):
             assert topic.readers == ("operators",)
             assert topic.writers == (topic.addressed_to,)
         else:

@@ -155,6 +155,10 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TRANSACTIONAL_ID", "health.", "DESCRIBE"),
         ("TOPIC", "exchange.deadletter.health", "WRITE"),
         ("TOPIC", "exchange.deadletter.health", "DESCRIBE"),
+        ("TOPIC", "exchange.quarantine.health", "WRITE"),
+        ("TOPIC", "exchange.quarantine.health", "DESCRIBE"),
+        ("TOPIC", "exchange.audit", "WRITE"),
+        ("TOPIC", "exchange.audit", "DESCRIBE"),
         *(
             ("TOPIC", f"exchange.referral.to.{a.id}", op)
             for a in topology.agencies
@@ -171,8 +175,9 @@ def test_least_privilege_acls(topology: Topology) -> None:
     operators = acls_for(topology, "operators")
     assert {a.operation for a in operators} == {"READ", "DESCRIBE"}
     assert {a.resource_name for a in operators if a.resource_type == "TOPIC"} == {
-        t.name for t in topology.topics if t.name.startswith("exchange.deadletter.")
-    }
+        t.name for t in topology.topics
+        if t.name.startswith(("exchange.deadletter.", "exchange.quarantine."))
+    } | {"exchange.audit"}
 
 
 def test_cap_must_be_positive(topology: Topology) -> None:

@@ -1,0 +1,53 @@
+"""The audit trail's Kafka I/O: a sink for :class:`~exchange.protection.audit.AuditTrail` and a
+reader of the whole ``exchange.audit`` topic (no consumer group: nothing is committed)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditEntry, parse_entry
+from exchange.settings import KafkaSettings
+
+
+class KafkaAuditSink:
+    """Writes audit records with an idempotent producer (order kept per chain)."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str = AUDIT_TOPIC) -> None:
+        self.producer = producer
+        self.topic = topic
+
+    async def write(self, key: bytes, value: bytes) -> None:
+        await self.producer.send_and_wait(
+            self.topic, value=value, key=key, headers=[("content-type", CONTENT_TYPE)]
+        )
+
+
+async def read_audit(
+    settings: KafkaSettings, partitions: int, topic: str = AUDIT_TOPIC, timeout_s: float = 30.0
+) -> list[AuditEntry]:
+    """Every record of the audit topic (``partitions`` as declared in the topology),
+    partition by partition, in offset order."""
+    consumer = AIOKafkaConsumer(
+        **settings.aiokafka_kwargs(),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        entries: list[AuditEntry] = []
+        async with asyncio.timeout(timeout_s):
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    entries.extend(parse_entry(r.value, r.partition, r.offset) for r in records)
+    finally:
+        await consumer.stop()
+    entries.sort(key=lambda e: (e.partition, e.offset))
+    return entries

@@ -1,0 +1,68 @@
+"""Errors of the protection layer.
+
+::
+
+    ExchangeError                           (exchange.errors)
+    └── ProtectionError
+        ├── KeyStoreError                   a key file is missing, unreadable or inconsistent
+        │   └── UnknownKeyError (KeyError)  no key has this id (or no active key of a kind)
+        ├── EntitlementError                topology/entitlements.toml is wrong
+        ├── SealError                       an event cannot be sealed
+        ├── VerificationError               a record must be quarantined; ``.reason`` says why
+        └── AuditChainError                 the audit trail is broken; ``.chain``, ``.seq``
+
+``VerificationError.reason`` is a short code for quarantine headers and metric labels:
+``unsigned``, ``bad-signature``, ``unknown-key``, ``revoked-key``, ``wrong-agency``,
+``not-a-writer``, ``replayed``, ``bad-envelope``.
+"""
+
+from __future__ import annotations
+
+from exchange.errors import ExchangeError
+
+
+class ProtectionError(ExchangeError):
+    """Root of the protection layer's errors."""
+
+
+class KeyStoreError(ProtectionError):
+    """The key store cannot give a key: the message says which file or key and what to run."""
+
+
+class UnknownKeyError(KeyStoreError, KeyError):
+    def __init__(self, key_id: str, hint: str = "") -> None:
+        self.key_id = key_id
+        super().__init__(f"no key {key_id!r} in the key store{hint}")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class EntitlementError(ProtectionError):
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"entitlements {where}: {problem}")
+
+
+class SealError(ProtectionError):
+    def __init__(self, event_type: str, problem: str) -> None:
+        self.event_type = event_type
+        self.problem = problem
+        super().__init__(f"cannot seal {event_type}: {problem}")
+
+
+class VerificationError(ProtectionError):
+    """A record failed verification: quarantine it with ``reason``; never act on it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(f"[{reason}] {message}")
+
+
+class AuditChainError(ProtectionError):
+    def __init__(self, chain: str, seq: int, problem: str) -> None:
+        self.chain = chain
+        self.seq = seq
+        self.problem = problem
+        super().__init__(f"audit chain {chain!r} broken at seq {seq}: {problem}")

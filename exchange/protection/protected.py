@@ -1,0 +1,208 @@
+"""The protected codec: seal + sign on the way out, verify + open on the way in.
+
+:class:`ProtectedCodec` wraps :class:`exchange.codec.EventCodec` for one agency. The record it
+produces is an ordinary exchange record (single-object Avro value, CloudEvents headers) plus
+``exchange.sealed`` (:mod:`.envelope`) and ``exchange.sig`` (:mod:`.signing`). Reading, it
+verifies the signature *before* decoding anything, refuses replays, opens the groups the agency
+is entitled to and validates the event:
+
+- every value the agency may read is back in the event, as sent;
+- every other sealed path keeps its placeholder and is listed in :attr:`OpenedEvent.protected`
+  (:meth:`OpenedEvent.view` shows ``"<protected>"`` there). When placeholders break the
+  model's own rules (a required name, a check digit across fields), the event is built without
+  validation of those parts rather than refused: the clear part was validated by the producer
+  and is covered by the signature.
+
+To protect a consumer (the workflows' decode path included), replace ``codec.decode(value,
+headers)`` by ``protected.decode(key, value, headers, (topic, partition, offset))`` and send a
+:class:`~exchange.protection.exceptions.VerificationError` to quarantine (see
+:mod:`exchange.client.consumer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
+
+from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
+from exchange.codec.exceptions import DecodeError
+from exchange.protection.entitlements import Entitlements
+from exchange.protection.envelope import SEALED_HEADER, Opened, Opener, Sealer
+from exchange.protection.fields import SealPlan, plan_for, put
+from exchange.protection.keys import KeyStore
+from exchange.protection.signing import Position, Signer, Verifier
+from exchange.schemas.catalogue import SchemaVersion
+
+PROTECTED = "<protected>"
+
+
+@dataclass(frozen=True)
+class OpenedEvent:
+    """A verified event as one agency sees it."""
+
+    decoded: DecodedEvent
+    signer: str
+    opened: Opened
+
+    @property
+    def protected(self) -> tuple[str, ...]:
+        return self.opened.protected
+
+    def view(self) -> dict[str, Any]:
+        """The event as JSON-able data, ``"<protected>"`` at every path not opened."""
+        data = self.decoded.event.model_dump(mode="json", warnings=False)
+        for path in self.opened.protected:
+            put(data, path, PROTECTED)
+        return data
+
+
+def event_key(source: str, event_id: str, event_type: str) -> bytes:
+    """What binds a sealed value to its event (associated data of every ciphertext)."""
+    return f"{source}\x00{event_id}\x00{event_type}".encode()
+
+
+class ProtectedCodec:
+    """Seal, sign, verify and open events as ``agency`` (see the module docs)."""
+
+    def __init__(
+        self,
+        codec: EventCodec,
+        keys: KeyStore,
+        entitlements: Entitlements,
+        *,
+        agency: str,
+        verifier: Verifier | None = None,
+    ) -> None:
+        self.codec = codec
+        self.keys = keys
+        self.entitlements = entitlements
+        self.agency = agency
+        self.sealer = Sealer(keys, agency)
+        self.opener = Opener(keys, agency)
+        self.verifier = verifier if verifier is not None else Verifier(keys)
+        self._signer: Signer | None = None
+        self._plans: dict[bytes, SealPlan] = {}
+        self._recipients: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = Signer(self.keys, self.agency)
+        return self._signer
+
+    def plan(self, version: SchemaVersion) -> SealPlan:
+        found = self._plans.get(version.fingerprint)
+        if found is None:
+            found = self._plans[version.fingerprint] = plan_for(version.schema)
+        return found
+
+    def encode(
+        self,
+        event: BaseModel,
+        *,
+        source: str,
+        readers: Iterable[str],
+        id: str | None = None,
+        time: datetime | None = None,
+    ) -> EncodedEvent:
+        """Encode ``event`` with its sensitive values sealed for the entitled ``readers``."""
+        reader_list = tuple(readers)
+        event_id = id if id is not None else _uuid4()
+        sealed: list[bytes] = []
+
+        def recipients(tags: frozenset[str]) -> tuple[str, ...]:
+            found = self._recipients.get((reader_list, tags))
+            if found is None:
+                found = self.entitlements.recipients(reader_list, tags)
+                self._recipients[(reader_list, tags)] = found
+            return found
+
+        def prepare(data: dict[str, Any], version: SchemaVersion) -> None:
+            header = self.sealer.seal(
+                data,
+                self.plan(version),
+                event_key(source, event_id, version.event_type),
+                recipients,
+            )
+            if header is not None:
+                sealed.append(header)
+
+        encoded = self.codec.encode(event, source=source, id=event_id, time=time, prepare=prepare)
+        headers = encoded.headers
+        if sealed:
+            headers.append((SEALED_HEADER, sealed[0]))
+        headers.append(self.signer.header(encoded.key, encoded.value, headers))
+        return encoded
+
+    def decode(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        position: Position,
+    ) -> OpenedEvent:
+        """Verify, open and validate one record read at ``position``.
+
+        Raises :class:`~exchange.protection.exceptions.VerificationError` (quarantine it) or
+        :class:`~exchange.codec.exceptions.DecodeError` (dead-letter it).
+        """
+        signer = self.verifier.verify(key, value, headers, position)
+        raw = self.codec.read(value, headers)
+        header = dict(headers).get(SEALED_HEADER)
+        attributes = raw.attributes
+        if header is None:
+            opened = Opened((), (), frozenset())
+        else:
+            opened = self.opener.open(
+                header,
+                raw.record,
+                event_key(attributes.source, attributes.id, raw.writer.event_type),
+                signer,
+            )
+        try:
+            decoded = self.codec.validate(raw, raw.record)
+        except DecodeError:
+            if not opened.protected:
+                raise
+            event = construct(raw.model, raw.record)
+            decoded = DecodedEvent(event, attributes, raw.writer, raw.reader)
+        return OpenedEvent(decoded, signer, opened)
+
+
+def construct(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """``model_construct`` all the way down (nested models and lists of them), no validation."""
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        if alias not in data and name not in data:
+            continue
+        values[name] = _construct_value(field.annotation, data.get(alias, data.get(name)))
+    return model.model_construct(**values)
+
+
+def _construct_value(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if _is_model(annotation) and isinstance(value, dict):
+        return construct(annotation, value)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (list, tuple) and args and isinstance(value, list):
+        return [_construct_value(args[0], item) for item in value]
+    for arg in args:  # Optional[X] / Union
+        if _is_model(arg) and isinstance(value, dict):
+            return construct(arg, value)
+    return value
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _uuid4() -> str:
+    import uuid  # noqa: PLC0415 -- only when the caller gives no id
+
+    return str(uuid.uuid4())

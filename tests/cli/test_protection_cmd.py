@@ -1,0 +1,144 @@
+"""``exchange keys`` and ``exchange audit`` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from exchange.codec import CloudEventAttributes
+from exchange.models.examples import example_json
+from exchange.protection.audit import AuditTrail, record_hash
+from exchange.protection.audit_kafka import KafkaAuditSink
+from exchange.protection.keys import FileKeyStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exchange.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_keys_init_rotate_revoke_list(tmp_path: Path) -> None:
+    env = {"EXCHANGE_STATE_DIR": str(tmp_path)}
+    created = run_cli("keys", "init", "police", "health", env=env)
+    assert created.returncode == 0, created.stderr
+    assert "4 key(s) created" in created.stdout
+    rotated = run_cli("keys", "rotate", "police", "--kind", "enc", env=env)
+    assert rotated.stdout.strip() == "police.enc.2 is now active"
+    assert run_cli("keys", "revoke", "health.sig.1", env=env).returncode == 0
+    listed = run_cli("keys", "list", "police", "health", env=env).stdout
+    assert "police.enc.1" in listed
+    assert "retired" in listed
+    assert "health.sig.1" in listed
+    assert "revoked" in listed
+    store = FileKeyStore(tmp_path / "keys")
+    assert store.active("police", "enc").key_id == "police.enc.2"
+    unknown = run_cli("keys", "rotate", "nobody", env=env)
+    assert unknown.returncode == 2
+    assert "nobody" in unknown.stderr
+
+
+@pytest.mark.broker
+async def test_audit_verify_finds_a_tampered_record_and_case_lists_the_exchanges(
+    provisioned,
+) -> None:
+    case = f"A-{uuid.uuid4().hex[:12]}"
+    producer = AIOKafkaProducer(
+        **provisioned.kafka_as("police").aiokafka_kwargs(), acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        sink = KafkaAuditSink(producer)
+        trail = AuditTrail(sink, "police")
+        attributes = CloudEventAttributes(
+            "e-1",
+            "/agencies/police/x",
+            "exchange.events.Rescue",
+            datetime.now(UTC),
+            case,
+            "",
+            "application/avro",
+            "1.0",
+        )
+        records = [
+            await trail.record(
+                "published", attributes, topic="exchange.rescue", partition=0, offset=n
+            )
+            for n in range(3)
+        ]
+        env = {
+            "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+            "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+        }
+        listed = run_cli("audit", "case", case, env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert f"3 exchange(s) about case {case}" in listed.stdout
+        assert "police" in listed.stdout
+        # A rogue record continues the chain but claims an exchange that did not happen.
+        forged = {**records[-1], "seq": 3, "prev": records[-1]["hash"], "topic": "elsewhere"}
+        forged["hash"] = record_hash({**forged, "topic": "exchange.rescue"})
+        await sink.write(trail.chain.encode(), json.dumps(forged).encode())
+    finally:
+        await producer.stop()
+    verified = run_cli("audit", "verify", env=env)
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    broken = [line for line in verified.stdout.splitlines() if trail.chain in line]
+    assert len(broken) == 1
+    assert "seq 3" in broken[0]
+    assert "altered" in broken[0]
+
+
+@pytest.mark.broker
+def test_publish_and_tail_protected(provisioned, tmp_path: Path) -> None:
+    env = {
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    assert run_cli("keys", "init", env=env).returncode == 0
+    rescue = example_json("rescue")
+    rescue["rescueId"] = f"R-{uuid.uuid4().hex[:8]}"
+    health_text = f"CanaryCli{uuid.uuid4().hex[:8]}"
+    rescue["victims"][0]["situationDetails"] = health_text
+    file = tmp_path / "rescue.json"
+    file.write_text(json.dumps(rescue), encoding="utf-8")
+    published = run_cli("publish", "rescue", str(file), "--as", "police", "--protect", env=env)
+    assert published.returncode == 0, published.stderr
+    event_id = published.stdout.split("id=")[1].split()[0]
+
+    def tail_as(agency: str, *extra: str) -> dict:
+        tail = run_cli("tail", "exchange.rescue", "--as", agency, "--timeout", "5", *extra, env=env)
+        assert tail.returncode == 0, tail.stderr
+        lines = [json.loads(line) for line in tail.stdout.splitlines()]
+        mine = [line for line in lines if line.get("ce", {}).get("id") == event_id]
+        errors = [line["error"]["reason"] for line in lines if "error" in line]
+        assert len(mine) == 1, (agency, extra, errors)
+        return mine[0]
+
+    victim = tail_as("health", "--protect")["data"]["victims"][0]
+    assert victim["situationDetails"] == health_text
+    assert victim["familyContact"] == "<protected>"  # contact, family: not health's
+    hr = tail_as("human-resources", "--protect")
+    assert hr["signer"] == "police"
+    assert hr["data"]["victims"][0]["situationDetails"] == "<protected>"
+    assert hr["data"]["victims"][0]["person"]["name"] == rescue["victims"][0]["person"]["name"]
+    # Without keys the record's placeholders break the event's rules: an error line, no value.
+    plain = run_cli("tail", "exchange.rescue", "--as", "health", "--timeout", "5", env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert health_text not in plain.stdout
+    assert '"invalid-event"' in plain.stdout
