@@ -25,7 +25,6 @@ from exchange.cli import (
     broker_cmd,
     connect_cmd,
     events_cmd,
-    events_cmd,
     protection_cmd,
     schemas_cmd,
     topology_cmd,
