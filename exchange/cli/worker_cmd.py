@@ -14,8 +14,9 @@ from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows import alerting, cases, sightings
+from exchange.workflows import alerting, cases, referrals, sightings
 from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.referral_rules import load_referral_rules
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
 
@@ -85,7 +86,11 @@ def _run(args: argparse.Namespace) -> int:
         replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
-            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register()
+            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register(),
+            referrals.register(
+                jurisdiction, load_referral_rules(topology=topology),
+                referrals.ReferralMetrics(registry),
+            ),
         ],
     )
     port = args.metrics_port or context.settings().metrics_port

@@ -21,6 +21,7 @@ from exchange.models.events import (
     Rescue,
     TransportSighting,
 )
+from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
@@ -99,6 +100,9 @@ _SPECS = (
     ),
     EventSpec("emergency-alert", "exchange.events.EmergencyAlert", EmergencyAlert, "reference"),
     EventSpec("candidate-match", "exchange.events.CandidateMatch", CandidateMatch, "caseId"),
+    EventSpec("referral-update", "exchange.events.ReferralUpdate", ReferralUpdate, "caseId"),
+    EventSpec("referral-state", "exchange.events.ReferralState", ReferralState, "referralId"),
+    EventSpec("compliance-alert", "exchange.events.ComplianceAlert", ComplianceAlert, "subject"),
 )
 
 #: Event specs by CLI short name, in a stable order.

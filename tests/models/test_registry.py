@@ -20,6 +20,9 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "dispatch-acknowledgement",
         "emergency-alert",
         "candidate-match",
+        "referral-update",
+        "referral-state",
+        "compliance-alert",
     ]
 
 
