@@ -21,7 +21,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from exchange.cli import broker_cmd, events_cmd, schemas_cmd, topology_cmd, worker_cmd
+from exchange.cli import (
+    broker_cmd,
+    events_cmd,
+    referrals_cmd,
+    schemas_cmd,
+    topology_cmd,
+    worker_cmd,
+)
 from exchange.errors import ExchangeError
 
 
@@ -44,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_cmd.register(commands)
     events_cmd.register(commands)
     worker_cmd.register(commands)
+    referrals_cmd.register(commands)
     return parser
 
 

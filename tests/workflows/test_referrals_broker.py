@@ -5,6 +5,7 @@ dead-lettered, and overdue escalation to the joint-meeting office."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from exchange.models.events import Referral, ReferralPurpose, ReferralStatus, Re
 from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from tests.cli.test_cli import run_cli
 from tests.workflows.referral_people import PEOPLE, WOMAN_GOING_HOME, rescue_of
 from tests.workflows.test_worker_broker import start_worker, stop_worker
 
@@ -241,6 +243,29 @@ async def test_overdue_referral_escalates_to_the_joint_meeting_office(
         assert states[follow_up.referralId].status is S.COMPLETED
         assert not states[follow_up.referralId].escalated
         assert follow_up.referralId not in {a.subject for a in alerts}
-        await asyncio.sleep(0)
     finally:
         stop_worker(worker)
+    await asyncio.sleep(0)
+    board_cli_shows_the_overdue_referral(provisioned, temporary.referralId)
+
+
+def board_cli_shows_the_overdue_referral(provisioned: Any, referral_id: str) -> None:
+    """``exchange referrals`` (as the joint-meeting office) reads the board from the bus."""
+    env = {
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    shown = run_cli("referrals", "--agency", "civil-affairs", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    board = json.loads(shown.stdout)
+    [line] = board["agencies"]
+    assert line["agency"] == "civil-affairs"
+    assert line["overdue"] >= 1
+    assert line["escalated"] >= 1
+    [mine] = [r for r in board["open"] if r["referralId"] == referral_id]
+    assert mine["escalated"]
+    text = run_cli("referrals", env=env)
+    assert text.returncode == 0, text.stderr
+    [row] = [r for r in text.stdout.splitlines() if referral_id in r]
+    assert row.endswith("OVERDUE escalated")
+    assert "civil-affairs.relief-station" in row
