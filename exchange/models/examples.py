@@ -44,6 +44,14 @@ from exchange.models.events import (
     VictimNeeds,
     VictimSituation,
 )
+from exchange.models.intake_examples import (
+    example_infant_custody,
+    example_job_placement,
+    example_public_tip,
+    example_reward_eligibility,
+    example_tip_dispatch,
+    example_tip_outcome,
+)
 from exchange.models.referral_events import (
     ComplianceAlert,
     ComplianceAlertKind,
@@ -380,6 +388,12 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "referral-update": example_referral_update,
     "referral-state": example_referral_state,
     "compliance-alert": example_compliance_alert,
+    "job-placement": example_job_placement,
+    "infant-custody": example_infant_custody,
+    "public-tip": example_public_tip,
+    "tip-dispatch": example_tip_dispatch,
+    "tip-outcome": example_tip_outcome,
+    "reward-eligibility": example_reward_eligibility,
 }
 
 

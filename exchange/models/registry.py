@@ -21,6 +21,14 @@ from exchange.models.events import (
     Rescue,
     TransportSighting,
 )
+from exchange.models.intake_events import (
+    InfantCustodyEvent,
+    JobPlacement,
+    PublicTip,
+    RewardEligibility,
+    TipDispatch,
+    TipOutcome,
+)
 from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 
@@ -103,6 +111,16 @@ _SPECS = (
     EventSpec("referral-update", "exchange.events.ReferralUpdate", ReferralUpdate, "caseId"),
     EventSpec("referral-state", "exchange.events.ReferralState", ReferralState, "referralId"),
     EventSpec("compliance-alert", "exchange.events.ComplianceAlert", ComplianceAlert, "subject"),
+    EventSpec("job-placement", "exchange.events.JobPlacement", JobPlacement, "placementId"),
+    EventSpec(
+        "infant-custody", "exchange.events.InfantCustodyEvent", InfantCustodyEvent, "caseId"
+    ),
+    EventSpec("public-tip", "exchange.events.PublicTip", PublicTip, "tipId"),
+    EventSpec("tip-dispatch", "exchange.events.TipDispatch", TipDispatch, "tipId"),
+    EventSpec("tip-outcome", "exchange.events.TipOutcome", TipOutcome, "tipId"),
+    EventSpec(
+        "reward-eligibility", "exchange.events.RewardEligibility", RewardEligibility, "tipId"
+    ),
 )
 
 #: Event specs by CLI short name, in a stable order.

@@ -23,6 +23,12 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "referral-update",
         "referral-state",
         "compliance-alert",
+        "job-placement",
+        "infant-custody",
+        "public-tip",
+        "tip-dispatch",
+        "tip-outcome",
+        "reward-eligibility",
     ]
 
 

@@ -70,7 +70,7 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
         "womens-federation", "workflows"}  # fmt: skip
     assert set(topology.topic("exchange.sighting").readers) == {"police", "workflows"}
     assert set(topology.topic("exchange.intermediary-revocation").readers) == {
-        "human-resources", "police", "cyberspace"}  # fmt: skip
+        "human-resources", "police", "cyberspace", "workflows"}  # fmt: skip
     for topic in topology.topics:
         if topic.addressed_to is None:
             continue
