@@ -48,6 +48,7 @@ from exchange.models.intake_examples import (
     example_infant_custody,
     example_job_placement,
     example_public_tip,
+    example_report_confirmation,
     example_reward_eligibility,
     example_tip_dispatch,
     example_tip_outcome,
@@ -394,6 +395,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "tip-dispatch": example_tip_dispatch,
     "tip-outcome": example_tip_outcome,
     "reward-eligibility": example_reward_eligibility,
+    "report-confirmation": example_report_confirmation,
 }
 
 

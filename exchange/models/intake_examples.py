@@ -16,11 +16,13 @@ from exchange.models.intake_events import (
     TipDispatch,
     TipOutcome,
 )
+from exchange.models.referral_events import ReportConfirmation, ReportLevel
 
 __all__ = [
     "example_infant_custody",
     "example_job_placement",
     "example_public_tip",
+    "example_report_confirmation",
     "example_reward_eligibility",
     "example_tip_dispatch",
     "example_tip_outcome",
@@ -91,4 +93,12 @@ def example_reward_eligibility() -> RewardEligibility:
         tipId=outcome.tipId, channel=TipChannel.HOTLINE, result=outcome.result or "",
         unit=outcome.unit, tipsterReachable=True, receivedBy=_HOTLINE,
         eligibleAt=outcome.decidedAt,
+    )
+
+
+def example_report_confirmation() -> ReportConfirmation:
+    """Civil affairs confirms its report for 2025 in time."""
+    return ReportConfirmation(
+        year=2025, level=ReportLevel.MEMBER_UNIT, agency=AgencyRef(agencyId="civil-affairs"),
+        confirmedAt=datetime(2025, 12, 12, 16, 0, tzinfo=CST),
     )

@@ -7,17 +7,24 @@ alerts the workflows raise when a rule of the Xi'an rules is not met."""
 from __future__ import annotations
 
 import enum
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel, Identifier, Text
 from exchange.models.common import AgencyRef
 from exchange.models.events import ReferralPurpose, ReferralStatus
-from exchange.models.identifiers import AwareDatetime
+from exchange.models.identifiers import AwareDatetime, RegionCode
 
-__all__ = ["ComplianceAlert", "ComplianceAlertKind", "ReferralState", "ReferralUpdate"]
+__all__ = [
+    "ComplianceAlert",
+    "ComplianceAlertKind",
+    "ReferralState",
+    "ReferralUpdate",
+    "ReportConfirmation",
+    "ReportLevel",
+]
 
 
 class ReferralUpdate(ExchangeModel):
@@ -107,3 +114,28 @@ class ComplianceAlert(ExchangeModel):
     rule: Identifier
     reason: Text
     raisedAt: AwareDatetime
+
+
+class ReportLevel(enum.StrEnum):
+    """A member unit (deadline 15 December) or a district office (20 December), Art. 12."""
+
+    MEMBER_UNIT = "MEMBER_UNIT"
+    DISTRICT_OFFICE = "DISTRICT_OFFICE"
+
+
+class ReportConfirmation(ExchangeModel):
+    """A member unit or district office confirms its yearly report."""
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    level: ReportLevel
+    agency: AgencyRef
+    regionCode: RegionCode | None = None
+    confirmedAt: AwareDatetime
+
+    @model_validator(mode="after")
+    def _district(self) -> Self:
+        if (self.level is ReportLevel.DISTRICT_OFFICE) != (self.regionCode is not None):
+            raise PydanticCustomError(
+                "report_region", "regionCode is given exactly for a DISTRICT_OFFICE confirmation"
+            )
+        return self

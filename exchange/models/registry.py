@@ -29,7 +29,12 @@ from exchange.models.intake_events import (
     TipDispatch,
     TipOutcome,
 )
-from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
+from exchange.models.referral_events import (
+    ComplianceAlert,
+    ReferralState,
+    ReferralUpdate,
+    ReportConfirmation,
+)
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
@@ -120,6 +125,9 @@ _SPECS = (
     EventSpec("tip-outcome", "exchange.events.TipOutcome", TipOutcome, "tipId"),
     EventSpec(
         "reward-eligibility", "exchange.events.RewardEligibility", RewardEligibility, "tipId"
+    ),
+    EventSpec(
+        "report-confirmation", "exchange.events.ReportConfirmation", ReportConfirmation, "year"
     ),
 )
 

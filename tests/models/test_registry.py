@@ -29,6 +29,7 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "tip-dispatch",
         "tip-outcome",
         "reward-eligibility",
+        "report-confirmation",
     ]
 
 

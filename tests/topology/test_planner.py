@@ -154,6 +154,8 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.compliance.to.health", "DESCRIBE"),
         ("TOPIC", "exchange.referral-update", "WRITE"),
         ("TOPIC", "exchange.referral-update", "DESCRIBE"),
+        ("TOPIC", "exchange.report-confirmation", "WRITE"),
+        ("TOPIC", "exchange.report-confirmation", "DESCRIBE"),
         ("GROUP", "health.", "READ"),
         ("TRANSACTIONAL_ID", "health.", "WRITE"),
         ("TRANSACTIONAL_ID", "health.", "DESCRIBE"),
