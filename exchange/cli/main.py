@@ -25,6 +25,7 @@ from exchange.cli import (
     broker_cmd,
     events_cmd,
     referrals_cmd,
+    report_cmd,
     schemas_cmd,
     topology_cmd,
     worker_cmd,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     worker_cmd.register(commands)
     referrals_cmd.register(commands)
+    report_cmd.register(commands)
     return parser
 
 
