@@ -82,7 +82,7 @@ def render(board: Board, *, details: bool = True) -> str:
             due = state.dueAt.astimezone(CST).strftime("%Y-%m-%d %H:%M")
             who = state.toAgency.unitId or state.toAgency.agencyId
             rows.append(
-                f"  {state.referralId:<44} {who:<28} {state.purpose.value:<20} "
+                f"  {state.referralId:<52} {who:<28} {state.purpose.value:<20} "
                 f"{state.status.value:<11} due {due} {flag}".rstrip()
             )
     return "\n".join(rows)
