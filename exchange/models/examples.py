@@ -45,6 +45,7 @@ from exchange.models.events import (
     VictimSituation,
 )
 from exchange.models.intake_examples import (
+    example_follow_up_visit,
     example_infant_custody,
     example_job_placement,
     example_public_tip,
@@ -396,6 +397,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "tip-outcome": example_tip_outcome,
     "reward-eligibility": example_reward_eligibility,
     "report-confirmation": example_report_confirmation,
+    "follow-up-visit": example_follow_up_visit,
 }
 
 

@@ -16,9 +16,10 @@ from exchange.models.intake_events import (
     TipDispatch,
     TipOutcome,
 )
-from exchange.models.referral_events import ReportConfirmation, ReportLevel
+from exchange.models.referral_events import FollowUpVisit, ReportConfirmation, ReportLevel
 
 __all__ = [
+    "example_follow_up_visit",
     "example_infant_custody",
     "example_job_placement",
     "example_public_tip",
@@ -101,4 +102,13 @@ def example_report_confirmation() -> ReportConfirmation:
     return ReportConfirmation(
         year=2025, level=ReportLevel.MEMBER_UNIT, agency=AgencyRef(agencyId="civil-affairs"),
         confirmedAt=datetime(2025, 12, 12, 16, 0, tzinfo=CST),
+    )
+
+
+def example_follow_up_visit() -> FollowUpVisit:
+    """Yanta police visit a rescued person at home, the first scheduled visit."""
+    return FollowUpVisit(
+        referralId="R-2025-0042-1-FOLLOW_UP-police", caseId="A6101160000002025040017", visit=1,
+        unit=AgencyRef(agencyId="police", unitId="police.yanta"),
+        visitedAt=datetime(2025, 6, 18, 15, 0, tzinfo=CST),
     )

@@ -20,6 +20,7 @@ from exchange.models.identifiers import AwareDatetime, RegionCode
 __all__ = [
     "ComplianceAlert",
     "ComplianceAlertKind",
+    "FollowUpVisit",
     "ReferralState",
     "ReferralUpdate",
     "ReportConfirmation",
@@ -139,3 +140,13 @@ class ReportConfirmation(ExchangeModel):
                 "report_region", "regionCode is given exactly for a DISTRICT_OFFICE confirmation"
             )
         return self
+
+
+class FollowUpVisit(ExchangeModel):
+    """A follow-up visit recorded by the residence police station."""
+
+    referralId: Identifier
+    caseId: Identifier
+    visit: Annotated[int, Field(ge=1)]
+    unit: AgencyRef
+    visitedAt: AwareDatetime

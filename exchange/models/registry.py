@@ -31,6 +31,7 @@ from exchange.models.intake_events import (
 )
 from exchange.models.referral_events import (
     ComplianceAlert,
+    FollowUpVisit,
     ReferralState,
     ReferralUpdate,
     ReportConfirmation,
@@ -129,6 +130,7 @@ _SPECS = (
     EventSpec(
         "report-confirmation", "exchange.events.ReportConfirmation", ReportConfirmation, "year"
     ),
+    EventSpec("follow-up-visit", "exchange.events.FollowUpVisit", FollowUpVisit, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

@@ -32,6 +32,7 @@ from exchange.models.referral_events import (
     ReferralUpdate,
 )
 from exchange.workflows.exceptions import ReferralStepError
+from exchange.workflows.follow_up import Visit, VisitState, next_deadline
 from exchange.workflows.referral_rules import PlannedReferral
 
 __all__ = [
@@ -76,17 +77,21 @@ def referral_id(rescue_id: str, person_index: int, planned: PlannedReferral) -> 
 
 @dataclass(frozen=True)
 class Entry:
-    """What the workflow's table keeps per referral: the board state and the referral itself
-    (the person included, to hand over on a transfer)."""
+    """What the workflow's table keeps per referral: the board state, the referral itself
+    (the person included, to hand over on a transfer) and, for a FOLLOW_UP referral, its
+    scheduled visits."""
 
     state: ReferralState
     referral: Referral
+    visits: tuple[Visit, ...] = ()
 
     def dumps(self) -> bytes:
         return json.dumps({
             "state": self.state.model_dump(mode="json"),
             "referral": self.referral.model_dump(mode="json"),
-        }).encode()
+            "visits": [[v.number, v.due.isoformat(), v.deadline.isoformat(), v.state.value]
+                       for v in self.visits],
+        }).encode()  # fmt: skip
 
     @classmethod
     def loads(cls, raw: bytes) -> Entry:
@@ -94,7 +99,21 @@ class Entry:
         return cls(
             ReferralState.model_validate(data["state"]),
             Referral.model_validate(data["referral"]),
+            tuple(
+                Visit(n, datetime.fromisoformat(due), datetime.fromisoformat(end), VisitState(st))
+                for n, due, end, st in data.get("visits", [])
+            ),
         )
+
+    @property
+    def visits_tracked(self) -> bool:
+        return self.state.status not in (_S.DECLINED, _S.TRANSFERRED)
+
+    def next_due(self) -> datetime | None:
+        """The next time something falls due: the referral itself, or a visit."""
+        times = [self.state.dueAt] if self.state.is_open and not self.state.escalated else []
+        visit = next_deadline(self.visits) if self.visits_tracked else None
+        return min([*times, visit]) if visit is not None else min(times, default=None)
 
 
 def issue(
@@ -161,7 +180,9 @@ def apply_update(entry: Entry, update: ReferralUpdate, now: datetime) -> Step | 
         "transferredTo": update.transferTo, "overdue": False if update.status not in
         OPEN_STATUSES else state.overdue,
     })  # fmt: skip
-    updated = Entry(changed, entry.referral.model_copy(update={"status": update.status}))
+    updated = Entry(
+        changed, entry.referral.model_copy(update={"status": update.status}), entry.visits
+    )
     if update.status is not _S.TRANSFERRED or update.transferTo is None:
         return Step(updated)
     return Step(updated, _transfer(entry, update, now))
@@ -204,7 +225,7 @@ def escalate(entry: Entry, now: datetime) -> tuple[Entry, ComplianceAlert]:
     who = state.toAgency.unitId or state.toAgency.agencyId
     marked = Entry(
         state.model_copy(update={"overdue": True, "escalated": True, "updatedAt": now}),
-        entry.referral,
+        entry.referral, entry.visits,
     )
     alert = ComplianceAlert(
         alertId=_short(f"{state.referralId}:overdue"), kind=ComplianceAlertKind.REFERRAL_OVERDUE,

@@ -32,6 +32,7 @@ from exchange.models.events import (
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology
 from exchange.topology.model import Topology
+from exchange.workflows.follow_up import FollowUpPlan
 from exchange.workflows.jurisdiction import Jurisdiction
 
 __all__ = [
@@ -108,6 +109,7 @@ class _Defaults(_Frozen):
 class ReferralRules:
     rules: tuple[ReferralRule, ...]
     default_legal_basis: str
+    follow_up: FollowUpPlan
 
     def legal_basis(self, rule: ReferralRule) -> str:
         return rule.legal_basis or self.default_legal_basis
@@ -319,8 +321,10 @@ def load_referral_rules(
     file = root / RULES_FILE
     data = _read(file)
     for key in data:
-        if key not in {"defaults", "rule"}:
-            raise ReferralRulesFileError(file, key, "unknown table; expected defaults, rule")
+        if key not in {"defaults", "rule", "follow_up"}:
+            raise ReferralRulesFileError(
+                file, key, "unknown table; expected defaults, rule, follow_up"
+            )
     defaults = _validate(file, "defaults", _Defaults, data.get("defaults"))
     raws = data.get("rule")
     if not isinstance(raws, list) or not raws:
@@ -345,7 +349,8 @@ def load_referral_rules(
             )
         if rule.unit == RESIDENCE and rule.to != "police":
             raise ReferralRulesFileError(file, f"{where}.unit", f"{RESIDENCE} is a police unit")
-    return ReferralRules(rules, defaults.legal_basis)
+    follow_up = _validate(file, "follow_up", FollowUpPlan, data.get("follow_up"))
+    return ReferralRules(rules, defaults.legal_basis, follow_up)
 
 
 def _read(file: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ board and sends a ``ComplianceAlert`` to the joint-meeting office and the agency
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +30,9 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent
-from exchange.models.events import Rescue
-from exchange.models.referral_events import OPEN_STATUSES, ComplianceAlert, ReferralUpdate
+from exchange.models.events import ReferralPurpose, Rescue
+from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
+from exchange.workflows import follow_up
 from exchange.workflows import referral_lifecycle as lifecycle
 from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.referral_rules import ReferralRules, plan_referrals
@@ -60,6 +62,16 @@ class ReferralMetrics:
             "exchange_referrals_overdue_total",
             "Referrals still open after their due time, escalated to the joint-meeting office.",
             ["agency", "purpose"], registry=registry,
+        )
+        self.visits = Counter(
+            "exchange_follow_up_visits_total",
+            "Follow-up visits recorded by the residence police station.",
+            ["agency"], registry=registry,
+        )
+        self.visits_missed = Counter(
+            "exchange_follow_up_visits_missed_total",
+            "Follow-up visits not recorded in time, escalated to the joint-meeting office.",
+            ["agency"], registry=registry,
         )
 
 
@@ -122,17 +134,24 @@ class _ReferralWorkflow:
         encoded = context.codec.encode(event, source=f"{context.source}/referrals", id=event_id)
         await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
 
-    async def _store(self, entry: lifecycle.Entry, event_id: str) -> None:
-        """Keep ``entry`` in the table and put its state on the board."""
+    async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
+        """Keep ``entry`` in the table and (given an event id) put its state on the board."""
         state = entry.state
         self.table[state.referralId] = entry.dumps()
-        await self._send(self.board, state, event_id)
-        if state.status in OPEN_STATUSES and not state.escalated:
-            self.due[state.referralId] = (state.dueAt, state.caseId)
+        if event_id is not None:
+            await self._send(self.board, state, event_id)
+        due = entry.next_due()
+        if due is not None:
+            self.due[state.referralId] = (due, state.caseId)
         else:
             self.due.pop(state.referralId, None)
 
     async def _issue(self, entry: lifecycle.Entry) -> None:
+        if entry.referral.purpose is ReferralPurpose.FOLLOW_UP and not entry.visits:
+            visits = follow_up.schedule(
+                self.rules.follow_up, entry.state.issuedAt, self.context.time_scale
+            )
+            entry = replace(entry, visits=visits)
         referral = entry.referral
         inbox = self.referral_inboxes.get(referral.toAgency.agencyId)
         if inbox is None:
@@ -155,6 +174,9 @@ class _ReferralWorkflow:
 
     async def on_update(self, decoded: DecodedEvent, record: Incoming) -> None:
         update = decoded.event
+        if isinstance(update, FollowUpVisit):
+            await self.on_visit(update)
+            return
         if not isinstance(update, ReferralUpdate):
             raise TypeError(f"{UPDATE_TOPIC} carries ReferralUpdate, not {type(update)}")
         raw = self.table.get(update.referralId)
@@ -170,6 +192,20 @@ class _ReferralWorkflow:
         self.metrics.steps.labels(state.toAgency.agencyId, state.status.value).inc()
         if step.transferred is not None:
             await self._issue(step.transferred)
+
+    async def on_visit(self, visit: FollowUpVisit) -> None:
+        raw = self.table.get(visit.referralId)
+        if raw is None:
+            raise LookupError(f"referralId: unknown referral {visit.referralId!r} [referral-known]")
+        entry = lifecycle.Entry.loads(raw)
+        if not entry.visits:
+            raise LookupError(
+                f"referralId: {visit.referralId} schedules no follow-up visits [follow-up-referral]"
+            )
+        visits = follow_up.record(entry.state, entry.visits, visit)
+        if visits is not None:
+            await self._store(replace(entry, visits=visits), None)
+            self.metrics.visits.labels(entry.state.toAgency.agencyId).inc()
 
     async def scan(self, *_: object) -> None:
         """Send a tick for each open referral past its due time (see the module doc)."""
@@ -187,9 +223,10 @@ class _ReferralWorkflow:
         for ident, raw in list(self.table.items()):
             if raw is None:
                 continue
-            state = lifecycle.Entry.loads(raw).state
-            if state.status in OPEN_STATUSES and not state.escalated:
-                self.due[ident] = (state.dueAt, state.caseId)
+            entry = lifecycle.Entry.loads(raw)
+            due = entry.next_due()
+            if due is not None:
+                self.due[ident] = (due, entry.state.caseId)
 
     async def on_tick(self, record: Incoming) -> None:
         ident = (record.value or b"").decode()
@@ -198,7 +235,14 @@ class _ReferralWorkflow:
         if raw is None:
             return
         entry = lifecycle.Entry.loads(raw)
+        if entry.visits_tracked:
+            visits, missed = follow_up.escalate_missed(entry.state, entry.visits, now)
+            for alert in missed:
+                await self.send_alert(alert)
+                self.metrics.visits_missed.labels(entry.state.toAgency.agencyId).inc()
+            entry = replace(entry, visits=visits)
         if not lifecycle.overdue(entry.state, now):
+            await self._store(entry, None)
             return
         marked, alert = lifecycle.escalate(entry, now)
         await self._store(marked, f"{ident}:escalated")

@@ -30,6 +30,7 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "tip-outcome",
         "reward-eligibility",
         "report-confirmation",
+        "follow-up-visit",
     ]
 
 

@@ -22,7 +22,12 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef
 from exchange.models.events import Referral, ReferralPurpose, ReferralStatus, Rescue
-from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
+from exchange.models.referral_events import (
+    ComplianceAlert,
+    FollowUpVisit,
+    ReferralState,
+    ReferralUpdate,
+)
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
 from tests.cli.test_cli import run_cli
@@ -269,3 +274,35 @@ def board_cli_shows_the_overdue_referral(provisioned: Any, referral_id: str) -> 
     [row] = [r for r in text.stdout.splitlines() if referral_id in r]
     assert row.endswith("OVERDUE escalated")
     assert "civil-affairs.relief-station" in row
+
+
+async def test_follow_up_visit_missed_escalates(provisioned: Any, codec: EventCodec) -> None:
+    """With --time-scale 864000 ten days last a second: visits fall due at 3, 9, 18 and
+    36.5 s, each missed 0.7 s later. Visit 1 is recorded at once, visit 2 is not."""
+    rescue = new_rescue(PEOPLE[1])  # the boy of 17, home in Yanta
+    case = rescue.caseId or ""
+    worker = start_worker(provisioned, "--time-scale", "864000")
+    try:
+        await publish(provisioned, codec, "police", rescue)
+        states = await board(provisioned, codec, case,
+                             lambda s: any(x.purpose is P.FOLLOW_UP for x in s.values()))
+        follow = one(states, "police", P.FOLLOW_UP, 0)
+        assert follow.toAgency.unitId == "police.yanta"
+        first = FollowUpVisit(referralId=follow.referralId, caseId=case, visit=1,
+                              unit=follow.toAgency, visitedAt=datetime.now(UTC))
+        await publish(provisioned, codec, "police", first)
+        alerts = await collect(
+            provisioned, codec, "exchange.compliance.to.joint-meeting-office",
+            "joint-meeting-office",
+            lambda e: isinstance(e, ComplianceAlert) and e.kind.value == "FOLLOW_UP_MISSED"
+            and e.subject == follow.referralId,
+            until=lambda f: any(a.alertId.endswith(":visit2") for a in f), timeout_s=40,
+        )
+    finally:
+        stop_worker(worker)
+    visits = {a.alertId.rsplit(":", 1)[1] for a in alerts}
+    assert "visit2" in visits
+    assert "visit1" not in visits
+    [missed] = [a for a in alerts if a.alertId.endswith(":visit2")]
+    assert "follow-up visit 2 by police.yanta" in missed.reason
+    assert {a.agencyId for a in missed.addressedTo} == {"joint-meeting-office", "police"}
