@@ -34,6 +34,7 @@ from exchange.models.events import ReferralPurpose, Rescue
 from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
 from exchange.workflows import follow_up
 from exchange.workflows import referral_lifecycle as lifecycle
+from exchange.workflows.compliance import ComplianceSender
 from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.referral_rules import ReferralRules, plan_referrals
 from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
@@ -111,7 +112,7 @@ class _ReferralWorkflow:
             raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
         self.table = streams.table("referrals", RESCUE_TOPIC)
         self.referral_inboxes = inboxes(streams, context, "exchange.referral.to.")
-        self.alert_inboxes = inboxes(streams, context, "exchange.compliance.to.")
+        self.alerts = ComplianceSender(streams, context, "referrals")
         self.board = streams.raw_topic(BOARD_TOPIC)
         self.ticks = streams.raw_topic(
             f"{app.conf.id}-referral-ticks", internal=True, partitions=partitions
@@ -251,8 +252,4 @@ class _ReferralWorkflow:
         self.metrics.overdue.labels(state.toAgency.agencyId, state.purpose.value).inc()
 
     async def send_alert(self, alert: ComplianceAlert) -> None:
-        for agency in {ref.agencyId for ref in alert.addressedTo}:
-            inbox = self.alert_inboxes.get(agency)
-            if inbox is None:
-                raise LookupError(f"no compliance inbox for {agency!r}")
-            await self._send(inbox, alert, alert.alertId)
+        await self.alerts.send(alert)
