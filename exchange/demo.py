@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from exchange import demo_workflows
+from exchange import demo_referrals, demo_workflows
 from exchange.client.consumer import EventConsumer, Handler
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
@@ -155,7 +155,8 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
         await asyncio.gather(*(p.__aexit__(None, None, None) for p in publishers.values()))
         await asyncio.gather(*(c.stop() for c in consumers.values()))
     _summary(metrics.registry)
-    return await demo_workflows.play(topology, kafka_as, codec, state_dir)
+    code = await demo_workflows.play(topology, kafka_as, codec, state_dir)
+    return code or await demo_referrals.play(topology, kafka_as, codec, state_dir)
 
 
 async def _warm_up(consumers: dict[str, EventConsumer], tracker: Tracker) -> None:

@@ -226,7 +226,9 @@ async def _scenario(act: Act) -> None:
     await act.wait_for(lambda e: isinstance(e, EmergencyAlert) and e.msgType == "CANCEL")
 
 
-def _start_worker(state_dir: Path, kafka: KafkaSettings) -> subprocess.Popen[bytes]:
+def _start_worker(
+    state_dir: Path, kafka: KafkaSettings, time_scale: float = TIME_SCALE
+) -> subprocess.Popen[bytes]:
     """``exchange worker`` in its own process, connected as the workflows principal."""
     env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "EXCHANGE_STATE_DIR": str(state_dir)}
@@ -237,7 +239,7 @@ def _start_worker(state_dir: Path, kafka: KafkaSettings) -> subprocess.Popen[byt
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--time-scale", str(TIME_SCALE), "--data-dir", str(state_dir / "demo-worker")],
+             "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker")],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
 

@@ -26,6 +26,8 @@ from exchange.cli import (
     connect_cmd,
     events_cmd,
     protection_cmd,
+    referrals_cmd,
+    report_cmd,
     schemas_cmd,
     topology_cmd,
     worker_cmd,
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd.register(commands)
     connect_cmd.register(commands)
     protection_cmd.register(commands)
+    referrals_cmd.register(commands)
+    report_cmd.register(commands)
     return parser
 
 

@@ -14,8 +14,18 @@ from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows import alerting, cases, sightings
+from exchange.workflows import (
+    alerting,
+    cases,
+    infants,
+    referrals,
+    revocations,
+    sightings,
+    tips,
+)
+from exchange.workflows.flow_metrics import FlowMetrics
 from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.referral_rules import load_referral_rules
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
 
@@ -80,12 +90,19 @@ def _run(args: argparse.Namespace) -> int:
         codec=EventCodec(Catalogue.load()), topology=topology,
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
     )
+    flows = FlowMetrics(registry)
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
-            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register()
+            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register(),
+            referrals.register(
+                jurisdiction, load_referral_rules(topology=topology),
+                referrals.ReferralMetrics(registry),
+            ),
+            revocations.register(flows), infants.register(flows),
+            tips.register(jurisdiction, flows),
         ],
     )
     port = args.metrics_port or context.settings().metrics_port

@@ -48,3 +48,17 @@ class NotAuthorizedError(ClientError):
             f"principal {principal!r} is not authorized for {what} ({type(cause).__name__}); "
             "an agency reads only the topics addressed to it (topology/topics.toml readers)"
         )
+
+
+class SnapshotIncompleteError(ClientError):
+    """A topic could not be read to its end in time; ``left`` maps partitions to the offsets
+    still missing. Retry, or give more time (``--timeout``)."""
+
+    def __init__(self, topic: str, timeout_s: float, left: dict[int, int]) -> None:
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self.left = left
+        super().__init__(
+            f"could not read {topic!r} to its end in {timeout_s:g} s ({sum(left.values())} "
+            "records left); is the broker reachable? retry with a longer --timeout"
+        )

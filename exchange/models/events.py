@@ -126,6 +126,7 @@ class VictimNeeds(ExchangeModel):
     schoolAge: bool = False
     canReturnHome: bool = False
     wantsToReturnHome: bool = False
+    disability: bool = False
 
 
 class RescuedVictim(ExchangeModel):
@@ -168,6 +169,10 @@ class ReferralPurpose(enum.StrEnum):
     SCHOOL_ENROLMENT = "SCHOOL_ENROLMENT"
     INVESTIGATION = "INVESTIGATION"
     PROSECUTION = "PROSECUTION"
+    REPATRIATION = "REPATRIATION"
+    FAMILY_SUPPORT = "FAMILY_SUPPORT"
+    DISABILITY_SUPPORT = "DISABILITY_SUPPORT"
+    FOLLOW_UP = "FOLLOW_UP"
     OTHER = "OTHER"
 
 

@@ -44,6 +44,22 @@ from exchange.models.events import (
     VictimNeeds,
     VictimSituation,
 )
+from exchange.models.intake_examples import (
+    example_follow_up_visit,
+    example_infant_custody,
+    example_job_placement,
+    example_public_tip,
+    example_report_confirmation,
+    example_reward_eligibility,
+    example_tip_dispatch,
+    example_tip_outcome,
+)
+from exchange.models.referral_events import (
+    ComplianceAlert,
+    ComplianceAlertKind,
+    ReferralState,
+    ReferralUpdate,
+)
 from exchange.models.registry import spec_for
 from exchange.models.workflow_events import (
     AlertMessageType,
@@ -57,10 +73,13 @@ from exchange.workflows.cap import build_cap, message_identifier
 __all__ = [
     "EXAMPLES",
     "example",
+    "example_compliance_alert",
     "example_intermediary_revocation",
     "example_json",
     "example_missing_person_report",
     "example_referral",
+    "example_referral_state",
+    "example_referral_update",
     "example_rescue",
     "example_transport_sighting",
 ]
@@ -317,6 +336,46 @@ def example_candidate_match() -> CandidateMatch:
     )
 
 
+def example_referral_update() -> ReferralUpdate:
+    """Civil affairs has taken the rescued woman in at the relief station."""
+    referral = example_referral()
+    return ReferralUpdate(
+        referralId=referral.referralId, caseId=referral.caseId, status=ReferralStatus.ACCEPTED,
+        by=AgencyRef(agencyId="civil-affairs", unitId="civil-affairs.relief-station"),
+        updatedAt=referral.reportedAt + timedelta(hours=2),
+    )
+
+
+def example_referral_state() -> ReferralState:
+    """The board's line for the referral above, once accepted."""
+    referral = example_referral()
+    update = example_referral_update()
+    return ReferralState(
+        referralId=referral.referralId, caseId=referral.caseId, rescueId="R-2025-0042",
+        personIndex=0, fromAgency=referral.fromAgency,
+        toAgency=referral.toAgency.model_copy(update={"displayName": None}),
+        purpose=referral.purpose, legalBasis=referral.legalBasis,
+        rule="temporary-assistance",
+        decision="needs temporary assistance → civil-affairs TEMPORARY_ASSISTANCE",
+        status=update.status, issuedAt=referral.reportedAt,
+        dueAt=referral.reportedAt + timedelta(days=1), updatedAt=update.updatedAt,
+    )
+
+
+def example_compliance_alert() -> ComplianceAlert:
+    """The referral above was not completed in time."""
+    state = example_referral_state()
+    return ComplianceAlert(
+        alertId=f"{state.referralId}:overdue", kind=ComplianceAlertKind.REFERRAL_OVERDUE,
+        subject=state.referralId, caseId=state.caseId,
+        addressedTo=(AgencyRef(agencyId="joint-meeting-office"), state.toAgency),
+        rule="referral-due",
+        reason="TEMPORARY_ASSISTANCE referral to civil-affairs.relief-station still ACCEPTED "
+        "after its due time (Art. 6)",
+        raisedAt=state.dueAt + timedelta(seconds=1),
+    )
+
+
 #: Example factories by event short name.
 EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "missing-person-report": example_missing_person_report,
@@ -328,6 +387,17 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "dispatch-acknowledgement": example_dispatch_acknowledgement,
     "emergency-alert": example_emergency_alert,
     "candidate-match": example_candidate_match,
+    "referral-update": example_referral_update,
+    "referral-state": example_referral_state,
+    "compliance-alert": example_compliance_alert,
+    "job-placement": example_job_placement,
+    "infant-custody": example_infant_custody,
+    "public-tip": example_public_tip,
+    "tip-dispatch": example_tip_dispatch,
+    "tip-outcome": example_tip_outcome,
+    "reward-eligibility": example_reward_eligibility,
+    "report-confirmation": example_report_confirmation,
+    "follow-up-visit": example_follow_up_visit,
 }
 
 

@@ -21,6 +21,21 @@ from exchange.models.events import (
     Rescue,
     TransportSighting,
 )
+from exchange.models.intake_events import (
+    InfantCustodyEvent,
+    JobPlacement,
+    PublicTip,
+    RewardEligibility,
+    TipDispatch,
+    TipOutcome,
+)
+from exchange.models.referral_events import (
+    ComplianceAlert,
+    FollowUpVisit,
+    ReferralState,
+    ReferralUpdate,
+    ReportConfirmation,
+)
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
@@ -99,6 +114,23 @@ _SPECS = (
     ),
     EventSpec("emergency-alert", "exchange.events.EmergencyAlert", EmergencyAlert, "reference"),
     EventSpec("candidate-match", "exchange.events.CandidateMatch", CandidateMatch, "caseId"),
+    EventSpec("referral-update", "exchange.events.ReferralUpdate", ReferralUpdate, "caseId"),
+    EventSpec("referral-state", "exchange.events.ReferralState", ReferralState, "referralId"),
+    EventSpec("compliance-alert", "exchange.events.ComplianceAlert", ComplianceAlert, "subject"),
+    EventSpec("job-placement", "exchange.events.JobPlacement", JobPlacement, "placementId"),
+    EventSpec(
+        "infant-custody", "exchange.events.InfantCustodyEvent", InfantCustodyEvent, "caseId"
+    ),
+    EventSpec("public-tip", "exchange.events.PublicTip", PublicTip, "tipId"),
+    EventSpec("tip-dispatch", "exchange.events.TipDispatch", TipDispatch, "tipId"),
+    EventSpec("tip-outcome", "exchange.events.TipOutcome", TipOutcome, "tipId"),
+    EventSpec(
+        "reward-eligibility", "exchange.events.RewardEligibility", RewardEligibility, "tipId"
+    ),
+    EventSpec(
+        "report-confirmation", "exchange.events.ReportConfirmation", ReportConfirmation, "year"
+    ),
+    EventSpec("follow-up-visit", "exchange.events.FollowUpVisit", FollowUpVisit, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

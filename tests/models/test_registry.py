@@ -20,6 +20,17 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "dispatch-acknowledgement",
         "emergency-alert",
         "candidate-match",
+        "referral-update",
+        "referral-state",
+        "compliance-alert",
+        "job-placement",
+        "infant-custody",
+        "public-tip",
+        "tip-dispatch",
+        "tip-outcome",
+        "reward-eligibility",
+        "report-confirmation",
+        "follow-up-visit",
     ]
 
 

@@ -30,7 +30,7 @@ def test_every_member_unit_of_the_rules_is_an_agency(topology: Topology) -> None
         "police", "railway-police", "aviation-police", "metro-police", "transport",
         "civil-affairs", "market-regulation", "health", "justice", "human-resources",
         "education", "womens-federation", "cyberspace", "joint-meeting-office", "operators",
-        "workflows", "public-alerts",
+        "workflows", "public-alerts", "disabled-persons-federation", "foreign-affairs", "reports",
     }  # fmt: skip
     assert {a.id for a in topology.agencies} == expected
     assert topology.agency("police").name_zh == "西安市公安局"
@@ -68,21 +68,23 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
     """Least privilege: each flow of MISSION.md reaches its addressees and nobody else."""
     police = {"police", "railway-police", "metro-police", "aviation-police"}
     assert set(topology.topic("exchange.missing-person").readers) == {
-        "transport", "civil-affairs", "workflows"} | police - {"police"}  # fmt: skip
+        "transport", "civil-affairs", "workflows", "reports"} | police - {"police"}  # fmt: skip
     assert set(topology.topic("exchange.public-alert").readers) == {"public-alerts"}
     assert set(topology.topic("exchange.alert.to.transport").readers) == {"transport"}
     assert set(topology.topic("exchange.rescue").readers) == {
         "civil-affairs", "health", "justice", "human-resources", "education",
-        "womens-federation"}  # fmt: skip
-    assert set(topology.topic("exchange.sighting").readers) == {"police", "workflows"}
+        "womens-federation", "workflows", "reports"}  # fmt: skip
+    assert set(topology.topic("exchange.sighting").readers) == {"police", "workflows", "reports"}
     assert set(topology.topic("exchange.intermediary-revocation").readers) == {
-        "human-resources", "police", "cyberspace"}  # fmt: skip
+        "human-resources", "police", "cyberspace", "workflows", "reports"}  # fmt: skip
     for topic in topology.topics:
         if topic.addressed_to is None:
             continue
         if topic.name.startswith(NOT_EVENT_TOPICS):
             assert topic.readers == ("operators",)
             assert topic.writers == (topic.addressed_to,)
+        elif topic.name.startswith("exchange.compliance.to."):
+            assert topic.readers == (topic.addressed_to, "reports"), topic.name
         else:
             assert topic.readers == (topic.addressed_to,), topic.name
 
@@ -91,7 +93,8 @@ def test_inboxes_and_deadletters_exist_for_every_agency(topology: Topology) -> N
     members = [a.id for a in topology.agencies if a.kind == "agency"]
     for agency_id in members:
         assert topology.inbox("referral", agency_id).readers == (agency_id,)
-        assert set(topology.inbox("referral", agency_id).writers) == set(members)
+        assert set(topology.inbox("referral", agency_id).writers) == {*members, "workflows"}
+        assert topology.inbox("compliance", agency_id).writers == ("workflows",)
         assert topology.deadletter_topic(agency_id).name == f"exchange.deadletter.{agency_id}"
     for agency_id in ("police", "railway-police", "metro-police", "aviation-police"):
         assert topology.inbox("sighting", agency_id).writers == ("workflows",)
@@ -104,7 +107,9 @@ def test_lookups(topology: Topology) -> None:
     assert "exchange.intermediary-revocation" in writable
     assert "exchange.rescue" not in writable
     readable = {t.name for t in topology.topics_readable_by("health")}
-    assert readable == {"exchange.rescue", "exchange.referral.to.health"}
+    assert readable == {
+        "exchange.rescue", "exchange.referral.to.health", "exchange.compliance.to.health",
+    }  # fmt: skip
     with pytest.raises(UnknownNameError, match="no agency 'nobody'"):
         topology.agency("nobody")
 

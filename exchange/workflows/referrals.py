@@ -1,0 +1,255 @@
+"""Rescue → referrals: every rescued person referred to each agency that must help, and tracked.
+
+For each ``Rescue`` on ``exchange.rescue`` the referral rules (:mod:`.referral_rules`, data in
+``topology/referral_rules.toml``) plan the referrals of every rescued person; each is sent as a
+``Referral`` to the agency's inbox (``exchange.referral.to.<agency>``) and its state, with the
+reason of the decision, to the referral board (``exchange.referral-board``, compacted, read by
+the joint-meeting office and by ``exchange referrals``).
+
+The agency reports each step as a ``ReferralUpdate`` on ``exchange.referral-update``; the step is
+checked against the lifecycle (:mod:`.referral_lifecycle`): a step from another agency or one
+the lifecycle forbids is dead-lettered with the field and rule, a repeated one ignored. A
+transfer issues a new referral to the agency taking over.
+
+Referrals live in a table keyed by referral id, co-partitioned with ``exchange.rescue`` and
+``exchange.referral-update`` (both keyed by case id). As in :mod:`.deadlines`, a timer looks at
+an in-memory index of due times every second and sends a tick (key = case id, value = referral
+id) to ``<app id>-referral-ticks``; the tick agent marks the overdue referral escalated on the
+board and sends a ``ComplianceAlert`` to the joint-meeting office and the agency
+(``exchange.compliance.to.<agency>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel
+
+from exchange.codec import DecodedEvent
+from exchange.models.events import ReferralPurpose, Rescue
+from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
+from exchange.workflows import follow_up
+from exchange.workflows import referral_lifecycle as lifecycle
+from exchange.workflows.compliance import ComplianceSender
+from exchange.workflows.jurisdiction import Jurisdiction
+from exchange.workflows.referral_rules import ReferralRules, plan_referrals
+from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
+
+RESCUE_TOPIC = "exchange.rescue"
+UPDATE_TOPIC = "exchange.referral-update"
+BOARD_TOPIC = "exchange.referral-board"
+REINDEX_EVERY = 30
+
+
+class ReferralMetrics:
+    """The referral workflow's metrics, on the worker's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.issued = Counter(
+            "exchange_referrals_issued_total",
+            "Referrals issued (from a rescue or a transfer), by agency and purpose.",
+            ["agency", "purpose"], registry=registry,
+        )
+        self.steps = Counter(
+            "exchange_referral_steps_total",
+            "Referral steps applied, by agency and new status.",
+            ["agency", "status"], registry=registry,
+        )
+        self.overdue = Counter(
+            "exchange_referrals_overdue_total",
+            "Referrals still open after their due time, escalated to the joint-meeting office.",
+            ["agency", "purpose"], registry=registry,
+        )
+        self.visits = Counter(
+            "exchange_follow_up_visits_total",
+            "Follow-up visits recorded by the residence police station.",
+            ["agency"], registry=registry,
+        )
+        self.visits_missed = Counter(
+            "exchange_follow_up_visits_missed_total",
+            "Follow-up visits not recorded in time, escalated to the joint-meeting office.",
+            ["agency"], registry=registry,
+        )
+
+
+def register(
+    jurisdiction: Jurisdiction, rules: ReferralRules, metrics: ReferralMetrics
+) -> Workflow:
+    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
+
+    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
+        _ReferralWorkflow(
+            app, context, streams, jurisdiction=jurisdiction, rules=rules, metrics=metrics
+        )
+
+    return add_to
+
+
+def inboxes(streams: Streams, context: WorkflowContext, prefix: str) -> dict[str, Any]:
+    """The inbox topics whose names start with ``prefix``, by the agency they are for."""
+    return {
+        topic.addressed_to: streams.raw_topic(topic.name)
+        for topic in context.topology.topics
+        if topic.name.startswith(prefix) and topic.addressed_to
+    }
+
+
+class _ReferralWorkflow:
+    def __init__(
+        self, app: faust.App, context: WorkflowContext, streams: Streams, *,
+        jurisdiction: Jurisdiction, rules: ReferralRules, metrics: ReferralMetrics,
+    ) -> None:
+        self.context = context
+        self.jurisdiction = jurisdiction
+        self.rules = rules
+        self.metrics = metrics
+        partitions = context.topology.topic(RESCUE_TOPIC).partitions
+        if context.topology.topic(UPDATE_TOPIC).partitions != partitions:
+            raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
+        self.table = streams.table("referrals", RESCUE_TOPIC)
+        self.referral_inboxes = inboxes(streams, context, "exchange.referral.to.")
+        self.alerts = ComplianceSender(streams, context, "referrals")
+        self.board = streams.raw_topic(BOARD_TOPIC)
+        self.ticks = streams.raw_topic(
+            f"{app.conf.id}-referral-ticks", internal=True, partitions=partitions
+        )
+        self.due: dict[str, tuple[datetime, str]] = {}  # open referral id -> due, case id
+        self.scans = 0
+        streams.on(RESCUE_TOPIC, self.on_rescue)
+        streams.on(UPDATE_TOPIC, self.on_update)
+        internal = Guard(app, context)
+
+        @app.agent(self.ticks, name="referral-ticks")
+        async def referral_ticks(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                await internal.raw(event, self.on_tick)
+
+        app.timer(interval=1.0, name="referral-scan")(self.scan)
+
+    async def _send(self, topic: Any, event: BaseModel, event_id: str) -> None:
+        context = self.context
+        encoded = context.codec.encode(event, source=f"{context.source}/referrals", id=event_id)
+        await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+
+    async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
+        """Keep ``entry`` in the table and (given an event id) put its state on the board."""
+        state = entry.state
+        self.table[state.referralId] = entry.dumps()
+        if event_id is not None:
+            await self._send(self.board, state, event_id)
+        due = entry.next_due()
+        if due is not None:
+            self.due[state.referralId] = (due, state.caseId)
+        else:
+            self.due.pop(state.referralId, None)
+
+    async def _issue(self, entry: lifecycle.Entry) -> None:
+        if entry.referral.purpose is ReferralPurpose.FOLLOW_UP and not entry.visits:
+            visits = follow_up.schedule(
+                self.rules.follow_up, entry.state.issuedAt, self.context.time_scale
+            )
+            entry = replace(entry, visits=visits)
+        referral = entry.referral
+        inbox = self.referral_inboxes.get(referral.toAgency.agencyId)
+        if inbox is None:
+            raise LookupError(f"no referral inbox for {referral.toAgency.agencyId!r}")
+        await self._send(inbox, referral, f"{referral.referralId}:issued")
+        await self._store(entry, f"{referral.referralId}:ISSUED")
+        self.metrics.issued.labels(referral.toAgency.agencyId, referral.purpose.value).inc()
+
+    async def on_rescue(self, decoded: DecodedEvent, record: Incoming) -> None:
+        rescue = decoded.event
+        if not isinstance(rescue, Rescue):
+            raise TypeError(f"{RESCUE_TOPIC} carries Rescue, not {type(rescue)}")
+        now = self.context.clock()
+        for plan in plan_referrals(rescue, self.rules, self.jurisdiction):
+            for planned in plan.referrals:
+                ident = lifecycle.referral_id(rescue.rescueId, plan.person_index, planned)
+                if self.table.get(ident) is not None:
+                    continue  # issued before (a replayed or repeated rescue)
+                await self._issue(lifecycle.issue(rescue, planned, now, self.context.time_scale))
+
+    async def on_update(self, decoded: DecodedEvent, record: Incoming) -> None:
+        update = decoded.event
+        if isinstance(update, FollowUpVisit):
+            await self.on_visit(update)
+            return
+        if not isinstance(update, ReferralUpdate):
+            raise TypeError(f"{UPDATE_TOPIC} carries ReferralUpdate, not {type(update)}")
+        raw = self.table.get(update.referralId)
+        if raw is None:
+            raise LookupError(
+                f"referralId: unknown referral {update.referralId!r} [referral-known]"
+            )
+        step = lifecycle.apply_update(lifecycle.Entry.loads(raw), update, self.context.clock())
+        if step is None:
+            return
+        state = step.entry.state
+        await self._store(step.entry, f"{state.referralId}:{state.status.value}")
+        self.metrics.steps.labels(state.toAgency.agencyId, state.status.value).inc()
+        if step.transferred is not None:
+            await self._issue(step.transferred)
+
+    async def on_visit(self, visit: FollowUpVisit) -> None:
+        raw = self.table.get(visit.referralId)
+        if raw is None:
+            raise LookupError(f"referralId: unknown referral {visit.referralId!r} [referral-known]")
+        entry = lifecycle.Entry.loads(raw)
+        if not entry.visits:
+            raise LookupError(
+                f"referralId: {visit.referralId} schedules no follow-up visits [follow-up-referral]"
+            )
+        visits = follow_up.record(entry.state, entry.visits, visit)
+        if visits is not None:
+            await self._store(replace(entry, visits=visits), None)
+            self.metrics.visits.labels(entry.state.toAgency.agencyId).inc()
+
+    async def scan(self, *_: object) -> None:
+        """Send a tick for each open referral past its due time (see the module doc)."""
+        self.scans += 1
+        if self.scans % REINDEX_EVERY == 1:
+            self.reindex()
+        now = self.context.clock()
+        for ident, (due, case_id) in list(self.due.items()):
+            if due < now:
+                del self.due[ident]
+                await self.ticks.send(key=case_id.encode(), value=ident.encode())
+
+    def reindex(self) -> None:
+        self.due = {}
+        for ident, raw in list(self.table.items()):
+            if raw is None:
+                continue
+            entry = lifecycle.Entry.loads(raw)
+            due = entry.next_due()
+            if due is not None:
+                self.due[ident] = (due, entry.state.caseId)
+
+    async def on_tick(self, record: Incoming) -> None:
+        ident = (record.value or b"").decode()
+        raw = self.table.get(ident)
+        now = self.context.clock()
+        if raw is None:
+            return
+        entry = lifecycle.Entry.loads(raw)
+        if entry.visits_tracked:
+            visits, missed = follow_up.escalate_missed(entry.state, entry.visits, now)
+            for alert in missed:
+                await self.send_alert(alert)
+                self.metrics.visits_missed.labels(entry.state.toAgency.agencyId).inc()
+            entry = replace(entry, visits=visits)
+        if not lifecycle.overdue(entry.state, now):
+            await self._store(entry, None)
+            return
+        marked, alert = lifecycle.escalate(entry, now)
+        await self._store(marked, f"{ident}:escalated")
+        await self.send_alert(alert)
+        state = marked.state
+        self.metrics.overdue.labels(state.toAgency.agencyId, state.purpose.value).inc()
+
+    async def send_alert(self, alert: ComplianceAlert) -> None:
+        await self.alerts.send(alert)

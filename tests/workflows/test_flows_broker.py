@@ -1,0 +1,200 @@
+"""Revocations, abandoned infants and public tips against the real broker with a running
+worker: a revocation delivered and a later event naming the intermediary alerted (and not after
+a reinstatement), the DNA rule, a tip routed and rewarded."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from exchange.codec import EventCodec
+from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
+from exchange.models.events import IntermediaryAction, IntermediaryRevocation
+from exchange.models.examples import example_intermediary_revocation
+from exchange.models.identifiers import social_credit_check_char
+from exchange.models.intake_events import (
+    InfantCustodyEvent,
+    InfantCustodyStep,
+    JobPlacement,
+    RewardEligibility,
+    TipDispatch,
+    TipOutcome,
+)
+from exchange.models.intake_examples import (
+    example_infant_custody,
+    example_job_placement,
+    example_public_tip,
+)
+from exchange.models.referral_events import ComplianceAlert
+from tests.workflows.test_referrals_broker import collect, publish
+from tests.workflows.test_worker_broker import start_worker, stop_worker
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture(scope="module")
+def worker(provisioned: Any) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_worker(provisioned)
+    try:
+        yield process
+    finally:
+        stop_worker(process)
+
+
+def new_code() -> str:
+    """A fresh, valid GB 32100 unified social credit code."""
+    body = "91610104" + "".join(random.choices("0123456789ABCDEFGHJKLMNPQRTUWXY", k=9))
+    return body + social_credit_check_char(body)
+
+
+def alerts_about(subject: str, alerts: list[ComplianceAlert]) -> list[ComplianceAlert]:
+    return [a for a in alerts if a.subject == subject]
+
+
+async def test_revocation_delivered_and_later_events_naming_it_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    code, other = new_code(), new_code()
+    today = datetime.now(UTC).date()
+    revoked = example_intermediary_revocation().model_copy(update={
+        "unifiedSocialCreditCode": code, "effectiveDate": today - timedelta(days=1),
+    })
+    await publish(provisioned, codec, "market-regulation", revoked)
+    for agency in ("human-resources", "police", "cyberspace"):
+        got = await collect(
+            provisioned, codec, "exchange.intermediary-revocation", agency,
+            lambda e: isinstance(e, IntermediaryRevocation) and e.unifiedSocialCreditCode == code,
+            until=lambda f: len(f) >= 1,
+        )
+        assert got[0].action is IntermediaryAction.REVOKED, agency
+    await asyncio.sleep(3)  # the worker reads the decision before the events below
+
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    placement = example_job_placement().model_copy(update={
+        "placementId": f"PL-{run}", "intermediaryCode": code, "placedAt": now, "reportedAt": now,
+    })
+    JobPlacement.model_validate(placement.model_dump())  # the generated code is valid GB 32100
+    clean = placement.model_copy(update={"placementId": f"PL-OK-{run}", "intermediaryCode": other})
+    tip = example_public_tip().model_copy(update={
+        "tipId": f"TIP-{run}", "intermediaryCode": code, "receivedAt": now, "reportedAt": now,
+    })
+    await publish(provisioned, codec, "human-resources", placement, clean)
+    await publish(provisioned, codec, "joint-meeting-office", tip)
+    for agency in ("market-regulation", "police"):
+        alerts = await collect(
+            provisioned, codec, f"exchange.compliance.to.{agency}", agency,
+            lambda e: isinstance(e, ComplianceAlert) and e.subject in {code, other},
+            until=lambda f: len(f) >= 2,
+        )
+        mine = alerts_about(code, alerts)
+        assert sorted(a.alertId for a in mine) == sorted([f"{code}:PL-{run}", f"{code}:TIP-{run}"])
+        assert all(a.kind.value == "REVOKED_INTERMEDIARY_NAMED" for a in mine)
+        assert any(f"job placement PL-{run} names intermediary {code}, revoked" in a.reason
+                   for a in mine)
+        assert not alerts_about(other, alerts)
+
+    # Reinstated: a later placement through it raises nothing.
+    reinstated = revoked.model_copy(update={
+        "action": IntermediaryAction.REINSTATED, "decisionNumber": f"R-{run}",
+    })
+    await publish(provisioned, codec, "market-regulation", reinstated)
+    await asyncio.sleep(3)
+    again = placement.model_copy(update={"placementId": f"PL-AGAIN-{run}"})
+    await publish(provisioned, codec, "human-resources", again)
+    later = await collect(
+        provisioned, codec, "exchange.compliance.to.market-regulation", "market-regulation",
+        lambda e: isinstance(e, ComplianceAlert) and e.subject == code,
+        until=lambda f: False, timeout_s=8,
+    )
+    assert f"{code}:PL-AGAIN-{run}" not in {a.alertId for a in later}
+    assert len(later) == 2
+
+
+def custody(case: str, event_id: str, step: InfantCustodyStep, **extra: Any) -> InfantCustodyEvent:
+    base = example_infant_custody()
+    if step is InfantCustodyStep.WELFARE_INTAKE:
+        extra = {"dnaDatabaseRef": None, "institution": "西安市儿童福利院 (fictional)",
+                 "unit": AgencyRef(agencyId="civil-affairs"), **extra}
+    return base.model_copy(update={"caseId": case, "eventId": event_id, "step": step, **extra})
+
+
+async def test_infant_intake_without_a_dna_sample_is_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    good, none, wrong = (f"A610103{kind}{run}" for kind in ("G", "N", "W"))
+    intake, sample = InfantCustodyStep.WELFARE_INTAKE, InfantCustodyStep.DNA_SAMPLE_COLLECTED
+    await publish(provisioned, codec, "police", custody(good, f"DNA-{run}", sample))
+    await publish(
+        provisioned, codec, "civil-affairs",
+        custody(good, f"IN-G-{run}", intake, dnaSampleEventId=f"DNA-{run}"),
+        custody(none, f"IN-N-{run}", intake),
+        custody(wrong, f"IN-W-{run}", intake, dnaSampleEventId=f"DNA-{run}"),
+    )
+    for agency in ("police", "civil-affairs"):
+        alerts = await collect(
+            provisioned, codec, f"exchange.compliance.to.{agency}", agency,
+            lambda e: isinstance(e, ComplianceAlert) and e.caseId in {good, none, wrong},
+            until=lambda f: len(f) >= 3, timeout_s=15,
+        )
+        by_case = {a.caseId: a for a in alerts}
+        assert set(by_case) == {none, wrong}, agency
+        assert "names no DNA sample" in by_case[none].reason
+        assert "not one collected for this case before the intake" in by_case[wrong].reason
+        assert by_case[none].kind.value == "INFANT_WITHOUT_DNA_SAMPLE"
+
+
+async def test_tips_are_routed_and_a_useful_one_rewarded(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    street = example_public_tip().model_copy(update={
+        "tipId": f"TIP-S-{run}", "receivedAt": now, "reportedAt": now,
+    })
+    station = street.model_copy(update={
+        "tipId": f"TIP-R-{run}", "tipsterContact": None,
+        "location": Location(lat=34.3773, lon=108.9393, facility=TransportFacility(
+            kind=TransportFacilityKind.RAILWAY_STATION, name="西安北站")),
+    })
+    await publish(provisioned, codec, "joint-meeting-office", street, station)
+    [to_police] = await collect(
+        provisioned, codec, "exchange.tip.to.police", "police",
+        lambda e: isinstance(e, TipDispatch) and e.tipId == street.tipId,
+        until=lambda f: len(f) >= 1,
+    )
+    assert to_police.target.unitId == "police.beilin"
+    assert to_police.rule == "region-code"
+    assert "tipsterContact" not in to_police.model_dump()
+    [to_railway] = await collect(
+        provisioned, codec, "exchange.tip.to.railway-police", "railway-police",
+        lambda e: isinstance(e, TipDispatch) and e.tipId == station.tipId,
+        until=lambda f: len(f) >= 1,
+    )
+    assert to_railway.target.unitId == "railway-police.xian-north-station"
+
+    useful = TipOutcome(tipId=street.tipId, ledToResult=True, result=f"rescue R-{run}",
+                        unit=to_police.target, decidedAt=datetime.now(UTC))
+    useless = TipOutcome(tipId=station.tipId, ledToResult=False,
+                         unit=to_railway.target, decidedAt=datetime.now(UTC))
+    await publish(provisioned, codec, "police", useful, useful)  # the repeat is not rewarded twice
+    await publish(provisioned, codec, "railway-police", useless)
+    rewards = await collect(
+        provisioned, codec, "exchange.reward-eligibility", "joint-meeting-office",
+        lambda e: isinstance(e, RewardEligibility) and e.tipId in {street.tipId, station.tipId},
+        until=lambda f: False, timeout_s=10,
+    )
+    assert [(r.tipId, r.result, r.tipsterReachable) for r in rewards] == [
+        (street.tipId, f"rescue R-{run}", True)
+    ]
+    assert rewards[0].receivedBy == street.receivedBy
+    await asyncio.sleep(0)
+
