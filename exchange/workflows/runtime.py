@@ -375,10 +375,6 @@ def create_app(
         # CPU-bound worker (aiokafka's default, 0, sent a request per record or two).
         producer_linger=0.005,
         producer_max_batch_size=262_144,
-        # A worker that died is noticed in 15 s (faust's default, 60 s, left its partitions'
-        # sightings waiting a minute before another worker took them over).
-        broker_session_timeout=15.0,
-        broker_heartbeat_interval=3.0,
         broker_commit_every=1000,  # and at least every broker_commit_interval
         broker_commit_interval=0.5,
         stream_wait_empty=False,
