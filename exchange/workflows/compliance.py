@@ -24,6 +24,7 @@ def short_id(text: str, limit: int = 64) -> str:
 class ComplianceSender:
     def __init__(self, streams: Streams, context: WorkflowContext, source: str) -> None:
         self.context = context
+        self.streams = streams
         self.source = f"{context.source}/{source}"
         self.inboxes: dict[str, Any] = {
             topic.addressed_to: streams.raw_topic(topic.name)
@@ -37,4 +38,6 @@ class ComplianceSender:
             inbox = self.inboxes.get(agency)
             if inbox is None:
                 raise LookupError(f"no compliance inbox for {agency!r}")
-            await inbox.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+            await self.streams.publish(
+                inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
+            )

@@ -110,6 +110,7 @@ class _ReferralWorkflow:
         partitions = context.topology.topic(RESCUE_TOPIC).partitions
         if context.topology.topic(UPDATE_TOPIC).partitions != partitions:
             raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
+        self.streams = streams
         self.table = streams.table("referrals", RESCUE_TOPIC)
         self.referral_inboxes = inboxes(streams, context, "exchange.referral.to.")
         self.alerts = ComplianceSender(streams, context, "referrals")
@@ -133,7 +134,9 @@ class _ReferralWorkflow:
     async def _send(self, topic: Any, event: BaseModel, event_id: str) -> None:
         context = self.context
         encoded = context.codec.encode(event, source=f"{context.source}/referrals", id=event_id)
-        await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+        await self.streams.publish(
+            topic, key=encoded.key, value=encoded.value, headers=encoded.headers
+        )
 
     async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
         """Keep ``entry`` in the table and (given an event id) put its state on the board."""
@@ -217,7 +220,9 @@ class _ReferralWorkflow:
         for ident, (due, case_id) in list(self.due.items()):
             if due < now:
                 del self.due[ident]
-                await self.ticks.send(key=case_id.encode(), value=ident.encode())
+                await self.streams.publish(
+                    self.ticks, key=case_id.encode(), value=ident.encode()
+                )
 
     def reindex(self) -> None:
         self.due = {}

@@ -36,7 +36,6 @@ from exchange.workflows.runtime import (
     Streams,
     Workflow,
     WorkflowContext,
-    publish,
 )
 
 SOURCE_TOPIC = "exchange.sighting"
@@ -239,8 +238,8 @@ class _SightingWorkflow:
         for dispatch_id, (due, sighting_id) in list(self.due.items()):
             if due < now:
                 del self.due[dispatch_id]
-                await publish(
-                    self.app, self.ticks, key=sighting_id.encode(), value=dispatch_id.encode()
+                await self.streams.publish(
+                    self.ticks, key=sighting_id.encode(), value=dispatch_id.encode()
                 )
 
     async def sweep(self) -> None:
@@ -255,9 +254,8 @@ class _SightingWorkflow:
             if found.state is deadlines.State.PENDING and not found.escalation:
                 self.due[dispatch_id] = (found.due, found.sighting_id)
             elif found.due < expired:
-                await publish(
-                    self.app, self.ticks, key=found.sighting_id.encode(),
-                    value=dispatch_id.encode(),
+                await self.streams.publish(
+                    self.ticks, key=found.sighting_id.encode(), value=dispatch_id.encode()
                 )
 
     async def on_tick(self, record: Incoming) -> None:

@@ -74,6 +74,7 @@ class _TipWorkflow:
             TIP_TOPIC
         ).partitions:
             raise ValueError(f"{OUTCOME_TOPIC} must have as many partitions as {TIP_TOPIC}")
+        self.streams = streams
         self.tips = streams.table("tips", TIP_TOPIC)
         self.inboxes: dict[str, Any] = {
             t.addressed_to: streams.raw_topic(t.name)
@@ -87,7 +88,9 @@ class _TipWorkflow:
     async def _send(self, topic: Any, event: Any, event_id: str) -> None:
         context = self.context
         encoded = context.codec.encode(event, source=f"{context.source}/tips", id=event_id)
-        await topic.send(key=encoded.key, value=encoded.value, headers=encoded.headers)
+        await self.streams.publish(
+            topic, key=encoded.key, value=encoded.value, headers=encoded.headers
+        )
 
     async def on_tip(self, decoded: DecodedEvent, record: Incoming) -> None:
         tip = decoded.event
