@@ -38,6 +38,7 @@ from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
+from exchange.workflows import positions
 from exchange.workflows.alerts import Clock, system_clock
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,12 @@ class WorkflowMetrics:
         self.duplicates = Counter(
             "exchange_workflow_duplicates_total",
             "Events skipped because the same ce_source + ce_id was handled before.",
+            ["topic"], registry=registry,
+        )
+        self.rewinds = Counter(
+            "exchange_workflow_rewinds_total",
+            "Source partitions sought back because records were read but never handled "
+            "(a faust defect after restarts; see exchange/workflows/positions.py).",
             ["topic"], registry=registry,
         )
         self.sightings_routed = Counter(
@@ -385,4 +392,8 @@ def create_app(
     for register in workflows:
         register(app, context, streams)
     streams.start()
+    positions.install(app, context.metrics.rewinds, compacted=frozenset(
+        t.name for t in context.topology.topics if t.cleanup_policy == "compact"
+    ))
     return app
+

@@ -46,7 +46,8 @@ def start_worker(
     with LOG.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--data-dir", str(data_dir), *extra],
+             "--data-dir", str(data_dir),
+             "--loglevel", os.environ.get("EXCHANGE_TEST_WORKER_LOGLEVEL", "warn"), *extra],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
 

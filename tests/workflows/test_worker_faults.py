@@ -34,13 +34,6 @@ def assert_each_dispatched_once(ids: list[str], got: list) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, not fixed: when the killed worker had committed no offset yet, the "
-    "restarted worker sometimes joins while the dead member still counts and is assigned no "
-    "partition; no second rebalance follows within 4 minutes and the rest of the batch waits "
-    "(seen in about 1 run in 3 on the 2-core machine under load; see the issue-3 notes)",
-)
 async def test_a_killed_worker_neither_loses_nor_repeats_a_dispatch(
     provisioned, codec: EventCodec
 ) -> None:

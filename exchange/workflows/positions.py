@@ -1,0 +1,124 @@
+"""Keeping the worker's read positions honest: no record is skipped after a restart or a
+rebalance.
+
+faust-streaming 0.15.3 can move the Kafka consumer's position past records it never hands to
+an agent. Seen against the real broker (``tests/workflows/test_worker_faults.py``), about one
+restart in three after a SIGKILL:
+
+- **Nothing committed yet.** The new worker fetches while its recovery runs, drops what it
+  fetched, and "seeks to the committed offsets", which aiokafka skips for a partition with no
+  committed offset (or offset 0). The position stays at the end of the partition: every
+  record before it is never processed, and the worker looks healthy.
+- **A hole.** A fetched batch (8 records in each partition) is dropped after recovery; the
+  records after it are processed, so the commit stops at the hole and the hole's records are
+  never processed.
+
+Two repairs, both within faust's own machinery:
+
+- :class:`RewindingConsumer` rewinds, after faust's seek to the committed offsets, each
+  partition that has no committed offset to its beginning: what ``auto_offset_reset=earliest``
+  promised, made true even when records were fetched early.
+- :class:`PositionWatch` checks every few seconds, per assigned source partition, that records
+  the consumer has read past are either in flight (unacknowledged) or committed. A partition
+  whose position stays ahead of its commit with nothing in flight, twice in a row with the same
+  commit, lost records: it is sought back to the commit, counted in
+  ``exchange_workflow_rewinds_total`` and logged. The records are read again; those already
+  handled are recognised as duplicates (``ce_source`` + ``ce_id``), so none is lost and none
+  repeated.
+
+Both read faust's consumer state (``_committed_offset``, ``_unacked_messages``), private in the
+exactly pinned faust-streaming 0.15.3.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY_S = 5.0
+"""How often :class:`PositionWatch` looks; a lost record waits at most about twice this."""
+
+
+class RewindingConsumer(faust_aiokafka.Consumer):
+    """faust's aiokafka consumer whose seek to the committed offsets also rewinds partitions
+    that have none (aiokafka leaves them wherever the early fetches moved them)."""
+
+    async def seek_to_committed(self) -> Any:
+        committed = await super().seek_to_committed()
+        for tp in self.assignment():
+            if _is_source(self, tp) and not committed.get(tp):
+                log.info("%s[%d]: nothing committed, reading from the beginning", *tp)
+                await self.seek(tp, 0)  # out of range (retention) resets to earliest
+        return committed
+
+
+def _is_source(consumer: Any, tp: Any) -> bool:
+    """A partition an agent reads (not a table's changelog, not faust's leader topic)."""
+    return not consumer._is_changelog_tp(tp) and not tp.topic.endswith("__assignor-__leader")
+
+
+class PositionWatch:
+    """Finds source partitions whose consumer position ran ahead of what was handled, and
+    seeks them back to their committed offset."""
+
+    def __init__(self, app: faust.App, rewinds: Counter, *, skip: frozenset[str]) -> None:
+        self.app = app
+        self.rewinds = rewinds
+        self.skip = skip  # compacted topics: their commit may rightly stop short of the end
+        self.suspects: dict[Any, int | None] = {}  # partition -> committed offset when seen
+
+    async def check(self) -> list[Any]:
+        """One look; returns the partitions it sought back."""
+        app = self.app
+        consumer: Any = app.consumer
+        if app.rebalancing or not consumer.flow_active:
+            self.suspects.clear()
+            return []
+        in_flight = {message.tp for message in consumer._unacked_messages}
+        suspects: dict[Any, int | None] = {}
+        rewound = []
+        for tp in sorted(consumer.assignment()):
+            if not _is_source(consumer, tp) or tp in in_flight or tp.topic in self.skip:
+                continue
+            committed = consumer._committed_offset.get(tp)
+            position = await consumer.position(tp)
+            if position is None or position <= (committed or 0):
+                continue
+            if tp in self.suspects and self.suspects[tp] == committed:
+                target = committed or 0
+                log.warning(
+                    "%s[%d]: position %d is ahead of the last commit %d with no record in "
+                    "flight; records were read but never handled. Seeking back to %d "
+                    "(handled records come again and are recognised as duplicates).",
+                    tp.topic,
+                    tp.partition,
+                    position,
+                    target,
+                    target,
+                )
+                await consumer.seek(tp, target)
+                self.rewinds.labels(tp.topic).inc()
+                rewound.append(tp)
+            else:
+                suspects[tp] = committed
+        self.suspects = suspects
+        return rewound
+
+
+def install(app: faust.App, rewinds: Counter, *, compacted: frozenset[str]) -> PositionWatch:
+    """Use :class:`RewindingConsumer` and run a :class:`PositionWatch` on ``app`` (not on the
+    ``compacted`` topics, where compaction may rightly leave the commit short of the end)."""
+    app.transport.Consumer = RewindingConsumer  # type: ignore[misc]
+    watch = PositionWatch(app, rewinds, skip=compacted)
+
+    async def check_positions(*_: object) -> None:
+        await watch.check()
+
+    app.timer(interval=CHECK_EVERY_S, name="position-watch")(check_positions)
+    return watch
