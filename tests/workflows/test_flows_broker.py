@@ -1,6 +1,7 @@
 """Revocations, abandoned infants and public tips against the real broker with a running
 worker: a revocation delivered and a later event naming the intermediary alerted (and not after
-a reinstatement), the DNA rule, a tip routed and rewarded."""
+a reinstatement), a referral naming it alerted (whichever is read first), the DNA rule, a tip
+routed and rewarded."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation
+from exchange.models.events import IntermediaryAction, IntermediaryRevocation, Referral
 from exchange.models.examples import example_intermediary_revocation
 from exchange.models.identifiers import social_credit_check_char
 from exchange.models.intake_events import (
@@ -32,8 +34,12 @@ from exchange.models.intake_examples import (
     example_job_placement,
     example_public_tip,
 )
-from exchange.models.referral_events import ComplianceAlert
-from tests.workflows.test_referrals_broker import collect, publish
+from exchange.models.referral_events import ComplianceAlert, ReferralState
+from exchange.workflows.compliance import short_id
+from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from tests.workflows.referral_people import WOMAN_GOING_HOME
+from tests.workflows.test_referrals_broker import board, collect, new_rescue, publish
 from tests.workflows.test_worker_broker import start_worker, stop_worker
 
 pytestmark = pytest.mark.broker
@@ -116,6 +122,61 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
     )
     assert f"{code}:PL-AGAIN-{run}" not in {a.alertId for a in later}
     assert len(later) == 2
+
+
+def complete(want: int, states: dict[str, ReferralState]) -> bool:
+    return len(states) >= want
+
+
+async def test_referrals_naming_a_revoked_intermediary_are_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    """A rescue names the intermediary involved; every referral made of it carries the code.
+    Revoked before: each referral is alerted as it is issued. Revoked after the referrals were
+    issued (dated before the decision took effect): alerted when the decision is read, as long
+    as the referral was issued on or after the effective date. Another code: nothing."""
+    code, later_code, other = new_code(), new_code(), new_code()
+    today = datetime.now(UTC).date()
+    decision = example_intermediary_revocation().model_copy(update={
+        "unifiedSocialCreditCode": code, "effectiveDate": today - timedelta(days=1),
+    })
+    await publish(provisioned, codec, "market-regulation", decision)
+    await asyncio.sleep(3)  # the worker reads the decision before the rescue
+    rescues = {c: new_rescue(WOMAN_GOING_HOME).model_copy(update={"intermediaryCode": c})
+               for c in (code, later_code, other)}
+    await publish(provisioned, codec, "police", *rescues.values())
+    issued: dict[str, dict[str, ReferralState]] = {}
+    rules, jurisdiction = load_referral_rules(), load_jurisdiction()
+    for c, rescue in rescues.items():
+        want = len(plan_referrals(rescue, rules, jurisdiction)[0].referrals)
+        issued[c] = await board(provisioned, codec, rescue.caseId or "", partial(complete, want))
+        assert all(s.intermediaryCode == c for s in issued[c].values())
+    inbox = await collect(
+        provisioned, codec, "exchange.referral.to.civil-affairs", "civil-affairs",
+        lambda e: isinstance(e, Referral) and e.caseId == rescues[code].caseId,
+        until=lambda f: len(f) >= 1,
+    )
+    assert {r.intermediaryCode for r in inbox} == {code}
+    # Decided after the referrals were read: they are alerted when the decision is.
+    await publish(provisioned, codec, "market-regulation", decision.model_copy(update={
+        "unifiedSocialCreditCode": later_code, "decisionNumber": f"{decision.decisionNumber}-2",
+        "effectiveDate": today - timedelta(days=1),
+    }))
+    expected = {
+        short_id(f"{c}:{ident}"): (c, rescues[c].caseId)
+        for c in (code, later_code) for ident in issued[c]
+    }
+    for agency in ("market-regulation", "police"):
+        alerts = await collect(
+            provisioned, codec, f"exchange.compliance.to.{agency}", agency,
+            lambda e: isinstance(e, ComplianceAlert) and e.subject in {code, later_code, other},
+            until=lambda f: len({a.alertId for a in f}) >= len(expected),
+        )
+        got = {a.alertId: (a.subject, a.caseId) for a in alerts}
+        assert got == expected, agency
+        assert all(a.kind.value == "REVOKED_INTERMEDIARY_NAMED" for a in alerts)
+        assert all(a.reason.startswith("referral ") for a in alerts)
+        assert not alerts_about(other, alerts)
 
 
 def custody(case: str, event_id: str, step: InfantCustodyStep, **extra: Any) -> InfantCustodyEvent:
