@@ -259,3 +259,66 @@ async def test_tips_are_routed_and_a_useful_one_rewarded(
     assert rewards[0].receivedBy == street.receivedBy
     await asyncio.sleep(0)
 
+
+
+async def test_an_intake_before_its_dna_sample_is_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    """The sample must come first: an intake naming a sample the police record only after it is
+    alerted (the sample recorded later does not make it in order)."""
+    run = uuid.uuid4().hex[:8].upper()
+    case = f"A610103L{run}"
+    await publish(provisioned, codec, "civil-affairs", custody(
+        case, f"IN-L-{run}", InfantCustodyStep.WELFARE_INTAKE, dnaSampleEventId=f"DNA-L-{run}"))
+    await asyncio.sleep(2)  # the worker reads the intake before the sample
+    await publish(provisioned, codec, "police",
+                  custody(case, f"DNA-L-{run}", InfantCustodyStep.DNA_SAMPLE_COLLECTED))
+    alerts = await collect(
+        provisioned, codec, "exchange.compliance.to.police", "police",
+        lambda e: isinstance(e, ComplianceAlert) and e.caseId == case,
+        until=lambda f: False, timeout_s=8,
+    )
+    assert len(alerts) == 1
+    assert "not one collected for this case before the intake" in alerts[0].reason
+
+
+async def test_tip_outcomes_from_another_unit_or_of_an_unknown_tip_are_dead_lettered(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    tip = example_public_tip().model_copy(update={
+        "tipId": f"TIP-X-{run}", "receivedAt": now, "reportedAt": now,
+    })
+    await publish(provisioned, codec, "joint-meeting-office", tip)
+    [dispatch] = await collect(
+        provisioned, codec, "exchange.tip.to.police", "police",
+        lambda e: isinstance(e, TipDispatch) and e.tipId == tip.tipId,
+        until=lambda f: len(f) >= 1,
+    )
+    railway = AgencyRef(agencyId="railway-police", unitId="railway-police.xian-north-station")
+    await publish(provisioned, codec, "railway-police", TipOutcome(
+        tipId=tip.tipId, ledToResult=True, result="not ours", unit=railway, decidedAt=now))
+    await publish(provisioned, codec, "police", TipOutcome(
+        tipId=f"TIP-NONE-{run}", ledToResult=True, result="?", unit=dispatch.target,
+        decidedAt=now))
+
+    def message(record: Any) -> str:
+        return str(dict(record.headers).get("exchange.error.message", b"").decode())
+
+    dead = await collect(
+        provisioned, codec, "exchange.deadletter.workflows", None,
+        lambda r: dict(r.headers).get("exchange.original.topic") == b"exchange.tip-outcome"
+        and run.encode() in (r.key or b""),  # keyed by tip id
+        until=lambda f: len(f) >= 2,
+    )
+    errors = sorted(message(r) for r in dead)
+    assert len(errors) == 2, errors
+    assert any("[tip-addressee]" in e and "railway-police" in e for e in errors)
+    assert any(f"unknown tip 'TIP-NONE-{run}' [tip-known]" in e for e in errors)
+    rewards = await collect(
+        provisioned, codec, "exchange.reward-eligibility", "joint-meeting-office",
+        lambda e: isinstance(e, RewardEligibility) and run in e.tipId,
+        until=lambda f: False, timeout_s=5,
+    )
+    assert rewards == []
