@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.client.metrics import serve_metrics
+from exchange.client.metrics import BusMetrics, serve_metrics
+from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.figures import CST, YearReport
+from exchange.reports.flag_alerts import INBOX_PREFIX, flag_alerts
 from exchange.reports.schedule import ReportArchive, ReportRun, ScheduleMetrics, serve
 from exchange.schemas.catalogue import Catalogue
 from exchange.workflows.alerts import Clock, ScaledClock, system_clock
@@ -72,8 +74,21 @@ def run_service(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         print(f"writing the reports of {since} on at their deadlines into {args.out}", flush=True)
-        await serve(generate, archive, clock, since_year=since, stop=stop, poll_s=args.poll,
-                    metrics=metrics, say=lambda line: print(line, flush=True))  # fmt: skip
+        async with Publisher(
+            settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
+            metrics=BusMetrics.on(registry),
+        ) as publisher:
+
+            async def notify(run: ReportRun, report: YearReport) -> None:
+                for alert in flag_alerts(run, report):
+                    for to in dict.fromkeys(ref.agencyId for ref in alert.addressedTo):
+                        await publisher.publish(
+                            alert, topic=f"{INBOX_PREFIX}{to}", id=alert.alertId
+                        )
+
+            await serve(generate, archive, clock, since_year=since, stop=stop,
+                        poll_s=args.poll, metrics=metrics, notify=notify,
+                        say=lambda line: print(line, flush=True))  # fmt: skip
 
     asyncio.run(main())
     return 0

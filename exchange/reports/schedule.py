@@ -156,12 +156,15 @@ class ScheduleMetrics:
 
 
 Generate = Callable[[ReportRun], Awaitable[YearReport]]
+Notify = Callable[[ReportRun, YearReport], Awaitable[None]]
+"""Told of a run's report before it is written (e.g. to send its flags as alerts): a run whose
+notification fails is not written, and both are tried again at the next poll."""
 
 
 async def serve(
     generate: Generate, archive: ReportArchive, clock: Callable[[], datetime], *,
     since_year: int, stop: asyncio.Event, poll_s: float, metrics: ScheduleMetrics,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = print, notify: Notify | None = None,
 ) -> None:
     """Until ``stop`` is set: every ``poll_s`` seconds, write each run that is due and not yet
     written. A run that fails is retried at the next poll; the loop goes on."""
@@ -176,6 +179,8 @@ async def serve(
                 continue
             try:
                 report = await generate(run)
+                if notify is not None:
+                    await notify(run, report)
                 written = archive.write(run, report, clock())
             except Exception as error:  # noqa: BLE001 - retried at the next poll
                 metrics.failures.inc()

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from exchange.models.referral_events import ReportLevel
 from exchange.reports.collect import places_of
 from exchange.reports.figures import CST, YearReport, build_report
+from exchange.reports.flag_alerts import flag_alerts
 from exchange.reports.schedule import (
     MANIFEST,
     ReportArchive,
@@ -140,3 +141,51 @@ async def test_a_failed_run_is_retried_and_the_service_goes_on(tmp_path: Path) -
 @pytest.mark.parametrize("level", list(ReportLevel))
 def test_every_level_has_a_run_each_year(level: ReportLevel) -> None:
     assert ReportRun(2030, level) in runs_due(datetime(2031, 1, 1, tzinfo=CST), 2030)
+
+
+def test_the_flags_of_a_run_become_alerts_to_the_office_and_the_unit() -> None:
+    member, district = ReportRun(2026, MEMBER), ReportRun(2026, DISTRICT)
+    alerts = flag_alerts(member, empty_report(member))
+    assert sorted((a.alertId, a.subject, [t.agencyId for t in a.addressedTo]) for a in alerts) == [
+        ("report-2026-MEMBER_UNIT-education", "education", ["joint-meeting-office", "education"]),
+        ("report-2026-MEMBER_UNIT-health", "health", ["joint-meeting-office", "health"]),
+    ]  # fmt: skip
+    assert all(a.kind.value == "REPORT_NOT_CONFIRMED" for a in alerts)
+    assert all(a.raisedAt == member.as_of for a in alerts)
+    reason = "member unit health: yearly report 2026 not confirmed by the deadline"
+    assert any(reason in a.reason for a in alerts)
+    later = flag_alerts(district, empty_report(district))
+    assert later  # the districts' flags only: the member units were alerted at their deadline
+    assert all(a.subject.isdigit() and len(a.subject) == 6 for a in later)
+    assert all([t.agencyId for t in a.addressedTo] == ["joint-meeting-office"] for a in later)
+    assert flag_alerts(district, empty_report(district)) == later  # same ids when repeated
+
+
+async def test_a_run_whose_alerts_fail_is_not_written_and_is_retried(tmp_path: Path) -> None:
+    archive = ReportArchive(tmp_path)
+    clock = FakeClock(datetime(2026, 12, 16, 8, tzinfo=CST))
+    notified: list[ReportRun] = []
+    failing = True
+
+    async def notify(run: ReportRun, report: YearReport) -> None:
+        if failing:
+            raise ConnectionError("bus unreachable")
+        notified.append(run)
+
+    async def generate(run: ReportRun) -> YearReport:
+        return empty_report(run)
+
+    for attempt in range(2):
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(
+            generate, archive, clock, since_year=2026, stop=stop, poll_s=0.01,
+            metrics=ScheduleMetrics(CollectorRegistry()), say=lambda _: None, notify=notify,
+        ))  # fmt: skip
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, 1)
+        if attempt == 0:
+            assert not archive.done(ReportRun(2026, MEMBER))
+            failing = False
+    assert archive.done(ReportRun(2026, MEMBER))
+    assert notified == [ReportRun(2026, MEMBER)]

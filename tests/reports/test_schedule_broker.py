@@ -1,6 +1,7 @@
 """``exchange report --at-deadlines`` against the real broker, on a compressed clock: the member
 units' report written just after 15 December and the district offices' just after 20 December,
-each once, with the units that have not confirmed flagged; a restart writes nothing again."""
+each once, with the units that have not confirmed flagged in the files and alerted on the bus;
+a restart writes and sends nothing again."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import pytest
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef
-from exchange.models.referral_events import ReportConfirmation, ReportLevel
+from exchange.models.referral_events import ComplianceAlert, ReportConfirmation, ReportLevel
 from exchange.reports.figures import CST
-from tests.workflows.test_referrals_broker import publish
+from tests.workflows.test_referrals_broker import collect, publish
 
 pytestmark = pytest.mark.broker
 
@@ -121,3 +122,40 @@ async def test_reports_written_at_the_deadlines_once(
     assert said.count(": wrote ") == 2, said
     assert {p: p.read_text() for p in written} == written
     assert sorted(p.name for p in (out / str(year)).iterdir()) == [member.name, district.name]
+    await alerted_once(provisioned, codec, year, members, districts)
+
+
+async def alerted_once(
+    provisioned: Any, codec: EventCodec, year: int, members: dict[str, str],
+    districts: dict[str, str],
+) -> None:
+    """The flags reached the units and the joint-meeting office as compliance alerts, once each
+    (the restart sent nothing again)."""
+
+    def raw(record: Any) -> bool:
+        return dict(record.headers).get("ce_id", b"").startswith(f"report-{year}-".encode())
+
+    to_unit = await collect(provisioned, codec, "exchange.compliance.to.cyberspace", None, raw,
+                            until=lambda f: False, timeout_s=5)  # fmt: skip
+    assert [dict(r.headers)["ce_id"] for r in to_unit] == [
+        f"report-{year}-MEMBER_UNIT-cyberspace".encode()
+    ]
+    [alert] = [codec.decode(r.value, r.headers).event for r in to_unit]
+    assert isinstance(alert, ComplianceAlert)
+    assert alert.kind.value == "REPORT_NOT_CONFIRMED"
+    assert "not confirmed by the deadline" in alert.reason
+    office = await collect(
+        provisioned, codec, "exchange.compliance.to.joint-meeting-office",
+        "joint-meeting-office",
+        lambda e: isinstance(e, ComplianceAlert) and e.alertId.startswith(f"report-{year}-"),
+        until=lambda f: False, timeout_s=5,
+    )
+    ids = [a.alertId for a in office]
+    assert len(ids) == len(set(ids))
+    assert f"report-{year}-MEMBER_UNIT-cyberspace" in ids
+    assert f"report-{year}-DISTRICT_OFFICE-610102" in ids
+    assert f"report-{year}-MEMBER_UNIT-health" not in ids
+    assert f"report-{year}-DISTRICT_OFFICE-610113" not in ids
+    assert len(ids) == len(members) + len(
+        [who for who, level in districts.items() if level == "DISTRICT_OFFICE"]
+    )
