@@ -15,6 +15,8 @@ from functools import partial
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
@@ -60,6 +62,36 @@ def new_code() -> str:
     return body + social_credit_check_char(body)
 
 
+async def worker_has_read(provisioned: Any, topic: str, timeout_s: float = 60) -> None:
+    """Wait until the worker (group ``workflows.main``) has committed the current end of
+    ``topic``: it has handled everything published there so far. Events of different topics
+    come in no set order, and a fixed sleep was too short under the full suite's load."""
+    settings = provisioned.broker.admin.aiokafka_kwargs()
+    partitions = [
+        TopicPartition(topic, p) for p in range(provisioned.topology.topic(topic).partitions)
+    ]
+    consumer = AIOKafkaConsumer(**settings)
+    admin = AIOKafkaAdminClient(**settings)
+    await consumer.start()
+    await admin.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            committed = await admin.list_consumer_group_offsets(
+                "workflows.main", partitions=partitions
+            )
+            behind = [tp for tp in partitions if ends[tp] > 0 and (
+                tp not in committed or committed[tp].offset < ends[tp])]  # fmt: skip
+            if not behind:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"worker behind on {behind}"
+            await asyncio.sleep(0.3)
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
 def alerts_about(subject: str, alerts: list[ComplianceAlert]) -> list[ComplianceAlert]:
     return [a for a in alerts if a.subject == subject]
 
@@ -80,7 +112,7 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
             until=lambda f: len(f) >= 1,
         )
         assert got[0].action is IntermediaryAction.REVOKED, agency
-    await asyncio.sleep(3)  # the worker reads the decision before the events below
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")  # before what follows
 
     run = uuid.uuid4().hex[:8]
     now = datetime.now(UTC)
@@ -112,7 +144,7 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
         "action": IntermediaryAction.REINSTATED, "decisionNumber": f"R-{run}",
     })
     await publish(provisioned, codec, "market-regulation", reinstated)
-    await asyncio.sleep(3)
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")
     again = placement.model_copy(update={"placementId": f"PL-AGAIN-{run}"})
     await publish(provisioned, codec, "human-resources", again)
     later = await collect(
@@ -141,7 +173,7 @@ async def test_referrals_naming_a_revoked_intermediary_are_alerted(
         "unifiedSocialCreditCode": code, "effectiveDate": today - timedelta(days=1),
     })
     await publish(provisioned, codec, "market-regulation", decision)
-    await asyncio.sleep(3)  # the worker reads the decision before the rescue
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")  # before the rescue
     rescues = {c: new_rescue(WOMAN_GOING_HOME).model_copy(update={"intermediaryCode": c})
                for c in (code, later_code, other)}
     await publish(provisioned, codec, "police", *rescues.values())
@@ -270,7 +302,7 @@ async def test_an_intake_before_its_dna_sample_is_alerted(
     case = f"A610103L{run}"
     await publish(provisioned, codec, "civil-affairs", custody(
         case, f"IN-L-{run}", InfantCustodyStep.WELFARE_INTAKE, dnaSampleEventId=f"DNA-L-{run}"))
-    await asyncio.sleep(2)  # the worker reads the intake before the sample
+    await worker_has_read(provisioned, "exchange.infant-custody")  # the intake before the sample
     await publish(provisioned, codec, "police",
                   custody(case, f"DNA-L-{run}", InfantCustodyStep.DNA_SAMPLE_COLLECTED))
     alerts = await collect(
