@@ -14,10 +14,12 @@ seen on the referral board (``exchange.referral-board``): a rescue may name the 
 involved (``Rescue.intermediaryCode``), every referral made of it (and every transfer of one)
 carries the code, and its ISSUED state on the board is checked, dated by when it was issued.
 Referrals an agency sends straight to another's inbox are not on the board and not checked (the
-workflows may not read the inboxes). "Later" is
-business time, not the order the worker reads three topics in: each mention is also kept
-(global table ``intermediary-mentions``, the last :data:`MENTIONS_KEPT` per code), and a decision
-read after a mention dated on or after its effective date raises the same alert (same id).
+workflows may not read the inboxes).
+
+"Later" is business time, not the order the worker reads the topics in: each mention is also
+kept (global table ``intermediary-mentions``, the last :data:`MENTIONS_KEPT` per code, with its
+case), and a decision read after a mention dated on or after its effective date raises the same
+alert (same id).
 """
 
 from __future__ import annotations
