@@ -157,8 +157,9 @@ async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_d
     states = [e.event for e in snapshot.events
               if isinstance(e.event, ReferralState) and act.run in e.event.caseId]
     print("\n  The referral board of this rescue (`exchange referrals` shows all):")
-    print("\n".join(f"    {line}" for line in render(build_board(states, datetime.now(UTC)))
-                    .splitlines()))
+    names = {a.id: a.name_zh for a in topology.agencies}
+    board = render(build_board(states, datetime.now(UTC)), names=names)
+    print("\n".join(f"    {line}" for line in board.splitlines()))
     return 0
 
 

@@ -55,13 +55,15 @@ def _run(args: argparse.Namespace) -> int:
             "agencies": [
                 {"agency": line.agency, "open": line.open, "overdue": line.overdue,
                  "escalated": line.escalated,
+                 "oldestDue": line.oldest_due.isoformat() if line.oldest_due else None,
                  **{status.value.lower(): n for status, n in line.done.items()}}
                 for line in board.lines
             ],
             "open": [s.model_dump(mode="json") for s in board.open_referrals],
         }, ensure_ascii=False, indent=2))
     else:
-        print(render(board, details=not args.summary))
+        names = {a.id: a.name_zh for a in context.topology().agencies}
+        print(render(board, details=not args.summary, names=names))
     if snapshot.undecodable:
         print(f"({snapshot.undecodable} undecodable records skipped)")
     return 0

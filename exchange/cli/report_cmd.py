@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.cli import context
+from exchange.cli.report_service import run_service
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
 from exchange.reports.collect import AGENCY, collect_report
@@ -26,11 +27,14 @@ def register(commands: Any) -> None:
             "their acknowledgements, referrals, revocations, compliance alerts, confirmations) "
             "and write units.csv, districts.csv, flags.csv and report.html into --out. Member "
             "units that have not confirmed by 15 December, district offices by 20 December, "
-            "are flagged once the deadline has passed (Art. 12). Run it at each deadline (e.g. "
-            "from cron on 16 and 21 December) and whenever the office wants the figures."
+            "are flagged once the deadline has passed (Art. 12). With --at-deadlines it runs "
+            "as a service that writes each year's reports at the deadlines by itself, exactly "
+            "once each, into --out/<year>/<date>-member-units and "
+            "--out/<year>/<date>-district-offices (catching up after a restart)."
         ),
     )
-    parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--year", type=int, default=None,
+                        help="the year to report on (required without --at-deadlines)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--from", dest="start", type=datetime.fromisoformat, default=None,
                         help="only events from this ISO time (with offset) on")
@@ -38,10 +42,31 @@ def register(commands: Any) -> None:
                         help="only events before this ISO time (with offset)")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds to read each topic to its end (default 60)")
+    service = parser.add_argument_group("the deadline service (--at-deadlines)")
+    service.add_argument("--at-deadlines", action="store_true",
+                         help="run until stopped, writing each deadline's report once "
+                         "(16 and 21 December, 00:00 Xi'an time)")
+    service.add_argument("--since-year", type=int, default=None, metavar="YEAR",
+                         help="first year to write reports for (default: the year of the "
+                         "first start, remembered in DIR/schedule.json)")
+    service.add_argument("--poll", type=float, default=60.0, metavar="SECONDS",
+                         help="how often to look for a deadline passed (default 60)")
+    service.add_argument("--clock-origin", type=datetime.fromisoformat, default=None,
+                         metavar="ISO", help="start the service's clock at this time (with "
+                         "offset); for demonstrations and tests only")
+    service.add_argument("--time-scale", type=float, default=1.0, metavar="X",
+                         help="run the service's clock X times faster; demonstrations and "
+                         "tests only, default 1")
+    service.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.at_deadlines:
+        return run_service(args)
+    if args.year is None:
+        raise SettingsError("--year", "give the year to report on (or run --at-deadlines)")
     for name in ("start", "end"):
         when = getattr(args, name)
         if when is not None and when.tzinfo is None:

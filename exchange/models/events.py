@@ -150,6 +150,7 @@ class Rescue(ExchangeModel):
     victims: Annotated[tuple[RescuedVictim, ...], AfterValidator(_non_empty)]
     notes: str | None = None
     reportedAt: AwareDatetime
+    intermediaryCode: SocialCreditCode | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -201,6 +202,7 @@ class Referral(ExchangeModel):
     status: ReferralStatus = ReferralStatus.ISSUED
     notes: str | None = None
     reportedAt: AwareDatetime
+    intermediaryCode: SocialCreditCode | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -82,6 +82,7 @@ class ReferralState(ExchangeModel):
     updatedAt: AwareDatetime
     overdue: bool = False
     escalated: bool = False
+    intermediaryCode: Identifier | None = None
 
     @property
     def is_open(self) -> bool:

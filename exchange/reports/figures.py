@@ -93,6 +93,8 @@ class Flag:
     who: str
     deadline: datetime
     problem: str
+    key: str = ""
+    """The agency id (member unit) or region code (district office) flagged."""
 
 
 @dataclass
@@ -244,8 +246,8 @@ def flags(
         ]  # fmt: skip
         name = who if level is ReportLevel.MEMBER_UNIT else f"{who} {districts[who]}"
         if not times:
-            found.append(Flag(level, name, due, "not confirmed by the deadline"))
+            found.append(Flag(level, name, due, "not confirmed by the deadline", who))
         elif min(times) > due:
             late = min(times).astimezone(CST).strftime("%Y-%m-%d")
-            found.append(Flag(level, name, due, f"confirmed late, on {late}"))
+            found.append(Flag(level, name, due, f"confirmed late, on {late}", who))
     return found

@@ -130,13 +130,14 @@ def issue(
         purpose=planned.purpose, legalBasis=planned.legal_basis, subject=victim.person,
         dueDate=due_at.astimezone(CST).date(), status=_S.ISSUED,
         notes=f"rescue {rescue.rescueId}, person {planned.person_index + 1}: {planned.reason}",
-        reportedAt=now,
+        reportedAt=now, intermediaryCode=rescue.intermediaryCode,
     )  # fmt: skip
     state = ReferralState(
         referralId=ident, caseId=case_id, rescueId=rescue.rescueId,
         personIndex=planned.person_index, fromAgency=rescue.rescuingUnit, toAgency=to,
         purpose=planned.purpose, legalBasis=planned.legal_basis, rule=planned.rules[0],
         decision=planned.reason, status=_S.ISSUED, issuedAt=now, dueAt=due_at, updatedAt=now,
+        intermediaryCode=rescue.intermediaryCode,
     )  # fmt: skip
     return Entry(state, referral)
 

@@ -31,6 +31,8 @@ def test_incompatible_change_fails_check_and_is_refused_by_freeze(
 ) -> None:
     root = tmp_path / "avro"
     shutil.copytree(default_schema_dir(), root)
+    versions = root / "published" / "exchange.events.Referral"
+    before = sorted(p.name for p in versions.iterdir())
     _add_required_field(root)
 
     assert main(["schemas", "check", "--root", str(root)]) == 1
@@ -42,5 +44,5 @@ def test_incompatible_change_fails_check_and_is_refused_by_freeze(
     err = capsys.readouterr().err
     assert "exchange.events.Referral" in err
     assert "priority" in err
-    published = sorted((root / "published" / "exchange.events.Referral").iterdir())
-    assert [p.name for p in published] == ["v1.avsc", "v2.avsc"]  # no v3 written
+    assert sorted(p.name for p in versions.iterdir()) == before  # no new version written
+    assert len(before) >= 1

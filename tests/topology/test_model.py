@@ -94,7 +94,8 @@ def test_inboxes_and_deadletters_exist_for_every_agency(topology: Topology) -> N
     for agency_id in members:
         assert topology.inbox("referral", agency_id).readers == (agency_id,)
         assert set(topology.inbox("referral", agency_id).writers) == {*members, "workflows"}
-        assert topology.inbox("compliance", agency_id).writers == ("workflows",)
+        # the workflows, and the reports service (a yearly report not confirmed, Art. 12)
+        assert topology.inbox("compliance", agency_id).writers == ("workflows", "reports")
         assert topology.deadletter_topic(agency_id).name == f"exchange.deadletter.{agency_id}"
     for agency_id in ("police", "railway-police", "metro-police", "aviation-police"):
         assert topology.inbox("sighting", agency_id).writers == ("workflows",)

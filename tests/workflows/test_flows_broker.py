@@ -1,6 +1,7 @@
 """Revocations, abandoned infants and public tips against the real broker with a running
 worker: a revocation delivered and a later event naming the intermediary alerted (and not after
-a reinstatement), the DNA rule, a tip routed and rewarded."""
+a reinstatement), a referral naming it alerted (whichever is read first), the DNA rule, a tip
+routed and rewarded."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation
+from exchange.models.events import IntermediaryAction, IntermediaryRevocation, Referral
 from exchange.models.examples import example_intermediary_revocation
 from exchange.models.identifiers import social_credit_check_char
 from exchange.models.intake_events import (
@@ -32,8 +36,12 @@ from exchange.models.intake_examples import (
     example_job_placement,
     example_public_tip,
 )
-from exchange.models.referral_events import ComplianceAlert
-from tests.workflows.test_referrals_broker import collect, publish
+from exchange.models.referral_events import ComplianceAlert, ReferralState
+from exchange.workflows.compliance import short_id
+from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from tests.workflows.referral_people import WOMAN_GOING_HOME
+from tests.workflows.test_referrals_broker import board, collect, new_rescue, publish
 from tests.workflows.test_worker_broker import start_worker, stop_worker
 
 pytestmark = pytest.mark.broker
@@ -52,6 +60,36 @@ def new_code() -> str:
     """A fresh, valid GB 32100 unified social credit code."""
     body = "91610104" + "".join(random.choices("0123456789ABCDEFGHJKLMNPQRTUWXY", k=9))
     return body + social_credit_check_char(body)
+
+
+async def worker_has_read(provisioned: Any, topic: str, timeout_s: float = 60) -> None:
+    """Wait until the worker (group ``workflows.main``) has committed the current end of
+    ``topic``: it has handled everything published there so far. Events of different topics
+    come in no set order, and a fixed sleep was too short under the full suite's load."""
+    settings = provisioned.broker.admin.aiokafka_kwargs()
+    partitions = [
+        TopicPartition(topic, p) for p in range(provisioned.topology.topic(topic).partitions)
+    ]
+    consumer = AIOKafkaConsumer(**settings)
+    admin = AIOKafkaAdminClient(**settings)
+    await consumer.start()
+    await admin.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            committed = await admin.list_consumer_group_offsets(
+                "workflows.main", partitions=partitions
+            )
+            behind = [tp for tp in partitions if ends[tp] > 0 and (
+                tp not in committed or committed[tp].offset < ends[tp])]  # fmt: skip
+            if not behind:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"worker behind on {behind}"
+            await asyncio.sleep(0.3)
+    finally:
+        await admin.close()
+        await consumer.stop()
 
 
 def alerts_about(subject: str, alerts: list[ComplianceAlert]) -> list[ComplianceAlert]:
@@ -74,7 +112,7 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
             until=lambda f: len(f) >= 1,
         )
         assert got[0].action is IntermediaryAction.REVOKED, agency
-    await asyncio.sleep(3)  # the worker reads the decision before the events below
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")  # before what follows
 
     run = uuid.uuid4().hex[:8]
     now = datetime.now(UTC)
@@ -106,7 +144,7 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
         "action": IntermediaryAction.REINSTATED, "decisionNumber": f"R-{run}",
     })
     await publish(provisioned, codec, "market-regulation", reinstated)
-    await asyncio.sleep(3)
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")
     again = placement.model_copy(update={"placementId": f"PL-AGAIN-{run}"})
     await publish(provisioned, codec, "human-resources", again)
     later = await collect(
@@ -116,6 +154,61 @@ async def test_revocation_delivered_and_later_events_naming_it_alerted(
     )
     assert f"{code}:PL-AGAIN-{run}" not in {a.alertId for a in later}
     assert len(later) == 2
+
+
+def complete(want: int, states: dict[str, ReferralState]) -> bool:
+    return len(states) >= want
+
+
+async def test_referrals_naming_a_revoked_intermediary_are_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    """A rescue names the intermediary involved; every referral made of it carries the code.
+    Revoked before: each referral is alerted as it is issued. Revoked after the referrals were
+    issued (dated before the decision took effect): alerted when the decision is read, as long
+    as the referral was issued on or after the effective date. Another code: nothing."""
+    code, later_code, other = new_code(), new_code(), new_code()
+    today = datetime.now(UTC).date()
+    decision = example_intermediary_revocation().model_copy(update={
+        "unifiedSocialCreditCode": code, "effectiveDate": today - timedelta(days=1),
+    })
+    await publish(provisioned, codec, "market-regulation", decision)
+    await worker_has_read(provisioned, "exchange.intermediary-revocation")  # before the rescue
+    rescues = {c: new_rescue(WOMAN_GOING_HOME).model_copy(update={"intermediaryCode": c})
+               for c in (code, later_code, other)}
+    await publish(provisioned, codec, "police", *rescues.values())
+    issued: dict[str, dict[str, ReferralState]] = {}
+    rules, jurisdiction = load_referral_rules(), load_jurisdiction()
+    for c, rescue in rescues.items():
+        want = len(plan_referrals(rescue, rules, jurisdiction)[0].referrals)
+        issued[c] = await board(provisioned, codec, rescue.caseId or "", partial(complete, want))
+        assert all(s.intermediaryCode == c for s in issued[c].values())
+    inbox = await collect(
+        provisioned, codec, "exchange.referral.to.civil-affairs", "civil-affairs",
+        lambda e: isinstance(e, Referral) and e.caseId == rescues[code].caseId,
+        until=lambda f: len(f) >= 1,
+    )
+    assert {r.intermediaryCode for r in inbox} == {code}
+    # Decided after the referrals were read: they are alerted when the decision is.
+    await publish(provisioned, codec, "market-regulation", decision.model_copy(update={
+        "unifiedSocialCreditCode": later_code, "decisionNumber": f"{decision.decisionNumber}-2",
+        "effectiveDate": today - timedelta(days=1),
+    }))
+    expected = {
+        short_id(f"{c}:{ident}"): (c, rescues[c].caseId)
+        for c in (code, later_code) for ident in issued[c]
+    }
+    for agency in ("market-regulation", "police"):
+        alerts = await collect(
+            provisioned, codec, f"exchange.compliance.to.{agency}", agency,
+            lambda e: isinstance(e, ComplianceAlert) and e.subject in {code, later_code, other},
+            until=lambda f: len({a.alertId for a in f}) >= len(expected),
+        )
+        got = {a.alertId: (a.subject, a.caseId) for a in alerts}
+        assert got == expected, agency
+        assert all(a.kind.value == "REVOKED_INTERMEDIARY_NAMED" for a in alerts)
+        assert all(a.reason.startswith("referral ") for a in alerts)
+        assert not alerts_about(other, alerts)
 
 
 def custody(case: str, event_id: str, step: InfantCustodyStep, **extra: Any) -> InfantCustodyEvent:
@@ -198,3 +291,66 @@ async def test_tips_are_routed_and_a_useful_one_rewarded(
     assert rewards[0].receivedBy == street.receivedBy
     await asyncio.sleep(0)
 
+
+
+async def test_an_intake_before_its_dna_sample_is_alerted(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    """The sample must come first: an intake naming a sample the police record only after it is
+    alerted (the sample recorded later does not make it in order)."""
+    run = uuid.uuid4().hex[:8].upper()
+    case = f"A610103L{run}"
+    await publish(provisioned, codec, "civil-affairs", custody(
+        case, f"IN-L-{run}", InfantCustodyStep.WELFARE_INTAKE, dnaSampleEventId=f"DNA-L-{run}"))
+    await worker_has_read(provisioned, "exchange.infant-custody")  # the intake before the sample
+    await publish(provisioned, codec, "police",
+                  custody(case, f"DNA-L-{run}", InfantCustodyStep.DNA_SAMPLE_COLLECTED))
+    alerts = await collect(
+        provisioned, codec, "exchange.compliance.to.police", "police",
+        lambda e: isinstance(e, ComplianceAlert) and e.caseId == case,
+        until=lambda f: False, timeout_s=8,
+    )
+    assert len(alerts) == 1
+    assert "not one collected for this case before the intake" in alerts[0].reason
+
+
+async def test_tip_outcomes_from_another_unit_or_of_an_unknown_tip_are_dead_lettered(
+    provisioned: Any, codec: EventCodec, worker: subprocess.Popen[bytes]
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    tip = example_public_tip().model_copy(update={
+        "tipId": f"TIP-X-{run}", "receivedAt": now, "reportedAt": now,
+    })
+    await publish(provisioned, codec, "joint-meeting-office", tip)
+    [dispatch] = await collect(
+        provisioned, codec, "exchange.tip.to.police", "police",
+        lambda e: isinstance(e, TipDispatch) and e.tipId == tip.tipId,
+        until=lambda f: len(f) >= 1,
+    )
+    railway = AgencyRef(agencyId="railway-police", unitId="railway-police.xian-north-station")
+    await publish(provisioned, codec, "railway-police", TipOutcome(
+        tipId=tip.tipId, ledToResult=True, result="not ours", unit=railway, decidedAt=now))
+    await publish(provisioned, codec, "police", TipOutcome(
+        tipId=f"TIP-NONE-{run}", ledToResult=True, result="?", unit=dispatch.target,
+        decidedAt=now))
+
+    def message(record: Any) -> str:
+        return str(dict(record.headers).get("exchange.error.message", b"").decode())
+
+    dead = await collect(
+        provisioned, codec, "exchange.deadletter.workflows", None,
+        lambda r: dict(r.headers).get("exchange.original.topic") == b"exchange.tip-outcome"
+        and run.encode() in (r.key or b""),  # keyed by tip id
+        until=lambda f: len(f) >= 2,
+    )
+    errors = sorted(message(r) for r in dead)
+    assert len(errors) == 2, errors
+    assert any("[tip-addressee]" in e and "railway-police" in e for e in errors)
+    assert any(f"unknown tip 'TIP-NONE-{run}' [tip-known]" in e for e in errors)
+    rewards = await collect(
+        provisioned, codec, "exchange.reward-eligibility", "joint-meeting-office",
+        lambda e: isinstance(e, RewardEligibility) and run in e.tipId,
+        until=lambda f: False, timeout_s=5,
+    )
+    assert rewards == []

@@ -271,6 +271,7 @@ def board_cli_shows_the_overdue_referral(provisioned: Any, referral_id: str) -> 
     assert line["agency"] == "civil-affairs"
     assert line["overdue"] >= 1
     assert line["escalated"] >= 1
+    assert datetime.fromisoformat(line["oldestDue"]) <= datetime.now(UTC)
     [mine] = [r for r in board["open"] if r["referralId"] == referral_id]
     assert mine["escalated"]
     text = run_cli("referrals", env=env)
@@ -278,6 +279,11 @@ def board_cli_shows_the_overdue_referral(provisioned: Any, referral_id: str) -> 
     [row] = [r for r in text.stdout.splitlines() if referral_id in r]
     assert row.endswith("OVERDUE escalated")
     assert "civil-affairs.relief-station" in row
+    assert " late) " in row
+    [agency_row] = [r for r in text.stdout.splitlines()
+                    if r.startswith("civil-affairs ") and not r.endswith(" open")]
+    assert " late) " in agency_row  # its oldest open referral, and how late it is
+    assert "civil-affairs 西安市民政局: " in text.stdout
 
 
 async def test_follow_up_visit_missed_escalates(provisioned: Any, codec: EventCodec) -> None:
