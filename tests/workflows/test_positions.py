@@ -77,18 +77,24 @@ async def test_nothing_ever_committed_is_sought_back_to_the_beginning() -> None:
     assert consumer.sought == [(SIGHTING, 0)]
 
 
-async def test_records_in_flight_or_a_moving_commit_are_left_alone() -> None:
-    consumer = StandInConsumer({SIGHTING: 129}, {SIGHTING: 38}, {Message(SIGHTING)})
+async def test_a_moving_commit_is_left_alone() -> None:
+    consumer = StandInConsumer({SIGHTING: 129}, {SIGHTING: 38})
     positions, _ = watch(consumer)
     await positions.check()
-    assert await positions.check() == []  # being handled
-    consumer._unacked_messages.clear()
-    await positions.check()
-    consumer._committed_offset[SIGHTING] = 90  # the commit moved: not stuck
+    consumer._committed_offset[SIGHTING] = 90  # records are being handled
     assert await positions.check() == []
     consumer._committed_offset[SIGHTING] = 129  # caught up
     assert await positions.check() == []
+    assert await positions.check() == []
     assert consumer.sought == []
+
+
+async def test_a_record_left_in_flight_with_a_stuck_commit_is_sought_back() -> None:
+    consumer = StandInConsumer({SIGHTING: 60}, {SIGHTING: 41}, {Message(SIGHTING)})
+    positions, _ = watch(consumer)
+    await positions.check()
+    assert await positions.check() == [SIGHTING]
+    assert consumer.sought == [(SIGHTING, 41)]
 
 
 async def test_changelogs_compacted_topics_and_rebalances_are_not_watched() -> None:
