@@ -68,7 +68,8 @@ def canary_report(case_id: str, tag: str) -> MissingPersonReport:
     data = example_json("missing-person-report")
     person = data["missingPerson"]
     person.pop("birthDate", None)
-    first17 = f"610113201905{int(tag[:4], 16) % 28 + 1:02d}{int(tag[4:7], 16) % 1000:03d}"
+    sequence = int(tag[4:7], 16) % 500 * 2 + 1  # odd: a boy (GB 11643)
+    first17 = f"610113201905{int(tag[:4], 16) % 28 + 1:02d}{sequence:03d}"
     person["documents"] = [
         {"kind": "RESIDENT_ID", "number": first17 + resident_id_check_char(first17)}
     ]
@@ -178,72 +179,85 @@ def metric(port: int, name: str, **labels: str) -> float:
     return total
 
 
-async def test_protected_worker_seals_routes_quarantines_and_audits(
-    provisioned, codec: EventCodec, tmp_path: Path
-) -> None:
-    agencies = Agencies(provisioned, codec)
-    tag = uuid.uuid4().hex[:10]
-    report = canary_report(f"A610113P{tag.upper()}", tag)
-    id_number = report.missingPerson.documents[0].number
-    seen = sighting(f"P-{tag}")
-    seen = seen.model_copy(update={"suspectedPersons": (
-        seen.suspectedPersons[0].model_copy(update={"clothing": f"red T-shirt, CanaryCoat{tag}"}),
-        *seen.suspectedPersons[1:],
-    )})
-    canaries = [report.missingPerson.name, id_number, f"CanaryMark{tag}", f"CanaryCoat{tag}"]
+class Run:
+    """One run's canary events, worker and where it keeps things."""
 
-    state_dir, log_file, port = tmp_path / "worker-state", tmp_path / "worker.log", free_port()
-    worker = start_worker(
-        provisioned, "--protected", "--app-id", f"workflows.protected-{tag}",
-        "--metrics-port", str(port), "--loglevel", "info",
-        data_dir=state_dir, log_file=log_file,
-    )
-    try:
-        police = agencies.as_("police")
-        case = police.encode(report, source="/agencies/police/case-system",
-                             readers=agencies.readers("exchange.missing-person"))
-        await send_raw(provisioned, "police", "exchange.missing-person",
+    def __init__(self, provisioned: Any, codec: EventCodec, tmp_path: Path) -> None:
+        self.provisioned = provisioned
+        self.agencies = Agencies(provisioned, codec)
+        self.tmp_path = tmp_path
+        self.tag = tag = uuid.uuid4().hex[:10]
+        self.report = canary_report(f"A610113P{tag.upper()}", tag)
+        self.reference = public_reference(self.report.caseId)
+        self.id_number = self.report.missingPerson.documents[0].number
+        seen = sighting(f"P-{tag}")
+        first = seen.suspectedPersons[0].model_copy(
+            update={"clothing": f"red T-shirt, CanaryCoat{tag}"}
+        )
+        persons = (first, *seen.suspectedPersons[1:])
+        self.seen = seen.model_copy(update={"suspectedPersons": persons})
+        self.canaries = [self.report.missingPerson.name, self.id_number, f"CanaryMark{tag}",
+                         f"CanaryCoat{tag}"]
+        self.bad_ids = {f"U-{tag}", f"V-{tag}", f"H-{tag}", f"F-{tag}"}
+        self.state_dir = tmp_path / "worker-state"
+        self.log_file = tmp_path / "worker.log"
+        self.port = free_port()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        return start_worker(
+            self.provisioned, "--protected", "--app-id", f"workflows.protected-{self.tag}",
+            "--metrics-port", str(self.port), "--loglevel", "info",
+            data_dir=self.state_dir, log_file=self.log_file,
+        )
+
+    async def case_is_alerted_for_entitled_readers_only(self) -> None:
+        """Transport (entitled to identity + minor) reads the child's name in the CAP message;
+        human-resources' keys open nothing of it."""
+        agencies = self.agencies
+        case = agencies.as_("police").encode(
+            self.report, source="/agencies/police/case-system",
+            readers=agencies.readers("exchange.missing-person"),
+        )
+        await send_raw(self.provisioned, "police", "exchange.missing-person",
                        [(case.key, case.value, case.headers)])
-        reference = public_reference(report.caseId)
-
-        # The alert: transport (entitled to identity + minor) reads the child's name in the CAP
-        # message; human-resources' keys open nothing of it.
-        alerts, alert_records = await read_until(
-            provisioned, "transport", "exchange.alert.to.transport", agencies.as_("transport"),
-            lambda o: getattr(o.decoded.event, "reference", None) == reference,
-            enough=bool,
+        alerts, records = await read_until(
+            self.provisioned, "transport", "exchange.alert.to.transport",
+            agencies.as_("transport"),
+            lambda o: getattr(o.decoded.event, "reference", None) == self.reference, enough=bool,
         )
         assert alerts, "no alert for the protected case"
         assert alerts[0].signer == "workflows"
-        assert report.missingPerson.name in alerts[0].decoded.event.cap
-        assert id_number not in alerts[0].decoded.event.cap
-        record = alert_records[0]
+        assert self.report.missingPerson.name in alerts[0].decoded.event.cap
+        assert self.id_number not in alerts[0].decoded.event.cap
+        record = records[0]
         outsider = agencies.as_("human-resources").decode(
             record.key, record.value, record.headers,
             ("exchange.alert.to.transport", record.partition, record.offset),
         )
         assert "cap" in outsider.protected
         assert outsider.view()["cap"] == PROTECTED
-        assert all(c not in str(outsider.view()) for c in canaries)
+        assert all(c not in str(outsider.view()) for c in self.canaries)
 
-        # The matching sighting, then forged, tampered, unsigned and replayed ones.
-        await asyncio.sleep(2)  # the open-cases table has the case (read next to the alert)
+    async def send_sightings(self) -> dict[int, str]:
+        """The genuine matching sighting, then unsigned, tampered (body, header), forged and
+        replayed ones; returns the offsets of the bad ones with the reason expected."""
+        agencies, tag = self.agencies, self.tag
         transport = agencies.as_("transport")
         readers = agencies.readers("exchange.sighting")
+        source = "/agencies/transport/staff-app"
 
         def signed(sighting_id: str) -> Any:
-            event = seen.model_copy(update={"sightingId": sighting_id})
-            return transport.encode(event, source="/agencies/transport/staff-app",
-                                    readers=readers)
+            event = self.seen.model_copy(update={"sightingId": sighting_id})
+            return transport.encode(event, source=source, readers=readers)
 
-        forger = FileKeyStore(tmp_path / "forger")
+        forger = FileKeyStore(self.tmp_path / "forger")
         forger.init(["transport"])
         forged = agencies.as_("transport", forger).encode(
-            seen.model_copy(update={"sightingId": f"F-{tag}"}),
-            source="/agencies/transport/staff-app", readers=[],
+            self.seen.model_copy(update={"sightingId": f"F-{tag}"}), source=source, readers=[]
         )
         genuine, unsigned, flipped, retimed = (
-            signed(seen.sightingId), signed(f"U-{tag}"), signed(f"V-{tag}"), signed(f"H-{tag}")
+            signed(self.seen.sightingId), signed(f"U-{tag}"), signed(f"V-{tag}"),
+            signed(f"H-{tag}"),
         )
         body = bytearray(flipped.value)
         body[-3] ^= 0x01
@@ -257,85 +271,110 @@ async def test_protected_worker_seals_routes_quarantines_and_audits(
             ("replayed", genuine.key, genuine.value, genuine.headers),
         ]
         offsets = await send_raw(
-            provisioned, "transport", "exchange.sighting",
+            self.provisioned, "transport", "exchange.sighting",
             [(genuine.key, genuine.value, genuine.headers)] + [(k, v, h) for _, k, v, h in bad],
         )
-        expected = {offset: reason for offset, (reason, *_) in zip(offsets[1:], bad, strict=True)}
+        return {offset: reason for offset, (reason, *_) in zip(offsets[1:], bad, strict=True)}
 
+    async def only_the_genuine_sighting_is_matched_and_dispatched(self) -> None:
+        police = self.agencies.as_("police")
         matches, _ = await read_until(
-            provisioned, "police", "exchange.match.to.police", police,
-            lambda o: getattr(o.decoded.event, "caseId", None) == report.caseId, enough=bool,
+            self.provisioned, "police", "exchange.match.to.police", police,
+            lambda o: getattr(o.decoded.event, "caseId", None) == self.report.caseId,
+            enough=bool,
         )
-        assert {m.decoded.event.sightingId for m in matches} == {seen.sightingId}
+        assert {m.decoded.event.sightingId for m in matches} == {self.seen.sightingId}
         assert matches[0].decoded.event.score >= 0.6
         assert "sightingLocation.lat" in matches[0].opened.paths  # sealed for police, opened
-
-        bad_ids = {f"U-{tag}", f"V-{tag}", f"H-{tag}", f"F-{tag}"}
         dispatched, _ = await read_until(
-            provisioned, "railway-police", "exchange.sighting.to.railway-police",
-            agencies.as_("railway-police"),
-            lambda o: getattr(o.decoded.event, "sightingId", "").endswith(tag),
+            self.provisioned, "railway-police", "exchange.sighting.to.railway-police",
+            self.agencies.as_("railway-police"),
+            lambda o: getattr(o.decoded.event, "sightingId", "").endswith(self.tag),
             enough=lambda f: len({d.decoded.event.dispatchId for d in f}) >= 2, settle_s=5,
         )
-        assert {d.decoded.event.sightingId for d in dispatched} == {seen.sightingId}  # not bad_ids
+        assert {d.decoded.event.sightingId for d in dispatched} == {self.seen.sightingId}
         assert len({d.decoded.event.dispatchId for d in dispatched}) == 2  # RESPOND + INTERCEPT
         clothing = dispatched[0].decoded.event.suspectedPersons[0].clothing
-        assert clothing == f"red T-shirt, CanaryCoat{tag}"  # railway police may read it
+        assert clothing == f"red T-shirt, CanaryCoat{self.tag}"  # railway police may read it
+        elsewhere, _ = await read_until(
+            self.provisioned, "police", "exchange.sighting.to.police", police,
+            lambda o: getattr(o.decoded.event, "sightingId", "") in self.bad_ids,
+            enough=lambda f: True, timeout_s=3,
+        )
+        assert elsewhere == []
 
+    async def bad_sightings_are_quarantined_and_counted(self, expected: dict[int, str]) -> None:
         reasons: dict[int, str] = {}
         deadline = time.monotonic() + 60
         while reasons != expected and time.monotonic() < deadline:
-            reasons = await quarantined(provisioned, "exchange.sighting", set(expected))
+            reasons = await quarantined(self.provisioned, "exchange.sighting", set(expected))
             await asyncio.sleep(1)
         assert reasons == expected  # 100 % quarantined, each with its reason
         for reason in ("unsigned", "bad-signature", "replayed"):
-            counted = metric(port, "exchange_events_quarantined_total",
+            counted = metric(self.port, "exchange_events_quarantined_total",
                              topic="exchange.sighting", reason=reason, agency="workflows")
             assert counted >= sum(r == reason for r in expected.values()), reason
-        police_dispatches, _ = await read_until(
-            provisioned, "police", "exchange.sighting.to.police", police,
-            lambda o: getattr(o.decoded.event, "sightingId", "") in bad_ids,
-            enough=lambda f: True, timeout_s=3,
+
+    async def audit_shows_deliveries_routing_and_quarantine(self) -> None:
+        provisioned = self.provisioned
+        entries = await read_audit(provisioned.kafka_as("operators"),
+                                   provisioned.topology.topic("exchange.audit").partitions)
+        mine = [e for e in entries if str(e.record.get("chain", "")).startswith("workflows/")]
+        assert mine
+        assert verify_chains(mine).ok
+
+        def by_worker(case: str) -> list[dict[str, Any]]:
+            return [r for r in case_history(entries, case) if r["agency"] == "workflows"]
+
+        case = {(r["action"], r["topic"]): r for r in by_worker(self.report.caseId)}
+        delivered = case[("delivered", "exchange.missing-person")]
+        assert {"identity", "minor"} <= set(delivered["categories"])
+        assert ("routed", "exchange.match.to.police") in case
+        alert = {(r["action"], r["topic"]) for r in by_worker(self.reference)}
+        assert ("routed", "exchange.alert.to.transport") in alert
+        refused = by_worker(f"U-{self.tag}")
+        assert [(r["action"], r["detail"]) for r in refused] == [("quarantined", "unsigned")]
+        listed = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "exchange.cli.main", "audit", "case", self.report.caseId],
+            capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+            env={**os.environ,
+                 "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+                 "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent)},
         )
-        assert police_dispatches == []
+        assert listed.returncode == 0, listed.stderr
+        assert " delivered " in listed.stdout
+        assert " routed " in listed.stdout
+
+    def no_canary_in_plaintext_anywhere(self) -> None:
+        """Broker data and logs, the worker's state dir and its log."""
+        cluster = self.provisioned.broker.cluster
+        broker = [Path(n.data_dir) for n in cluster.nodes]
+        broker += [Path(n.log_dir) for n in cluster.nodes]
+        worker_log = self.log_file.read_bytes()
+        assert worker_log  # it logged (at info level)
+        for canary in self.canaries:
+            needle = canary.encode()
+            assert files_containing(broker, needle) == [], canary
+            assert files_containing([self.state_dir], needle) == [], canary
+            assert needle not in worker_log, canary
+        # The searches are real: the case id (a table key, not personal data) is found in both.
+        assert files_containing([self.state_dir], self.report.caseId.encode())
+        assert files_containing(broker, self.report.caseId.encode())
+
+
+async def test_protected_worker_seals_routes_quarantines_and_audits(
+    provisioned, codec: EventCodec, tmp_path: Path
+) -> None:
+    run = Run(provisioned, codec, tmp_path)
+    worker = run.start()
+    try:
+        await run.case_is_alerted_for_entitled_readers_only()
+        await asyncio.sleep(2)  # the open-cases table has the case (read next to the alert)
+        expected = await run.send_sightings()
+        await run.only_the_genuine_sighting_is_matched_and_dispatched()
+        await run.bad_sightings_are_quarantined_and_counted(expected)
     finally:
-        stop_worker(worker, log_file=log_file)
-
-    # The audit: the worker was given the case and the sighting and routed its outputs.
-    entries = await read_audit(provisioned.kafka_as("operators"),
-                               provisioned.topology.topic("exchange.audit").partitions)
-    mine = [e for e in entries if str(e.record.get("chain", "")).startswith("workflows/")]
-    assert mine and verify_chains(mine).ok
-    history = case_history(entries, report.caseId)
-    worker_actions = {(r["action"], r["topic"]) for r in history if r["agency"] == "workflows"}
-    assert ("delivered", "exchange.missing-person") in worker_actions
-    assert ("routed", "exchange.alert.to.transport") in worker_actions
-    delivered = next(
-        r for r in history if r["action"] == "delivered" and r["agency"] == "workflows"
-    )
-    assert {"identity", "minor"} <= set(delivered["categories"])
-    listed = subprocess.run(
-        [sys.executable, "-m", "exchange.cli.main", "audit", "case", report.caseId],
-        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
-        env={**os.environ,
-             "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
-             "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent)},
-    )
-    assert listed.returncode == 0, listed.stderr
-    assert "delivered" in listed.stdout and "routed" in listed.stdout
-    refused = [r for r in case_history(entries, f"U-{tag}") if r["agency"] == "workflows"]
-    assert [(r["action"], r["detail"]) for r in refused] == [("quarantined", "unsigned")]
-
-    # No canary in plaintext anywhere: broker data and logs, worker state, worker log.
-    cluster = provisioned.broker.cluster
-    broker = [Path(n.data_dir) for n in cluster.nodes] + [Path(n.log_dir) for n in cluster.nodes]
-    worker_log = log_file.read_bytes()
-    assert worker_log  # it logged (at info level)
-    for canary in canaries:
-        needle = canary.encode()
-        assert files_containing(broker, needle) == [], canary
-        assert files_containing([state_dir], needle) == [], canary
-        assert needle not in worker_log, canary
-    # The searches are real: the case id (a table key, not personal data) is found in both.
-    assert files_containing([state_dir], report.caseId.encode())
-    assert files_containing(broker, report.caseId.encode())
+        stop_worker(worker, log_file=run.log_file)
+    await run.audit_shows_deliveries_routing_and_quarantine()
+    run.no_canary_in_plaintext_anywhere()
