@@ -90,14 +90,15 @@ def free_port() -> int:
 
 
 async def send_raw(provisioned: Any, agency: str, topic: str,
-                   records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]) -> list[int]:
+                   records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+                   ) -> list[tuple[int, int]]:
+    """Send as they are; the (partition, offset) of each."""
     producer = AIOKafkaProducer(**provisioned.kafka_as(agency).aiokafka_kwargs(), acks="all")
     await producer.start()
     try:
-        return [
-            (await producer.send_and_wait(topic, value=v, key=k, headers=h)).offset
-            for k, v, h in records
-        ]
+        sent = [await producer.send_and_wait(topic, value=v, key=k, headers=h)
+                for k, v, h in records]
+        return [(s.partition, s.offset) for s in sent]
     finally:
         await producer.stop()
 
@@ -138,12 +139,18 @@ async def read_until(
     return found, raw
 
 
-async def quarantined(provisioned: Any, topic: str, offsets: set[int]) -> dict[int, str]:
-    """Original offset -> reason of our records in exchange.quarantine.workflows."""
+Position = tuple[int, int]
+
+
+async def quarantined(
+    provisioned: Any, topic: str, positions: set[Position]
+) -> dict[Position, str]:
+    """Original (partition, offset) -> reason of our records in exchange.quarantine.workflows
+    (other tests' unsigned records are there too)."""
     consumer = AIOKafkaConsumer(**provisioned.kafka_as("operators").aiokafka_kwargs(),
                                 group_id=None, enable_auto_commit=False)
     await consumer.start()
-    found: dict[int, str] = {}
+    found: dict[Position, str] = {}
     try:
         name = "exchange.quarantine.workflows"
         tps = [TopicPartition(name, p)
@@ -155,9 +162,10 @@ async def quarantined(provisioned: Any, topic: str, offsets: set[int]) -> dict[i
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     headers = {k: v.decode(errors="replace") for k, v in record.headers}
-                    offset = int(headers["exchange.original.offset"])
-                    if headers["exchange.original.topic"] == topic and offset in offsets:
-                        found[offset] = headers["exchange.error.reason"]
+                    origin = (int(headers["exchange.original.partition"]),
+                              int(headers["exchange.original.offset"]))
+                    if headers["exchange.original.topic"] == topic and origin in positions:
+                        found[origin] = headers["exchange.error.reason"]
     finally:
         await consumer.stop()
     return found
@@ -238,9 +246,9 @@ class Run:
         assert outsider.view()["cap"] == PROTECTED
         assert all(c not in str(outsider.view()) for c in self.canaries)
 
-    async def send_sightings(self) -> dict[int, str]:
+    async def send_sightings(self) -> dict[Position, str]:
         """The genuine matching sighting, then unsigned, tampered (body, header), forged and
-        replayed ones; returns the offsets of the bad ones with the reason expected."""
+        replayed ones; returns where the bad ones are, with the reason expected."""
         agencies, tag = self.agencies, self.tag
         transport = agencies.as_("transport")
         readers = agencies.readers("exchange.sighting")
@@ -270,11 +278,11 @@ class Run:
             ("bad-signature", forged.key, forged.value, forged.headers),
             ("replayed", genuine.key, genuine.value, genuine.headers),
         ]
-        offsets = await send_raw(
+        positions = await send_raw(
             self.provisioned, "transport", "exchange.sighting",
             [(genuine.key, genuine.value, genuine.headers)] + [(k, v, h) for _, k, v, h in bad],
         )
-        return {offset: reason for offset, (reason, *_) in zip(offsets[1:], bad, strict=True)}
+        return {at: reason for at, (reason, *_) in zip(positions[1:], bad, strict=True)}
 
     async def only_the_genuine_sighting_is_matched_and_dispatched(self) -> None:
         police = self.agencies.as_("police")
@@ -303,8 +311,10 @@ class Run:
         )
         assert elsewhere == []
 
-    async def bad_sightings_are_quarantined_and_counted(self, expected: dict[int, str]) -> None:
-        reasons: dict[int, str] = {}
+    async def bad_sightings_are_quarantined_and_counted(
+        self, expected: dict[Position, str]
+    ) -> None:
+        reasons: dict[Position, str] = {}
         deadline = time.monotonic() + 60
         while reasons != expected and time.monotonic() < deadline:
             reasons = await quarantined(self.provisioned, "exchange.sighting", set(expected))
