@@ -110,6 +110,24 @@ class KafkaSettings(BaseModel):
         return kwargs
 
 
+class WorkerSettings(BaseModel):
+    """Settings of ``exchange worker`` (``EXCHANGE_WORKER__...``; its flags override them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protected: bool = Field(
+        False,
+        description="Verify and open inputs as the workflows agency (quarantining unsigned, "
+        "forged, tampered and replayed events), seal and sign outputs, seal table state, audit "
+        "deliveries and routing. Needs the agencies' keys in <state>/keys (`exchange keys init`).",
+    )
+    app_id: str = Field(
+        "workflows.main",
+        description="faust app id: consumer group and prefix of the internal topics (must start "
+        "with 'workflows.'). Workers sharing the partitions of one deployment share it.",
+    )
+
+
 class ExchangeSettings(BaseSettings):
     """Top-level settings of a process of the bus (CLI, worker, connector)."""
 
@@ -125,6 +143,7 @@ class ExchangeSettings(BaseSettings):
     metrics_port: int | None = Field(
         None, description="Serve Prometheus metrics on this port (long-running processes)."
     )
+    worker: WorkerSettings = WorkerSettings()
 
     @property
     def credentials_dir(self) -> Path:

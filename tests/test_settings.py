@@ -41,3 +41,13 @@ def test_environment_is_read_only_by_the_entry_point(monkeypatch: pytest.MonkeyP
     assert settings.kafka.bootstrap_servers == "broker.example:9092"
     assert settings.kafka.password is not None
     assert "pw" not in repr(settings)
+
+
+def test_worker_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EXCHANGE_WORKER__PROTECTED", raising=False)
+    assert ExchangeSettings().worker.protected is False  # unprotected unless asked
+    monkeypatch.setenv("EXCHANGE_WORKER__PROTECTED", "true")
+    monkeypatch.setenv("EXCHANGE_WORKER__APP_ID", "workflows.protected")
+    worker = ExchangeSettings().worker
+    assert worker.protected is True
+    assert worker.app_id == "workflows.protected"

@@ -11,6 +11,7 @@ from faust.worker import Worker
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
+from exchange.cli.protection_cmd import protected_codec
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
@@ -25,6 +26,7 @@ from exchange.workflows import (
 )
 from exchange.workflows.flow_metrics import FlowMetrics
 from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.workflows.protection import WorkerProtection
 from exchange.workflows.referral_rules import load_referral_rules
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
@@ -63,6 +65,19 @@ def register(commands: Any) -> None:
         "demonstrations and tests only, default 1",
     )
     parser.add_argument(
+        "--protected", action=argparse.BooleanOptionalAction, default=None,
+        help="verify and open inputs as the workflows agency (unsigned, forged, tampered or "
+        "replayed events go to exchange.quarantine.workflows, never acted on), seal and sign "
+        "outputs, seal table state, audit deliveries and routing; needs `exchange keys init` "
+        "(default: EXCHANGE_WORKER__PROTECTED, else off)",
+    )
+    parser.add_argument(
+        "--app-id", default=None, metavar="ID",
+        help="faust app id, the consumer group and internal topics' prefix (default: "
+        "EXCHANGE_WORKER__APP_ID, else workflows.main); a protected and an unprotected worker "
+        "should not share one",
+    )
+    parser.add_argument(
         "--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"],
         help="faust's log level (default warn)",
     )
@@ -82,18 +97,27 @@ class QuietWorker(Worker):
         self.spinner = None
 
 
+def _protection(codec: EventCodec) -> WorkerProtection:
+    protected = protected_codec(codec, AGENCY)
+    return WorkerProtection(protected, protected.keys, context.topology())
+
+
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     jurisdiction = load_jurisdiction()
     registry = CollectorRegistry()
+    settings = context.settings().worker
+    protected = settings.protected if args.protected is None else args.protected
+    codec = EventCodec(Catalogue.load())
     workflow_context = WorkflowContext(
-        codec=EventCodec(Catalogue.load()), topology=topology,
+        codec=codec, topology=topology,
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
+        protection=_protection(codec) if protected else None,
     )
     flows = FlowMetrics(registry)
     app = create_app(
         context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
-        replication_cap=args.replication,
+        app_id=args.app_id or settings.app_id, replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
             sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register(),

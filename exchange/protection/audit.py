@@ -23,6 +23,7 @@ records); :func:`case_history` lists who received what about a case and when.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -52,7 +53,11 @@ def record_hash(record: dict[str, Any]) -> str:
 
 
 class AuditTrail:
-    """One chain of audit records, written by one process as ``agency``."""
+    """One chain of audit records, written by one process as ``agency``.
+
+    Safe to share between concurrent tasks (the faust worker's agents): records are numbered,
+    chained and handed to the sink one at a time, so the chain's order on the topic is its
+    ``seq`` order."""
 
     def __init__(self, sink: AuditSink, agency: str, *, chain: str | None = None) -> None:
         self.sink = sink
@@ -61,6 +66,7 @@ class AuditTrail:
         self._key = self.chain.encode()
         self._seq = 0
         self._prev = GENESIS
+        self._lock = asyncio.Lock()
 
     async def record(
         self,
@@ -72,6 +78,16 @@ class AuditTrail:
         offset: int,
         categories: Iterable[str] = (),
         detail: str = "",
+    ) -> dict[str, Any]:
+        async with self._lock:
+            return await self._append(
+                action, attributes, topic=topic, partition=partition, offset=offset,
+                categories=categories, detail=detail,
+            )
+
+    async def _append(
+        self, action: str, attributes: CloudEventAttributes, *, topic: str, partition: int,
+        offset: int, categories: Iterable[str], detail: str,
     ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "chain": self.chain,

@@ -4,7 +4,10 @@ Wire design (the record value stays the single-object Avro of the event's own sc
 
 - the producer takes every sensitive leaf out of the dumped event (:mod:`.fields`) and puts a
   placeholder of its type in the body;
-- the taken values are grouped by tag set; each group is JSON-encoded and encrypted with
+- the taken values are grouped by tag set, and tag sets that exactly the same recipients may
+  open are merged into one group (tagged with their union: every recipient holds all of its
+  categories, so nobody opens more, and an event needs fewer ciphers); each group is
+  JSON-encoded and encrypted with
   AES-256-GCM under a **fresh random data key** (one per group per event), with the event's
   ``ce_source``, ``ce_id``, ``ce_type``, the tags and the paths as associated data, so a
   ciphertext cannot be moved to another event or field;
@@ -129,11 +132,22 @@ class Sealer:
         groups: list[dict[str, Any]] = []
         bundles: dict[str, bytearray] = {}
         by_tags = plan.take_all(data)
+        # Tag groups that exactly the same agencies may open share one data key and ciphertext:
+        # each of those agencies is entitled to every tag of the merged group, so nobody opens
+        # more than before, and there are fewer AES-GCM operations per event.
+        merged: dict[tuple[str, ...], tuple[set[str], dict[str, Any]]] = {}
         for tags, _leaves in plan.groups:
             taken = by_tags.get(tags)
             if not taken:
                 continue
-            tag_list = sorted(tags)
+            readers = tuple(recipients(tags))
+            entry = merged.get(readers)
+            if entry is None:
+                entry = merged[readers] = (set(), {})
+            entry[0].update(tags)
+            entry[1].update(taken)
+        for readers, (merged_tags, taken) in merged.items():
+            tag_list = sorted(merged_tags)
             paths = list(taken)
             data_key = AESGCM.generate_key(bit_length=256)
             try:
@@ -143,7 +157,7 @@ class Sealer:
             # A fresh key encrypts exactly one message, so a constant nonce is safe here.
             sealed = AESGCM(data_key).encrypt(DATA_NONCE, plain, _aad(event_key, tag_list, paths))
             index = bytes((len(groups),))
-            for agency in recipients(tags):
+            for agency in readers:
                 bundles.setdefault(agency, bytearray()).extend(index + data_key)
             groups.append({"tags": tag_list, "paths": paths, "data": _b64(sealed)})
         if not groups:

@@ -16,6 +16,10 @@ DESIGN.md section 5 is closed here and in each workflow module:
   offsets, and a record the broker refuses for good crashes the worker (see :func:`publish`).
   CloudEvents ids are derived from the source event's, so a replay after a crash produces the
   same ids and receivers can drop the copy.
+- Protected mode (``WorkflowContext.protection``, :mod:`exchange.workflows.protection`): the
+  guard verifies and opens each input first (what fails goes to the quarantine topic, never to a
+  handler), :meth:`Streams.publish` seals and signs each output, :meth:`Streams.table` seals
+  table values at rest.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class WorkflowContext:
     time_scale: float = 1.0
     """Divides every workflow duration (deadlines, alert steps): 60 turns minutes into seconds,
     for demonstrations and tests. 1.0 in production."""
+    protection: Protection | None = None
+    """Run protected (see :mod:`exchange.workflows.protection`); None: plain codec, as before."""
 
     def scaled(self, duration: timedelta) -> timedelta:
         return duration / self.time_scale
@@ -175,6 +181,24 @@ def _on_delivery(app: faust.App, delivery: asyncio.Future[Any]) -> None:
         app.loop.create_task(app.crash(error))
 
 
+class Opened(Protocol):
+    @property
+    def decoded(self) -> DecodedEvent: ...
+
+
+class Protection(Protocol):
+    """The protected mode's hooks (:class:`exchange.workflows.protection.WorkerProtection`)."""
+
+    def attach(self, app: faust.App, context: WorkflowContext) -> None: ...
+    def table(self, name: str, table: Any) -> Any: ...
+    async def open(self, record: Incoming) -> Opened | None: ...
+    async def delivered(self, opened: Any, record: Incoming) -> None: ...
+    async def outgoing(
+        self, topic: str, key: bytes | None, value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] | None,
+    ) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]: ...
+
+
 class Dedupe(Protocol):
     """How a topic's duplicates (same ``ce_source`` + ``ce_id``) are recognised."""
 
@@ -224,12 +248,25 @@ class Guard:
         or that any handler fails on, goes once to the dead-letter topic with the reason."""
         record = incoming(event)
         metrics = self.context.metrics
+        protection = self.context.protection
+        opened: Opened | None = None
+        if protection is not None:  # verified before anything else looks at it
+            try:
+                opened = await protection.open(record)
+            except DecodeError as error:
+                await self._dead_letter(record, DeadLetter(error.reason, error))
+                return
+            if opened is None:
+                return  # quarantined, counted and audited: never acted on
         key = dedupe_key(record)
         if key is not None and self.dedupe is not None and await self.dedupe.seen(key, record):
             metrics.duplicates.labels(record.topic).inc()
             return
         try:
-            decoded = self.context.codec.decode(record.value, record.headers)
+            decoded = (
+                opened.decoded if opened is not None
+                else self.context.codec.decode(record.value, record.headers)
+            )
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
             return
@@ -246,6 +283,8 @@ class Guard:
         if failure is None:
             bus = metrics.bus
             bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
+            if protection is not None:
+                await protection.delivered(opened, record)
 
     async def raw(
         self, event: faust.types.EventT[bytes], handler: Callable[[Incoming], Awaitable[None]]
@@ -300,7 +339,11 @@ class Streams:
         self, topic: Any, *, key: bytes | None, value: bytes | None,
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> None:
-        """:func:`publish` on this app."""
+        """:func:`publish` on this app (sealed and signed first when the worker is protected)."""
+        if self.context.protection is not None:
+            key, value, headers = await self.context.protection.outgoing(
+                topic.get_topic_name(), key, value, headers
+            )
         await publish(self.app, topic, key=key, value=value, headers=headers)
 
     def raw_topic(self, name: str, **options: Any) -> Any:
@@ -314,7 +357,10 @@ class Streams:
         """A table co-partitioned with topic ``source``, string keys, byte values."""
         factory = self.app.GlobalTable if global_ else self.app.Table
         partitions = self.context.topology.topic(source).partitions
-        return factory(name, default=None, partitions=partitions, key_type=str, value_type=bytes)
+        table = factory(name, default=None, partitions=partitions, key_type=str, value_type=bytes)
+        if self.context.protection is not None:  # values sealed at rest (RocksDB, changelog)
+            return self.context.protection.table(name, table)
+        return table
 
     def start(self) -> None:
         for topic, handlers in self._handlers.items():
@@ -388,6 +434,8 @@ def create_app(
         worker_redirect_stdouts=False,
     )
     app.producer.buffer.max_messages = PRODUCER_BUFFER
+    if context.protection is not None:
+        context.protection.attach(app, context)
     streams = Streams(app, context)
     for register in workflows:
         register(app, context, streams)

@@ -250,12 +250,14 @@ async def test_forged_tampered_replayed_and_unsigned_events_are_all_quarantined(
     producer = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs(), acks="all")
     await producer.start()
     expected: dict[int, str] = {}
+    partition = -1  # one key: every record on one partition (others hold other tests' records)
     try:
         for reason, value, headers in records:
             sent = await producer.send_and_wait(
                 topic, value=value, key=genuine.key, headers=headers
             )
             expected[sent.offset] = reason
+            partition = sent.partition
     finally:
         await producer.stop()
 
@@ -264,7 +266,7 @@ async def test_forged_tampered_replayed_and_unsigned_events_are_all_quarantined(
     delivered: list[int] = []
 
     async def handler(decoded: DecodedEvent, record: ConsumerRecord) -> None:
-        if record.offset in expected:
+        if record.partition == partition and record.offset in expected:
             delivered.append(record.offset)
 
     reasons: dict[int, str] = {}
@@ -273,7 +275,9 @@ async def test_forged_tampered_replayed_and_unsigned_events_are_all_quarantined(
         async with asyncio.timeout(60):
             while len(reasons) < len(expected) - 1:
                 await police.poll_once(handler, timeout_ms=500)
-                reasons = await quarantined_offsets(provisioned, "police", topic, expected)
+                reasons = await quarantined_offsets(
+                    provisioned, "police", (topic, partition), expected
+                )
     finally:
         await police.stop()
     assert delivered == [o for o, r in expected.items() if r == "genuine"]  # acted on once
@@ -287,9 +291,10 @@ async def test_forged_tampered_replayed_and_unsigned_events_are_all_quarantined(
 
 
 async def quarantined_offsets(
-    provisioned: Any, agency: str, topic: str, offsets: dict[int, str]
+    provisioned: Any, agency: str, where: tuple[str, int], offsets: dict[int, str]
 ) -> dict[int, str]:
-    """Original offset -> reason of our records in ``agency``'s quarantine topic."""
+    """Original offset -> reason of our records (read from ``where``: topic, partition) in
+    ``agency``'s quarantine topic."""
     consumer = AIOKafkaConsumer(
         **provisioned.kafka_as("operators").aiokafka_kwargs(),
         group_id=None,
@@ -309,7 +314,11 @@ async def quarantined_offsets(
                 for record in records:
                     headers = {k: v.decode() for k, v in record.headers}
                     offset = int(headers["exchange.original.offset"])
-                    if headers["exchange.original.topic"] == topic and offset in offsets:
+                    origin = (
+                        headers["exchange.original.topic"],
+                        int(headers["exchange.original.partition"]),
+                    )
+                    if origin == where and offset in offsets:
                         found[offset] = headers["exchange.error.reason"]
     finally:
         await consumer.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -99,3 +100,27 @@ def test_an_unreadable_record_breaks_nothing_else() -> None:
     report = verify_chains(entries)
     assert not report.ok
     assert "not JSON" in str(report.broken[0])
+
+
+class SlowSink(MemorySink):
+    """Yields to the loop inside every write, as a Kafka producer does."""
+
+    async def write(self, key: bytes, value: bytes) -> None:
+        await asyncio.sleep(0)
+        await super().write(key, value)
+
+
+async def test_one_trail_shared_by_concurrent_tasks_stays_one_chain() -> None:
+    """The worker's agents share one trail: no seq is used twice, the order is the seq order."""
+    sink = SlowSink()
+    trail = AuditTrail(sink, "workflows")
+
+    async def task(first: int) -> None:
+        for n in range(first, first + 10):
+            await trail.record("delivered", attributes("C", n), topic="t", partition=0, offset=n)
+
+    await asyncio.gather(*(task(first) for first in range(0, 50, 10)))
+    entries = [AuditEntry(json.loads(v), 0, i) for i, (_, v) in enumerate(sink.records)]
+    assert [e.record["seq"] for e in entries] == list(range(50))
+    report = verify_chains(entries)
+    assert report.ok, report.broken

@@ -122,3 +122,24 @@ def test_old_and_new_events_open_after_rotation(
         opened = reader.decode(encoded.key, encoded.value, encoded.headers, (topic.name, 0, offset))
         assert "victims.0.situationDetails" in opened.opened.paths
         assert opened.decoded.event.victims[0].situationDetails == event.victims[0].situationDetails
+
+
+def test_tag_groups_opened_by_the_same_agencies_share_one_cipher(
+    protected_as: Factory, entitlements: Entitlements, topology: Topology
+) -> None:
+    """A rescue's tag groups, merged where exactly the same readers may open them: one group
+    per distinct set of recipients, each recipient entitled to all of its group's tags."""
+    topic = topology.topic("exchange.rescue")
+    writer = protected_as("police")
+    event = example("rescue")
+    encoded = writer.encode(event, source="/agencies/police/test", readers=topic.readers)
+    groups = json.loads(dict(encoded.headers)["exchange.sealed"])["groups"]
+    plan = writer.plan(writer.codec.catalogue.latest(spec_for("rescue").fullname))
+    assert len(groups) < len(plan.groups)  # 7 tag sets in the example, fewer ciphers
+    recipients = [
+        tuple(entitlements.recipients(topic.readers, frozenset(g["tags"]))) for g in groups
+    ]
+    assert len(set(recipients)) == len(groups)  # no two groups for the same readers
+    for group in groups:
+        for agency in entitlements.recipients(topic.readers, frozenset(group["tags"])):
+            assert entitlements.may_read(agency, frozenset(group["tags"]))

@@ -34,16 +34,16 @@ DATA_DIR = REPO / ".state" / "test-worker-data" / uuid.uuid4().hex[:8]
 
 
 def start_worker(
-    provisioned, *extra: str, data_dir: Path = DATA_DIR
+    provisioned, *extra: str, data_dir: Path = DATA_DIR, log_file: Path = LOG
 ) -> subprocess.Popen[bytes]:
     """``exchange worker`` in its own process; workers running at once need their own
-    ``data_dir`` (RocksDB locks it)."""
+    ``data_dir`` (RocksDB locks it). Its output is appended to ``log_file``."""
     env = {
         **os.environ,
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
         "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
     }
-    with LOG.open("ab") as log:
+    with log_file.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
              "--data-dir", str(data_dir),
@@ -52,7 +52,9 @@ def start_worker(
         )
 
 
-def stop_worker(worker: subprocess.Popen[bytes], timeout_s: float = 30) -> float:
+def stop_worker(
+    worker: subprocess.Popen[bytes], timeout_s: float = 30, log_file: Path = LOG
+) -> float:
     """SIGTERM, and how long the worker took to exit (fails the test past ``timeout_s``)."""
     started = time.monotonic()
     worker.send_signal(signal.SIGTERM)
@@ -61,7 +63,7 @@ def stop_worker(worker: subprocess.Popen[bytes], timeout_s: float = 30) -> float
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
-        tail = LOG.read_text(errors="replace")[-3000:]
+        tail = log_file.read_text(errors="replace")[-3000:]
         pytest.fail(f"worker ignored SIGTERM for {timeout_s} s; its log ends:\n{tail}")
     return time.monotonic() - started
 
