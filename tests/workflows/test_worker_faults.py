@@ -56,12 +56,6 @@ async def test_a_killed_worker_neither_loses_nor_repeats_a_dispatch(
     assert_each_dispatched_once(ids, got)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, not fixed: after the second worker leaves, the first sometimes leaves "
-    "a few of the sightings that came after the rebalance unprocessed for minutes (2 runs in "
-    "about 6 here); the same rebalance trouble as the SIGKILL test above",
-)
 async def test_two_workers_share_the_partitions_and_one_takes_over(
     provisioned, codec: EventCodec
 ) -> None:
