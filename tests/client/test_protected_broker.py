@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from prometheus_client import CollectorRegistry
+from support.protection import files_containing, quarantine_reasons
 
 from exchange.client.consumer import EventConsumer
 from exchange.client.metrics import BusMetrics
@@ -89,15 +90,6 @@ def rescue_with(name: str, health: str) -> Any:
     data["victims"][0]["situationDetails"] = health
     data["rescueId"] = f"R-{uuid.uuid4().hex[:8]}"
     return EVENTS["rescue"].model.model_validate(data)
-
-
-def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
-    found = []
-    for root in roots:
-        for file in root.rglob("*"):
-            if file.is_file() and needle in file.read_bytes():
-                found.append(file)
-    return found
 
 
 async def the_search_finds_plaintext(bus: Bus, registry: CollectorRegistry, control: str) -> None:
@@ -295,31 +287,10 @@ async def quarantined_offsets(
 ) -> dict[int, str]:
     """Original offset -> reason of our records (read from ``where``: topic, partition) in
     ``agency``'s quarantine topic."""
-    consumer = AIOKafkaConsumer(
-        **provisioned.kafka_as("operators").aiokafka_kwargs(),
-        group_id=None,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: dict[int, str] = {}
-    try:
-        quarantine = f"exchange.quarantine.{agency}"
-        partitions = provisioned.topology.topic(quarantine).partitions
-        tps = [TopicPartition(quarantine, p) for p in range(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    headers = {k: v.decode() for k, v in record.headers}
-                    offset = int(headers["exchange.original.offset"])
-                    origin = (
-                        headers["exchange.original.topic"],
-                        int(headers["exchange.original.partition"]),
-                    )
-                    if origin == where and offset in offsets:
-                        found[offset] = headers["exchange.error.reason"]
-    finally:
-        await consumer.stop()
-    return found
+    return {
+        offset: reason
+        for (topic, partition, offset), reason in (
+            await quarantine_reasons(provisioned, agency)
+        ).items()
+        if (topic, partition) == where and offset in offsets
+    }

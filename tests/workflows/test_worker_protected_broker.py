@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from support.protection import files_containing, quarantine_reasons
 from support.worker import REPO, sighting, start_worker, stop_worker
 
 from exchange.codec import EventCodec
@@ -147,35 +148,13 @@ async def quarantined(
 ) -> dict[Position, str]:
     """Original (partition, offset) -> reason of our records in exchange.quarantine.workflows
     (other tests' unsigned records are there too)."""
-    consumer = AIOKafkaConsumer(**provisioned.kafka_as("operators").aiokafka_kwargs(),
-                                group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    found: dict[Position, str] = {}
-    try:
-        name = "exchange.quarantine.workflows"
-        tps = [TopicPartition(name, p)
-               for p in range(provisioned.topology.topic(name).partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    headers = {k: v.decode(errors="replace") for k, v in record.headers}
-                    origin = (int(headers["exchange.original.partition"]),
-                              int(headers["exchange.original.offset"]))
-                    if headers["exchange.original.topic"] == topic and origin in positions:
-                        found[origin] = headers["exchange.error.reason"]
-    finally:
-        await consumer.stop()
-    return found
-
-
-def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
-    return [
-        file for root in roots for file in root.rglob("*")
-        if file.is_file() and needle in file.read_bytes()
-    ]
+    return {
+        (partition, offset): reason
+        for (source, partition, offset), reason in (
+            await quarantine_reasons(provisioned, "workflows")
+        ).items()
+        if source == topic and (partition, offset) in positions
+    }
 
 
 def metric(port: int, name: str, **labels: str) -> float:

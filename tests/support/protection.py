@@ -1,0 +1,47 @@
+"""Looking for what data protection must (or must not) leave behind: quarantined records and
+plaintext on disk. Shared by the protection tests of the client and of the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+Origin = tuple[str, int, int]
+"""Where a quarantined record came from: topic, partition, offset."""
+
+
+async def quarantine_reasons(provisioned: Any, agency: str) -> dict[Origin, str]:
+    """Every record in ``agency``'s quarantine topic, by origin, with its reason (read to the
+    end as ``operators``; other tests' records are there too: callers pick theirs)."""
+    consumer = AIOKafkaConsumer(**provisioned.kafka_as("operators").aiokafka_kwargs(),
+                                group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    found: dict[Origin, str] = {}
+    try:
+        name = f"exchange.quarantine.{agency}"
+        tps = [TopicPartition(name, p)
+               for p in range(provisioned.topology.topic(name).partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+                    origin = (headers["exchange.original.topic"],
+                              int(headers["exchange.original.partition"]),
+                              int(headers["exchange.original.offset"]))
+                    found[origin] = headers["exchange.error.reason"]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
+    """The files under ``roots`` whose bytes contain ``needle``."""
+    return [
+        file for root in roots for file in root.rglob("*")
+        if file.is_file() and needle in file.read_bytes()
+    ]
