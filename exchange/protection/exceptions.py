@@ -9,6 +9,7 @@
         ├── EntitlementError                topology/entitlements.toml is wrong
         ├── SealError                       an event cannot be sealed
         ├── VerificationError               a record must be quarantined; ``.reason`` says why
+        ├── ProofError (ValueError)         a Merkle audit path does not fold to a root; ``.rule``
         └── AuditChainError                 the audit trail is broken; ``.chain``, ``.seq``
 
 ``VerificationError.reason`` is a short code for quarantine headers and metric labels:
@@ -58,6 +59,15 @@ class VerificationError(ProtectionError):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(f"[{reason}] {message}")
+
+
+class ProofError(ProtectionError, ValueError):
+    """A batch signature's audit path cannot be folded to a root (:mod:`.batch`); ``rule`` says
+    which rule it breaks. The verifier turns it into a ``bad-signature`` refusal."""
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        super().__init__(rule)
 
 
 class AuditChainError(ProtectionError):

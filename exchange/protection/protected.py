@@ -110,7 +110,54 @@ class ProtectedCodec:
         time: datetime | None = None,
     ) -> EncodedEvent:
         """Encode ``event`` with its sensitive values sealed for the entitled ``readers``."""
+        encoded = self.seal(event, source=source, readers=tuple(readers), id=id, time=time)
+        encoded.headers.append(self.signer.header(encoded.key, encoded.value, encoded.headers))
+        return encoded
+
+    def encode_batch(
+        self,
+        events: Sequence[BaseModel],
+        *,
+        source: str,
+        readers: Iterable[str],
+        ids: Sequence[str | None] | None = None,
+        time: datetime | None = None,
+    ) -> list[EncodedEvent]:
+        """Encode many events for the same ``readers``: each is sealed as by :meth:`encode`
+        (fresh data keys per event), then all are signed with one batch signature, each
+        carrying its own audit path (:mod:`.signing`), so each verifies alone. ``ids``: one
+        ``ce_id`` (or None: a fresh one) per event."""
+        if ids is not None and len(ids) != len(events):
+            raise ValueError(f"{len(ids)} ids for {len(events)} events")
+        if not events:
+            return []
         reader_list = tuple(readers)
+        encoded = [
+            self.seal(
+                event,
+                source=source,
+                readers=reader_list,
+                id=None if ids is None else ids[i],
+                time=time,
+            )
+            for i, event in enumerate(events)
+        ]
+        signatures = self.signer.headers([(e.key, e.value, e.headers) for e in encoded])
+        for one, signature in zip(encoded, signatures, strict=True):
+            one.headers.append(signature)
+        return encoded
+
+    def seal(
+        self,
+        event: BaseModel,
+        *,
+        source: str,
+        readers: tuple[str, ...],
+        id: str | None = None,
+        time: datetime | None = None,
+    ) -> EncodedEvent:
+        """Encode ``event`` sealed for ``readers``, not yet signed (:meth:`encode` signs)."""
+        reader_list = readers
         event_id = id if id is not None else _uuid4()
         sealed: list[bytes] = []
 
@@ -132,10 +179,8 @@ class ProtectedCodec:
                 sealed.append(header)
 
         encoded = self.codec.encode(event, source=source, id=event_id, time=time, prepare=prepare)
-        headers = encoded.headers
         if sealed:
-            headers.append((SEALED_HEADER, sealed[0]))
-        headers.append(self.signer.header(encoded.key, encoded.value, headers))
+            encoded.headers.append((SEALED_HEADER, sealed[0]))
         return encoded
 
     def decode(

@@ -6,6 +6,22 @@ a domain tag, the key id, the record key, the value (the Avro body, placeholders
 the binary binding (``ce_specversion`` ... ``ce_dataschema``, ``content-type``), absent ones as
 empty. The header ``exchange.sig`` is ``<key id>:<base64 signature>``.
 
+**Batch signatures.** A producer that encodes many events at once (:meth:`Signer.headers`)
+signs them with one signature: each event's signed bytes are a leaf (``SHA-256(0x00 || bytes)``)
+of an RFC 6962 Merkle tree (:mod:`.batch`) and the key signs ``exchange.sig.tree.v1`` (length
+prefixed, a domain of its own, so a tree signature is never a single event's and vice versa) +
+the tree size (8 bytes, big-endian) + the root. Each event carries its own proof::
+
+    exchange.sig = <key id>:tree:<size>:<index>:<base64 signature>:<base64 audit path>
+
+``size`` >= 2 and ``index`` < ``size`` are decimal without leading zeros; the audit path is the
+concatenated 32-byte sibling hashes from the leaf up (exactly as many as (index, size) need).
+Key ids and base64 have no ``:``, so the form is unambiguous; a batch of one is signed alone, in
+the single form. So every event still verifies alone, in any order: the verifier recomputes the
+leaf from the record, folds the path to the root and checks the signature over (size, root),
+remembering verified roots (bounded LRU) so the other events of the batch cost only hashes. The
+key checks below (revoked included) run for every event before the remembered root is used.
+
 :class:`Verifier` refuses, with a :class:`VerificationError` whose ``reason`` names the rule:
 
 - ``unsigned``       no ``exchange.sig`` header;
@@ -13,7 +29,8 @@ empty. The header ``exchange.sig`` is ``<key id>:<base64 signature>``.
 - ``wrong-agency``   the key is not the agency named by ``ce_source`` (``/agencies/<id>/...``);
 - ``not-a-writer``   the signing agency may not write the topic the record was read from;
 - ``revoked-key``    the key was revoked;
-- ``bad-signature``  the signature does not match (tampered payload or attributes, or forged);
+- ``bad-signature``  the signature does not match (tampered payload or attributes, or forged),
+                     or a batch signature's header or audit path is malformed;
 - ``replayed``       the same ``ce_source`` + ``ce_id`` was already seen at another position
                      (a redelivery of the same record at the same offset is not a replay).
 """
@@ -21,14 +38,16 @@ empty. The header ``exchange.sig`` is ``<key id>:<base64 signature>``.
 from __future__ import annotations
 
 import base64
+import binascii
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from exchange.protection import batch
 from exchange.protection.envelope import SEALED_HEADER
-from exchange.protection.exceptions import KeyStoreError, VerificationError
+from exchange.protection.exceptions import KeyStoreError, ProofError, VerificationError
 from exchange.protection.keys import KeyStore, parse_key_id
 
 SIG_HEADER = "exchange.sig"
@@ -44,8 +63,14 @@ SIGNED_HEADERS = (
     "ce_dataschema",
     SEALED_HEADER,
 )
+TREE_DOMAIN = b"exchange.sig.tree.v1"
+TREE = "tree"
+MAX_TREE_SIZE = 1 << 20
 Position = tuple[str, int, int]
+Record = tuple[bytes | None, bytes, Sequence[tuple[str, bytes]]]
+"""What a signature covers: record key, value, headers."""
 _DOMAIN_PART = len(DOMAIN).to_bytes(4, "big") + DOMAIN
+_TREE_DOMAIN_PART = len(TREE_DOMAIN).to_bytes(4, "big") + TREE_DOMAIN
 
 
 def signed_bytes(
@@ -58,6 +83,44 @@ def signed_bytes(
         out += len(part).to_bytes(4, "big")
         out += part
     return bytes(out)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def tree_message(size: int, root: bytes) -> bytes:
+    """What a batch signature signs: the tree domain, the tree size and the root."""
+    return _TREE_DOMAIN_PART + size.to_bytes(8, "big") + root
+
+
+def _decimal(text: str, name: str) -> int:
+    if not (0 < len(text) <= 8 and text.isascii() and text.isdigit()) or (
+        len(text) > 1 and text[0] == "0"
+    ):
+        raise ProofError(f"{name} {text[:20]!r} is not a decimal number without leading zeros")
+    return int(text)
+
+
+def _parse_tree(text: str) -> tuple[int, int, bytes, list[bytes]]:
+    """``tree:<size>:<index>:<sig>:<path>`` -> size, index, signature, audit path."""
+    parts = text.split(":")
+    if len(parts) != 5 or parts[0] != TREE:
+        raise ProofError("the form is <key id>:tree:<size>:<index>:<signature>:<audit path>")
+    size, index = _decimal(parts[1], "size"), _decimal(parts[2], "index")
+    if not 2 <= size <= MAX_TREE_SIZE:
+        raise ProofError(f"tree size {size} is not in 2..{MAX_TREE_SIZE}")
+    if index >= size:
+        raise ProofError(f"index {index} is not below the tree size {size}")
+    try:
+        signature = base64.b64decode(parts[3], validate=True)
+        raw_path = base64.b64decode(parts[4], validate=True)
+    except binascii.Error:
+        raise ProofError("the signature or the audit path is not base64") from None
+    if len(raw_path) % batch.HASH_SIZE:
+        raise ProofError(f"the audit path is not a whole number of {batch.HASH_SIZE}-byte hashes")
+    path = [raw_path[i : i + batch.HASH_SIZE] for i in range(0, len(raw_path), batch.HASH_SIZE)]
+    return size, index, signature, path
 
 
 def agency_of_source(source: str) -> str | None:
@@ -82,6 +145,23 @@ class Signer:
         signature = self._key.sign(signed_bytes(self.key_id, key, value, headers))
         return SIG_HEADER, f"{self.key_id}:{base64.b64encode(signature).decode()}".encode()
 
+    def headers(self, records: Sequence[Record]) -> list[tuple[str, bytes]]:
+        """One ``exchange.sig`` header per record, all under one signature (see the module
+        docs); a single record is signed alone, in the single form."""
+        if len(records) == 1:
+            return [self.header(*records[0])]
+        if not 2 <= len(records) <= MAX_TREE_SIZE:
+            raise ValueError(f"a batch has 1..{MAX_TREE_SIZE} records, not {len(records)}")
+        leaves = [batch.leaf_hash(signed_bytes(self.key_id, *record)) for record in records]
+        root, paths = batch.tree(leaves)
+        size = len(records)
+        signature = base64.b64encode(self._key.sign(tree_message(size, root))).decode()
+        prefix = f"{self.key_id}:{TREE}:{size}:"
+        return [
+            (SIG_HEADER, f"{prefix}{i}:{signature}:{_b64(b''.join(path))}".encode())
+            for i, path in enumerate(paths)
+        ]
+
 
 class Verifier:
     """Check records' signatures and refuse replays (remembers ``replay_window`` event ids)."""
@@ -92,11 +172,14 @@ class Verifier:
         *,
         writers_of: Callable[[str], Sequence[str]] | None = None,
         replay_window: int = 1_000_000,
+        roots_cached: int = 4096,
     ) -> None:
         self.keys = keys
         self.writers_of = writers_of
         self.replay_window = replay_window
+        self.roots_cached = roots_cached
         self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
+        self._roots: OrderedDict[tuple[str, int, bytes, bytes], None] = OrderedDict()
         self._public: dict[str, Ed25519PublicKey] = {}
 
     def verify(
@@ -132,15 +215,45 @@ class Verifier:
             )
         if info.status == "revoked":
             raise VerificationError("revoked-key", f"{key_id} has been revoked")
-        try:
-            signature = base64.b64decode(signature_text, validate=True)
-            public.verify(signature, signed_bytes(key_id, key, value or b"", headers))
-        except (InvalidSignature, ValueError):
-            raise VerificationError(
-                "bad-signature", f"signature by {key_id} does not match"
-            ) from None
+        signed = signed_bytes(key_id, key, value or b"", headers)
+        if signature_text.startswith(f"{TREE}:"):
+            self._verify_tree(key_id, public, signed, signature_text)
+        else:
+            try:
+                signature = base64.b64decode(signature_text, validate=True)
+                public.verify(signature, signed)
+            except (InvalidSignature, ValueError):
+                raise VerificationError(
+                    "bad-signature", f"signature by {key_id} does not match"
+                ) from None
         self._check_replay(found.get("ce_source", b""), found.get("ce_id", b""), position)
         return agency
+
+    def _verify_tree(self, key_id: str, public: Ed25519PublicKey, signed: bytes, text: str) -> None:
+        """A batch signature: fold the record's audit path to the root, then check the one
+        signature over (size, root) unless this very (key, size, root, signature) was verified
+        already. The key's status was checked by the caller, before this cache is used."""
+        try:
+            size, index, signature, path = _parse_tree(text)
+            root = batch.root_from_path(batch.leaf_hash(signed), index, size, path)
+        except ProofError as error:
+            raise VerificationError(
+                "bad-signature", f"batch signature by {key_id} is malformed: {error.rule}"
+            ) from None
+        cached = (key_id, size, root, signature)
+        if cached in self._roots:
+            self._roots.move_to_end(cached)
+            return
+        try:
+            public.verify(signature, tree_message(size, root))
+        except InvalidSignature:
+            raise VerificationError(
+                "bad-signature",
+                f"batch signature by {key_id} does not match (event {index} of {size})",
+            ) from None
+        self._roots[cached] = None
+        if len(self._roots) > self.roots_cached:
+            self._roots.popitem(last=False)
 
     def _check_replay(self, source: bytes, event_id: bytes, position: Position) -> None:
         seen_at = self._seen.get((source, event_id))
