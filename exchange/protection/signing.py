@@ -180,6 +180,8 @@ class Verifier:
         self.roots_cached = roots_cached
         self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
         self._roots: OrderedDict[tuple[str, int, bytes, bytes], None] = OrderedDict()
+        self.signatures_checked = 0
+        """Ed25519 verifications done (a batch's remembered root needs none)."""
         self._public: dict[str, Ed25519PublicKey] = {}
 
     def verify(
@@ -218,9 +220,16 @@ class Verifier:
         signed = signed_bytes(key_id, key, value or b"", headers)
         if signature_text.startswith(f"{TREE}:"):
             self._verify_tree(key_id, public, signed, signature_text)
+        elif ":" in signature_text:
+            raise VerificationError(
+                "bad-signature",
+                f"signature header by {key_id} is malformed: the form is <key id>:<signature> "
+                "or <key id>:tree:<size>:<index>:<signature>:<audit path>",
+            )
         else:
             try:
                 signature = base64.b64decode(signature_text, validate=True)
+                self.signatures_checked += 1
                 public.verify(signature, signed)
             except (InvalidSignature, ValueError):
                 raise VerificationError(
@@ -244,6 +253,7 @@ class Verifier:
         if cached in self._roots:
             self._roots.move_to_end(cached)
             return
+        self.signatures_checked += 1
         try:
             public.verify(signature, tree_message(size, root))
         except InvalidSignature:
