@@ -37,6 +37,19 @@ class PublishError(ClientError):
         super().__init__(f"publishing to {topic!r} failed: {name}: {cause}{advice}")
 
 
+class BatchPublishError(ClientError):
+    """Some events of a batch were not accepted. ``results`` has one entry per event, in order:
+    its :class:`~exchange.client.publisher.PublishResult`, or the :class:`PublishError` that
+    refused it; resend those (with the same ``ce_id``) or dead-letter them."""
+
+    def __init__(self, results: list[object]) -> None:
+        self.results = results
+        failed = [r for r in results if isinstance(r, PublishError)]
+        self.failed = len(failed)
+        first = f": first {failed[0]}" if failed else ""
+        super().__init__(f"{len(failed)} of {len(results)} events were not published{first}")
+
+
 class NotAuthorizedError(ClientError):
     """The broker denied the principal access to a topic or consumer group."""
 

@@ -4,12 +4,18 @@ The publisher encodes with :class:`exchange.codec.EventCodec` (Avro single-objec
 CloudEvents headers), picks the topic from the topology (the topics that carry this event type
 and that the agency may write; a referral goes to the inbox of its ``toAgency``), and waits for
 the broker's acknowledgement (``acks=all``, idempotent producer) before reporting success.
+
+:meth:`Publisher.publish_many` keeps a whole list of events in flight; with protection, the
+events bound for one topic are sealed each and signed with one batch signature
+(:meth:`~exchange.protection.protected.ProtectedCodec.encode_batch`), each still verifiable
+alone by its readers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -18,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
-from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
 from exchange.client.metrics import BusMetrics
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.models.registry import spec_for_model
@@ -118,6 +124,69 @@ class Publisher:
                 partition=result.partition, offset=result.offset,
             )
         return result
+
+    async def publish_many(
+        self,
+        events: Sequence[BaseModel],
+        *,
+        topic: str | None = None,
+        ids: Sequence[str | None] | None = None,
+    ) -> list[PublishResult]:
+        """Send many events at once and wait until the broker has each; results in order.
+
+        ``ids``: one ``ce_id`` per event (None: a fresh one). Raises
+        :class:`BatchPublishError` (with every event's result or error) if any was refused.
+        """
+        if ids is not None and len(ids) != len(events):
+            raise ValueError(f"{len(ids)} ids for {len(events)} events")
+        by_topic: dict[str, list[int]] = {}
+        for index, event in enumerate(events):
+            chosen = topic or choose_topic(self.topology, self.agency, event)
+            by_topic.setdefault(chosen, []).append(index)
+        encoded: dict[int, tuple[str, EncodedEvent]] = {}
+        for chosen, indexes in by_topic.items():
+            batch = self._encode_for(chosen, events, indexes, ids)
+            for index, one in zip(indexes, batch, strict=True):
+                encoded[index] = (chosen, one)
+        futures = [
+            await self.send_encoded_nowait(*encoded[index]) for index in range(len(events))
+        ]
+        results: list[PublishResult | PublishError] = []
+        for future in futures:
+            try:
+                results.append(await future)
+            except PublishError as error:
+                results.append(error)
+        if self.audit is not None:
+            for index, result in enumerate(results):
+                if isinstance(result, PublishResult):
+                    await self.audit.record(
+                        "published", encoded[index][1].attributes, topic=result.topic,
+                        partition=result.partition, offset=result.offset,
+                    )
+        if any(isinstance(r, PublishError) for r in results):
+            raise BatchPublishError(list(results))
+        return [r for r in results if isinstance(r, PublishResult)]
+
+    def _encode_for(
+        self,
+        topic: str,
+        events: Sequence[BaseModel],
+        indexes: list[int],
+        ids: Sequence[str | None] | None,
+    ) -> list[EncodedEvent]:
+        chosen_ids = [None if ids is None else ids[i] for i in indexes]
+        if self.protection is not None:
+            return self.protection.encode_batch(
+                [events[i] for i in indexes],
+                source=self.source,
+                readers=self.topology.topic(topic).readers,
+                ids=chosen_ids,
+            )
+        return [
+            self.codec.encode(events[i], source=self.source, id=event_id)
+            for i, event_id in zip(indexes, chosen_ids, strict=True)
+        ]
 
     async def send_encoded(self, topic: str, encoded: EncodedEvent) -> PublishResult:
         """Send an encoded event and wait for the broker's acknowledgement."""

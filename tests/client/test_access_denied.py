@@ -9,7 +9,7 @@ from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
-from exchange.client.exceptions import NotAuthorizedError, PublishError
+from exchange.client.exceptions import BatchPublishError, NotAuthorizedError, PublishError
 from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
@@ -66,3 +66,24 @@ async def test_agency_cannot_produce_to_a_topic_it_does_not_own(
          "agency": "education", "error": type(refused.value.cause).__name__},
     )
     assert errors == 1.0
+
+
+async def test_a_refused_batch_reports_the_fate_of_every_event(
+    provisioned, codec: EventCodec
+) -> None:
+    sighting = validate_event(
+        EVENTS["transport-sighting"].model, example_json("transport-sighting")
+    )
+    async with Publisher(
+        provisioned.kafka_as("education"), codec, provisioned.topology, agency="education",
+        source="/agencies/education/test", metrics=BusMetrics.on(CollectorRegistry()),
+    ) as publisher:
+        with pytest.raises(BatchPublishError) as refused:
+            await publisher.publish_many(
+                [sighting, sighting], topic="exchange.sighting", ids=["b-1", "b-2"]
+            )
+        with pytest.raises(ValueError, match="1 ids for 2 events"):
+            await publisher.publish_many([sighting, sighting], ids=["b-1"])
+    assert refused.value.failed == 2
+    assert [type(r) for r in refused.value.results] == [PublishError, PublishError]
+    assert "2 of 2 events were not published" in str(refused.value)

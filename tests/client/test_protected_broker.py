@@ -294,3 +294,75 @@ async def quarantined_offsets(
         ).items()
         if (topic, partition) == where and offset in offsets
     }
+
+
+async def test_batch_signed_events_are_read_alone_and_a_tampered_member_is_quarantined(
+    provisioned, codec: EventCodec, tmp_path: Path
+) -> None:
+    bus = Bus(provisioned, codec, tmp_path / "keys")
+    topic = "exchange.sighting"
+    source = "/agencies/transport/staff-app"
+    registry = CollectorRegistry()
+    async with Publisher(
+        provisioned.kafka_as("transport"),
+        codec,
+        bus.topology,
+        agency="transport",
+        source=source,
+        metrics=BusMetrics.on(registry),
+        protection=bus.protected("transport"),
+    ) as publisher:
+        published = await publisher.publish_many([example("transport-sighting")] * 5)
+    assert len({r.event_id for r in published}) == 5
+    # A second batch sent by hand: one member as signed, one with its body changed, one with
+    # the proof of another member.
+    readers = bus.topology.topic(topic).readers
+    members = bus.protected("transport").encode_batch(
+        [example("transport-sighting")] * 3, source=source, readers=readers
+    )
+    flipped = bytearray(members[1].value)
+    flipped[-2] ^= 0x01
+    moved = [(k, v) for k, v in members[2].headers if k != SIG_HEADER]
+    moved.append((SIG_HEADER, dict(members[0].headers)[SIG_HEADER]))
+    producer = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs(), acks="all")
+    await producer.start()
+    expected: dict[tuple[int, int], str] = {(r.partition, r.offset): "genuine" for r in published}
+    try:
+        for reason, value, headers in (
+            ("genuine", members[0].value, members[0].headers),
+            ("bad-signature", bytes(flipped), members[1].headers),
+            ("bad-signature", members[2].value, moved),
+        ):
+            sent = await producer.send_and_wait(
+                topic, value=value, key=members[0].key, headers=headers
+            )
+            expected[(sent.partition, sent.offset)] = reason
+    finally:
+        await producer.stop()
+
+    police = bus.consumer("police", topic, registry, None)
+    delivered: dict[tuple[int, int], bytes] = {}
+
+    async def handler(decoded: DecodedEvent, record: ConsumerRecord) -> None:
+        if (record.partition, record.offset) in expected:
+            delivered[(record.partition, record.offset)] = dict(record.headers)[SIG_HEADER]
+
+    genuine = {where for where, reason in expected.items() if reason == "genuine"}
+    refused = {where: reason for where, reason in expected.items() if reason != "genuine"}
+    reasons: dict[tuple[int, int], str] = {}
+    await police.start()
+    try:
+        async with asyncio.timeout(60):
+            while set(delivered) != genuine or reasons != refused:
+                await police.poll_once(handler, timeout_ms=500)
+                reasons = {
+                    (partition, offset): reason
+                    for (name, partition, offset), reason in (
+                        await quarantine_reasons(provisioned, "police")
+                    ).items()
+                    if name == topic and (partition, offset) in refused
+                }
+    finally:
+        await police.stop()
+    assert set(delivered) == genuine  # every batch member read and verified alone
+    assert all(b":tree:5:" in delivered[(r.partition, r.offset)] for r in published)
