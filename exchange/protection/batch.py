@@ -92,6 +92,7 @@ def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) ->
     (RFC 9162 §2.1.3.2); raises :class:`ProofError` when the path cannot belong there."""
     if not 0 <= index < size:
         raise ProofError(f"index {index} is not below the tree size {size}")
+    sha256 = hashlib.sha256
     fn, sn, r = index, size - 1, leaf
     for sibling in path:
         if sn == 0:
@@ -99,12 +100,12 @@ def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) ->
         if len(sibling) != HASH_SIZE:
             raise ProofError(f"a path hash has {len(sibling)} bytes, not {HASH_SIZE}")
         if fn & 1 or fn == sn:
-            r = node_hash(sibling, r)
+            r = sha256(_NODE + sibling + r).digest()
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = node_hash(r, sibling)
+            r = sha256(_NODE + r + sibling).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:

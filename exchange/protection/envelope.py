@@ -34,6 +34,7 @@ sealed); every other tagged path that a reader cannot open is a placeholder.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -76,6 +77,12 @@ def _json_default(value: Any) -> Any:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _json(value: str | tuple[str, ...]) -> str:
+    """Compact JSON of a key id, or of a list of tags or paths (few distinct ones: cached)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _aad(event_key: bytes, tags: list[str], paths: list[str]) -> bytes:
@@ -129,7 +136,7 @@ class Sealer:
     ) -> bytes | None:
         """Take the plan's values out of ``data`` (placeholders put in) and return the header
         value, or None when the event carried no sensitive value."""
-        groups: list[dict[str, Any]] = []
+        groups: list[str] = []
         bundles: dict[str, bytearray] = {}
         by_tags = plan.take_all(data)
         # Tag groups that exactly the same agencies may open share one data key and ciphertext:
@@ -150,8 +157,10 @@ class Sealer:
             tag_list = sorted(merged_tags)
             paths = list(taken)
             data_key = AESGCM.generate_key(bit_length=256)
-            try:
-                plain = json.dumps(list(taken.values()), default=_json_default).encode()
+            try:  # UTF-8 rather than \u escapes: a third of the size for Chinese text
+                plain = json.dumps(
+                    list(taken.values()), default=_json_default, ensure_ascii=False
+                ).encode("utf-8", "surrogatepass")  # json.loads reads it back the same way
             except (TypeError, ValueError) as error:
                 raise SealError(plan.event_type, f"fields {paths}: {error}") from error
             # A fresh key encrypts exactly one message, so a constant nonce is safe here.
@@ -159,18 +168,26 @@ class Sealer:
             index = bytes((len(groups),))
             for agency in readers:
                 bundles.setdefault(agency, bytearray()).extend(index + data_key)
-            groups.append({"tags": tag_list, "paths": paths, "data": _b64(sealed)})
+            groups.append(
+                f'{{"tags":{_json(tuple(tag_list))},"paths":{_json(tuple(paths))},'
+                f'"data":"{_b64(sealed)}"}}'
+            )
         if not groups:
             return None
         own = self.own_key()
-        wrapped = {}
+        wrapped = []
         for agency, bundle in bundles.items():
             peer = self.recipient_key(agency)
             nonce = os.urandom(12)
             kek = self.keks.kek(own, peer, sender=own)
-            wrapped[peer] = _b64(nonce + kek.encrypt(nonce, bytes(bundle), event_key))
-        envelope = {"v": VERSION, "from": own, "groups": groups, "keys": wrapped}
-        return json.dumps(envelope, separators=(",", ":")).encode()
+            sealed_keys = _b64(nonce + kek.encrypt(nonce, bytes(bundle), event_key))
+            wrapped.append(f'{_json(peer)}:"{sealed_keys}"')
+        # Written by hand (the same compact JSON as json.dumps): base64 needs no escaping, and
+        # json.dumps of the long base64 strings was a tenth of the sealing time.
+        return (
+            f'{{"v":{VERSION},"from":{_json(own)},"groups":[{",".join(groups)}],'
+            f'"keys":{{{",".join(wrapped)}}}}}'
+        ).encode()
 
 
 class Opener:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import struct
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -71,6 +72,7 @@ Record = tuple[bytes | None, bytes, Sequence[tuple[str, bytes]]]
 """What a signature covers: record key, value, headers."""
 _DOMAIN_PART = len(DOMAIN).to_bytes(4, "big") + DOMAIN
 _TREE_DOMAIN_PART = len(TREE_DOMAIN).to_bytes(4, "big") + TREE_DOMAIN
+_LENGTH = struct.Struct(">I").pack
 
 
 def signed_bytes(
@@ -78,11 +80,11 @@ def signed_bytes(
 ) -> bytes:
     """The exact bytes that are signed (see the module docs)."""
     found = dict(headers)
-    out = bytearray(_DOMAIN_PART)
+    out = [_DOMAIN_PART]
     for part in (key_id.encode(), key or b"", value, *[found.get(n, b"") for n in SIGNED_HEADERS]):
-        out += len(part).to_bytes(4, "big")
-        out += part
-    return bytes(out)
+        out.append(_LENGTH(len(part)))
+        out.append(part)
+    return b"".join(out)
 
 
 def _b64(raw: bytes) -> str:
@@ -113,9 +115,9 @@ def _parse_tree(text: str) -> tuple[int, int, bytes, list[bytes]]:
     if index >= size:
         raise ProofError(f"index {index} is not below the tree size {size}")
     try:
-        signature = base64.b64decode(parts[3], validate=True)
-        raw_path = base64.b64decode(parts[4], validate=True)
-    except binascii.Error:
+        signature = binascii.a2b_base64(parts[3], strict_mode=True)
+        raw_path = binascii.a2b_base64(parts[4], strict_mode=True)
+    except (binascii.Error, ValueError):
         raise ProofError("the signature or the audit path is not base64") from None
     if len(raw_path) % batch.HASH_SIZE:
         raise ProofError(f"the audit path is not a whole number of {batch.HASH_SIZE}-byte hashes")

@@ -143,3 +143,22 @@ def test_tag_groups_opened_by_the_same_agencies_share_one_cipher(
     for group in groups:
         for agency in entitlements.recipients(topic.readers, frozenset(group["tags"])):
             assert entitlements.may_read(agency, frozenset(group["tags"]))
+
+
+def test_the_sealed_header_is_compact_json_and_chinese_text_round_trips(
+    protected_as: Factory, topology: Topology
+) -> None:
+    """The header is written by hand: it must be exactly what json.dumps would write."""
+    topic = topology.topic("exchange.rescue")
+    data = example("rescue").model_dump(mode="json")
+    data["victims"][0]["person"]["name"] = "张小红 \"引号\" \\ 反斜杠"
+    event = spec_for("rescue").model.model_validate(data)
+    encoded = protected_as("police").encode(
+        event, source="/agencies/police/test", readers=topic.readers
+    )
+    header = dict(encoded.headers)["exchange.sealed"]
+    assert header == json.dumps(json.loads(header), separators=(",", ":")).encode()
+    assert "张小红".encode() not in header  # sealed
+    reader = protected_as("health")
+    opened = reader.decode(encoded.key, encoded.value, encoded.headers, (topic.name, 0, 1))
+    assert opened.decoded.event.victims[0].person.name == data["victims"][0]["person"]["name"]
