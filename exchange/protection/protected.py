@@ -21,15 +21,14 @@ headers)`` by ``protected.decode(key, value, headers, (topic, partition, offset)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
-from exchange.codec.exceptions import DecodeError
 from exchange.protection.entitlements import Entitlements
 from exchange.protection.envelope import SEALED_HEADER, Opened, Opener, Sealer
 from exchange.protection.fields import SealPlan, plan_for, put
@@ -208,39 +207,67 @@ class ProtectedCodec:
                 event_key(attributes.source, attributes.id, raw.writer.event_type),
                 signer,
             )
-        try:
-            decoded = self.codec.validate(raw, raw.record)
-        except DecodeError:
-            if not opened.protected:
-                raise
+        if not opened.protected:
+            return OpenedEvent(self.codec.validate(raw, raw.record), signer, opened)
+        try:  # placeholders may break the model's rules: then built without validation
+            event = raw.model.model_validate(raw.record)
+        except ValidationError:
             event = construct(raw.model, raw.record)
-            decoded = DecodedEvent(event, attributes, raw.writer, raw.reader)
-        return OpenedEvent(decoded, signer, opened)
+        return OpenedEvent(DecodedEvent(event, attributes, raw.writer, raw.reader), signer, opened)
 
 
 def construct(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     """``model_construct`` all the way down (nested models and lists of them), no validation."""
     values: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        alias = field.alias or name
-        if alias not in data and name not in data:
+    for name, alias, convert in _fields_of(model):
+        if alias in data:
+            found = data[alias]
+        elif name in data:
+            found = data[name]
+        else:
             continue
-        values[name] = _construct_value(field.annotation, data.get(alias, data.get(name)))
+        values[name] = found if convert is None else convert(found)
     return model.model_construct(**values)
 
 
-def _construct_value(annotation: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if _is_model(annotation) and isinstance(value, dict):
-        return construct(annotation, value)
+Converter = Callable[[Any], Any]
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, str, Converter | None], ...]] = {}
+
+
+def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, str, Converter | None], ...]:
+    """Per field of ``model``: name, alias and how to construct its value (None: as it is);
+    worked out once per model, not per event."""
+    found = _FIELDS.get(model)
+    if found is None:
+        found = _FIELDS[model] = tuple(
+            (name, field.alias or name, _converter(field.annotation))
+            for name, field in model.model_fields.items()
+        )
+    return found
+
+
+def _converter(annotation: Any) -> Converter | None:
+    """What :func:`construct` does to a value of ``annotation``: a nested model (or one of a
+    Union's) from a dict, a list of them from a list; None when the value stays as it is."""
+    model = annotation if _is_model(annotation) else None
     origin, args = get_origin(annotation), get_args(annotation)
-    if origin in (list, tuple) and args and isinstance(value, list):
-        return [_construct_value(args[0], item) for item in value]
-    for arg in args:  # Optional[X] / Union
-        if _is_model(arg) and isinstance(value, dict):
-            return construct(arg, value)
-    return value
+    item = _converter(args[0]) if origin in (list, tuple) and args else None
+    union_model = next((arg for arg in args if _is_model(arg)), None)  # Optional[X] / Union
+    if model is None and item is None and union_model is None:
+        return None
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        if model is not None and isinstance(value, dict):
+            return construct(model, value)
+        if origin in (list, tuple) and isinstance(value, list):
+            return value if item is None else [item(one) for one in value]
+        if union_model is not None and isinstance(value, dict):
+            return construct(union_model, value)
+        return value
+
+    return convert
 
 
 def _is_model(annotation: Any) -> bool:
