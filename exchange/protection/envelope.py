@@ -24,7 +24,7 @@ Wire design (the record value stays the single-object Avro of the event's own sc
 
     {"v": 1, "from": "police.enc.1",
      "groups": [{"tags": ["identity", "minor"], "paths": ["missingPerson.name", ...],
-                 "data": "<AES-GCM of the JSON list of values; nonce 0: the key is fresh>"}],
+                 "data": "<AES-GCM of the UTF-8 JSON list of values; nonce 0: the key is fresh>"}],
      "keys": {"transport.enc.3": "<nonce + AES-GCM bundle of (index, data key) pairs>"}}
 
 The paths present in a group are those that carried a value (an absent optional value is not
