@@ -94,3 +94,24 @@ async def test_publish_confirms_partition_by_case_key(provisioned, codec: EventC
     assert len({r.partition for r in results}) == 1
     offsets = [r.offset for r in results]
     assert offsets == sorted(offsets)
+
+
+async def test_publish_many_sends_each_event_to_its_topic_in_order(
+    provisioned, codec: EventCodec
+) -> None:
+    topology = provisioned.topology
+    events = [
+        validate_event(EVENTS[name].model, example_json(name))
+        for name in ("missing-person-report", "rescue", "missing-person-report")
+    ]
+    ids = [f"many-{uuid.uuid4().hex[:8]}-{i}" for i in range(3)]
+    async with Publisher(
+        provisioned.kafka_as("police"), codec, topology, agency="police",
+        source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+    ) as publisher:
+        results = await publisher.publish_many(events, ids=ids)
+        assert await publisher.publish_many([]) == []
+    assert [r.event_id for r in results] == ids
+    assert [r.topic for r in results] == [choose_topic(topology, "police", e) for e in events]
+    assert results[0].topic != results[1].topic
+    assert all(r.offset >= 0 for r in results)
