@@ -3,6 +3,7 @@ is proven by tests/workflows/test_worker_faults.py against the real broker)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -110,3 +111,25 @@ async def test_changelogs_compacted_topics_and_rebalances_are_not_watched() -> N
     positions.app.rebalancing = False
     assert await positions.check() == []
     assert consumer.sought == []
+
+
+async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> None:
+    """faust fixes the fetch wait at 1.5 s, which held sightings back by ~1 s (see
+    FETCH_WAIT_MS); the consumer installed by ``install`` asks the broker for 100 ms."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+
+    from exchange.workflows import positions  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-fetch", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    positions.install(app, rewinds, compacted=frozenset())
+    thread = app.consumer._thread  # type: ignore[attr-defined]  # made with the consumer
+    consumer = thread._create_worker_consumer(app.transport)
+    try:
+        assert consumer._fetch_max_wait_ms == positions.FETCH_WAIT_MS == 100
+    finally:
+        await consumer.stop()
+        thread.thread_loop.close()
