@@ -49,10 +49,12 @@ class Entry:
     id, this entry also tells a duplicate sighting from a new one)."""
 
     def dumps(self) -> bytes:
-        return json.dumps({
+        """JSON; the dispatch serialised by pydantic-core (a third of the cost of
+        ``json.dumps`` over ``model_dump``, on every sighting's path)."""
+        head = json.dumps({
             "state": self.state.value, "due": self.due.isoformat(), "source": self.source,
-            "dispatch": self.dispatch.model_dump(mode="json"),
-        }).encode()
+        })
+        return f'{head[:-1]}, "dispatch": {self.dispatch.model_dump_json()}}}'.encode()
 
     @classmethod
     def loads(cls, raw: bytes) -> Entry:
