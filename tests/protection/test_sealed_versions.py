@@ -157,13 +157,13 @@ def test_a_tampered_version_2_header_is_refused(
     reader = protected_as("civil-affairs")  # entitled to every group of a rescue
     assert not reader.decode(encoded.key, encoded.value, encoded.headers, (topic, 0, 0)).protected
     with pytest.raises(VerificationError) as refused:
-        reader.decode(encoded.key, encoded.value, headers, (topic, 0, 1))
+        reader.decode(encoded.key, encoded.value, headers, (topic, 0, 0))
     assert refused.value.reason == "bad-signature"
     signer = protected_as("police").signer
     resigned = [(n, v) for n, v in headers if n != SIG_HEADER]
     resigned.append(signer.header(encoded.key, encoded.value, resigned))
     with pytest.raises(VerificationError) as refused:
-        reader.decode(encoded.key, encoded.value, resigned, (topic, 0, 2))
+        reader.decode(encoded.key, encoded.value, resigned, (topic, 0, 0))
     assert refused.value.reason == "bad-envelope"
 
 
