@@ -22,8 +22,9 @@ refuses a tag that does). The associated data of a group is, in both versions, `
 tags and paths. A group's plaintext (version 2) is, per value, in the paths' order::
 
     u8 kind + u32 length + payload
-    kind "s": a string, UTF-8      "i": an integer, decimal      "f": a float, repr
-    kind "j": any other value, compact UTF-8 JSON (dates as ISO 8601 text, bytes as base64)
+    "s": a string, UTF-8 (a date: ISO 8601 text)      "b": a boolean, "0" or "1"
+    "i": an integer, decimal     "f": a finite float, repr (Python's, as JSON writes it)
+    "j": any other value, compact UTF-8 JSON (bytes as base64 text, as version 1)
 
 **Version 1** (UTF-8 JSON, base64 for bytes; read only)::
 
@@ -57,7 +58,9 @@ _V2 = b"\x02"
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _VALUE = struct.Struct(">BI")
-_STR, _INT, _FLOAT, _JSON = b"s"[0], b"i"[0], b"f"[0], b"j"[0]
+_STR, _BOOL, _INT, _FLOAT, _JSON = b"sbifj"
+_TRUE = b"1"[0]
+_BOOLS = b"01"
 
 
 class FormatError(ValueError):
@@ -227,21 +230,31 @@ def _read_v1(header: bytes) -> SealedHeader:
 def pack_values(values: Iterable[Any]) -> bytes:
     """A group's plaintext, version 2 (see the module docs)."""
     out = bytearray()
+    pack = _VALUE.pack
     for value in values:
         kind = type(value)
         if kind is str:
             raw = value.encode("utf-8", "surrogatepass")
             code = _STR
+        elif kind is bool:
+            raw = b"1" if value else b"0"
+            code = _BOOL
         elif kind is int:
             raw = str(value).encode()
             code = _INT
         elif kind is float and math.isfinite(value):
             raw = repr(value).encode()
             code = _FLOAT
+        elif isinstance(value, str):  # a str enum: its value, as JSON would write it
+            raw = str.encode(value, "utf-8", "surrogatepass")
+            code = _STR
+        elif isinstance(value, (date, datetime)):  # as version 1: ISO 8601 text
+            raw = value.isoformat().encode()
+            code = _STR
         else:
             raw = _ENCODER.encode(value).encode("utf-8", "surrogatepass")
             code = _JSON
-        out += _VALUE.pack(code, len(raw))
+        out += pack(code, len(raw))
         out += raw
     return bytes(out)
 
@@ -249,25 +262,27 @@ def pack_values(values: Iterable[Any]) -> bytes:
 def unpack_values(plain: bytes) -> list[Any]:
     """The values of a group's plaintext, version 2; :class:`FormatError` if malformed."""
     values: list[Any] = []
+    append, unpack = values.append, _VALUE.unpack_from
     at, end = 0, len(plain)
     try:
         while at < end:
-            code, length = _VALUE.unpack_from(plain, at)
-            start = at + _VALUE.size
+            code, length = unpack(plain, at)
+            start = at + 5
             at = start + length
             if at > end:
                 raise FormatError("a value runs past the end of its group")
-            raw = plain[start:at]
             if code == _STR:
-                values.append(raw.decode("utf-8", "surrogatepass"))
+                append(plain[start:at].decode("utf-8", "surrogatepass"))
+            elif code == _BOOL and length == 1 and plain[start] in _BOOLS:
+                append(plain[start] == _TRUE)
             elif code == _INT:
-                values.append(int(raw))
+                append(int(plain[start:at]))
             elif code == _FLOAT:
-                values.append(float(raw))
+                append(float(plain[start:at]))
             elif code == _JSON:
-                values.append(json.loads(raw))
+                append(json.loads(plain[start:at]))
             else:
-                raise FormatError(f"unknown value kind {code}")
+                raise FormatError(f"unknown value kind {code} or a bad boolean")
     except (struct.error, UnicodeDecodeError, ValueError) as error:
         if isinstance(error, FormatError):
             raise

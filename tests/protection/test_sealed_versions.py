@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,10 @@ def test_a_malformed_header_is_a_format_error(header: bytes) -> None:
         read(header)
 
 
+class Kind(str, Enum):
+    GIRL = "girl"
+
+
 def test_values_of_every_kind_round_trip() -> None:
     values: list[Any] = [
         '王小雨 "引号" \\ \n',
@@ -196,7 +201,9 @@ def test_values_of_every_kind_round_trip() -> None:
     assert math.isnan(back[6])
     assert back[7:] == values[7:]
     assert [type(v) for v in back] == [type(v) for v in values]
-    assert unpack_values(pack_values([date(2025, 5, 18), b"\x00\xff"])) == ["2025-05-18", "AP8="]
+    packed = pack_values([date(2025, 5, 18), b"\x00\xff", Kind.GIRL, False])
+    assert unpack_values(packed) == ["2025-05-18", "AP8=", "girl", False]
+    assert [type(v) for v in unpack_values(packed)] == [str, str, str, bool]
     with pytest.raises(FormatError):
         unpack_values(pack_values(["abc"])[:-1])
     with pytest.raises(FormatError):
