@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,7 @@ def test_a_malformed_header_is_a_format_error(header: bytes) -> None:
         read(header)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     GIRL = "girl"
 
 
