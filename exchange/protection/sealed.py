@@ -44,13 +44,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 VERSION_1 = 1
 VERSION_2 = 2
@@ -67,25 +67,23 @@ class FormatError(ValueError):
     """The header or a group's plaintext is not well formed (the caller says bad-envelope)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SealedGroup:
+class SealedGroup(NamedTuple):
     """One group as read from a header; ``data`` is the ciphertext (version 1: base64 text,
     decoded only when the group is opened)."""
 
     tags: tuple[str, ...]
     paths: tuple[str, ...]
     aad_tail: bytes  # 0x00 tags 0x00 paths: the associated data after the event key
-    data: bytes | memoryview | str
+    data: bytes | str
 
 
-@dataclass(frozen=True, slots=True)
-class SealedHeader:
+class SealedHeader(NamedTuple):
     version: int
     sender: str
     keys: dict[str, bytes | str]  # recipient key id -> nonce + wrapped bundle (v1: base64)
     groups: tuple[SealedGroup, ...]
 
-    def ciphertext(self, group: SealedGroup) -> bytes | memoryview:
+    def ciphertext(self, group: SealedGroup) -> bytes:
         """The group's ciphertext as bytes (base64 decoded for version 1)."""
         return _unbase64(group.data) if isinstance(group.data, str) else group.data
 
@@ -106,7 +104,9 @@ def _unbase64(text: str) -> bytes:
         raise FormatError(f"not base64: {error}") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def _short(text: str, size: int) -> bytes:
+    """``text`` as UTF-8 after its length in ``size`` bytes (key ids repeat: cached)."""
     raw = text.encode()
     if len(raw) >= 1 << (8 * size):
         raise FormatError(f"{text[:40]!r}... is too long for the header")
@@ -148,58 +148,75 @@ def group_prefix(tags: str, paths: str) -> bytes:
 def read(header: bytes) -> SealedHeader:
     """Either version; raises :class:`FormatError` when the header is not well formed."""
     if header[:1] == _V2:
-        return _read_v2(memoryview(header))
+        return _read_v2(bytes(header))
     if header[:1] == b"{":
         return _read_v1(header)
     raise FormatError(f"unknown version (first byte {header[:1]!r})")
 
 
-def _read_v2(view: memoryview) -> SealedHeader:
+def _read_v2(header: bytes) -> SealedHeader:
+    """Lengths are followed as they come; any that runs past the end ends in an error (an
+    index or struct error on the way, or the final position check)."""
+    u16, u32 = _U16.unpack_from, _U32.unpack_from
     try:
-        sender, at = _text(view, 1, 1)
+        at = 2 + header[1]
+        sender = _name(header[2:at])
         keys: dict[str, bytes | str] = {}
-        count, at = view[at], at + 1
+        count, at = header[at], at + 1
         for _ in range(count):
-            key_id, at = _text(view, at, 1)
-            start = at + 2
-            at = start + _U16.unpack_from(view, at)[0]
-            _within(view, at)
-            keys[key_id] = bytes(view[start:at])
+            start = at + 1 + header[at]
+            key_id = _name(header[at + 1 : start])
+            at = start + 2 + u16(header, start)[0]
+            keys[key_id] = header[start + 2 : at]
         groups: list[SealedGroup] = []
-        count, at = view[at], at + 1
+        count, at = header[at], at + 1
         for _ in range(count):
-            tags, at = _text(view, at, 2)
-            paths, at = _text(view, at, 2)
-            start = at + 4
-            at = start + _U32.unpack_from(view, at)[0]
-            _within(view, at)
-            groups.append(
-                SealedGroup(
-                    tuple(tags.split(",")),
-                    tuple(paths.split(",")),
-                    aad_tail(tags, paths),
-                    view[start:at],
-                )
-            )
-        if at != len(view):
-            raise FormatError(f"{len(view) - at} bytes after the last group")
+            start = at
+            at += 2 + u16(header, at)[0]
+            at += 2 + u16(header, at)[0]
+            tags, paths, tail = _group_names(header[start:at])
+            size = u32(header, at)[0]
+            at += 4 + size
+            groups.append(SealedGroup(tags, paths, tail, header[at - size : at]))
     except (IndexError, struct.error, UnicodeDecodeError) as error:
         raise FormatError(f"truncated or not UTF-8 ({type(error).__name__})") from None
+    if at != len(header):
+        raise FormatError(f"the header is {len(header)} bytes, its lengths say {at}")
     return SealedHeader(VERSION_2, sender, keys, tuple(groups))
 
 
-def _within(view: memoryview, end: int) -> None:
-    if end > len(view):
-        raise FormatError("a length runs past the end of the header")
+_NAMES: dict[bytes, str] = {}
+_GROUPS: dict[bytes, tuple[tuple[str, ...], tuple[str, ...], bytes]] = {}
+_CACHED = 4096
 
 
-def _text(view: memoryview, at: int, size: int) -> tuple[str, int]:
-    length = int.from_bytes(view[at : at + size], "big")
-    start = at + size
-    end = start + length
-    if end > len(view):
-        raise FormatError("a length runs past the end of the header")
-    return str(view[start:end], "utf-8"), end
+def _name(raw: bytes) -> str:
+    """A key id (few distinct ones: decoded once)."""
+    found = _NAMES.get(raw)
+    if found is None:
+        if len(_NAMES) >= _CACHED:
+            _NAMES.clear()
+        found = _NAMES[raw] = raw.decode()
+    return found
+
+
+def _group_names(raw: bytes) -> tuple[tuple[str, ...], tuple[str, ...], bytes]:
+    """A group's tags, paths and associated data tail from its two length-prefixed texts
+    (few distinct ones per schema: worked out once)."""
+    found = _GROUPS.get(raw)
+    if found is None:
+        size = _U16.unpack_from(raw)[0]
+        tags, paths = raw[2 : 2 + size], raw[4 + size :]
+        if len(tags) != size or len(paths) != _U16.unpack_from(raw, 2 + size)[0]:
+            raise FormatError("a group's tags or paths run past the end of the header")
+        if len(_GROUPS) >= _CACHED:
+            _GROUPS.clear()
+        found = _GROUPS[raw] = (
+            tuple(tags.decode().split(",")),
+            tuple(paths.decode().split(",")),
+            b"\x00" + tags + b"\x00" + paths,
+        )
+    return found
 
 
 def _read_v1(header: bytes) -> SealedHeader:
