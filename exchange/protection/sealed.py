@@ -307,13 +307,6 @@ def unpack_values(plain: bytes) -> list[Any]:
     return values
 
 
-def pack_values_v1(values: Iterable[Any]) -> bytes:
-    """A group's plaintext, version 1 (the JSON list; tests write version 1 with it)."""
-    return json.dumps(list(values), default=_json_default, ensure_ascii=False).encode(
-        "utf-8", "surrogatepass"
-    )
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
