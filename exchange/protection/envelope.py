@@ -6,11 +6,10 @@ Wire design (the record value stays the single-object Avro of the event's own sc
   placeholder of its type in the body;
 - the taken values are grouped by tag set, and tag sets that exactly the same recipients may
   open are merged into one group (tagged with their union: every recipient holds all of its
-  categories, so nobody opens more, and an event needs fewer ciphers); each group is
-  JSON-encoded and encrypted with
-  AES-256-GCM under a **fresh random data key** (one per group per event), with the event's
-  ``ce_source``, ``ce_id``, ``ce_type``, the tags and the paths as associated data, so a
-  ciphertext cannot be moved to another event or field;
+  categories, so nobody opens more, and an event needs fewer ciphers); each group's values
+  are encrypted with AES-256-GCM under a **fresh random data key** (one per group per event),
+  with the event's ``ce_source``, ``ce_id``, ``ce_type``, the tags and the paths as
+  associated data, so a ciphertext cannot be moved to another event or field;
 - the data keys are wrapped for every reader of the topic entitled to all of a group's tags
   (:mod:`.entitlements`): per recipient, one AES-256-GCM *bundle* of ``(group index, data key)``
   pairs for the groups it may open, under a key-encryption key derived with HKDF-SHA256
@@ -20,12 +19,10 @@ Wire design (the record value stays the single-object Avro of the event's own sc
 - key ids are named in the header (``police.enc.2``), so rotation never breaks old events: the
   retired private key still opens what was wrapped for it.
 
-``exchange.sealed`` (UTF-8 JSON, base64 for bytes)::
-
-    {"v": 1, "from": "police.enc.1",
-     "groups": [{"tags": ["identity", "minor"], "paths": ["missingPerson.name", ...],
-                 "data": "<AES-GCM of the UTF-8 JSON list of values; nonce 0: the key is fresh>"}],
-     "keys": {"transport.enc.3": "<nonce + AES-GCM bundle of (index, data key) pairs>"}}
+The header's bytes, version 2 (binary, written) and version 1 (JSON, still read), are laid out
+in :mod:`.sealed`. A group's values are encrypted as they are (a string as its UTF-8 bytes, a
+number as its text, anything else as JSON, each with a one-byte kind and a length) and the
+ciphertexts are carried without base64.
 
 The paths present in a group are those that carried a value (an absent optional value is not
 sealed); every other tagged path that a reader cannot open is a placeholder.
@@ -33,13 +30,10 @@ sealed); every other tagged path that a reader cannot open is a placeholder.
 
 from __future__ import annotations
 
-import base64
-import functools
 import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -50,9 +44,21 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from exchange.protection.exceptions import KeyStoreError, SealError, VerificationError
 from exchange.protection.fields import SealPlan, put
 from exchange.protection.keys import KeyStore
+from exchange.protection.sealed import (
+    VERSION_2,
+    FormatError,
+    SealedHeader,
+    aad_tail,
+    group_prefix,
+    pack_values,
+    read,
+    unpack_values,
+    write_v2,
+)
 
 SEALED_HEADER = "exchange.sealed"
-VERSION = 1
+VERSION = VERSION_2
+"""The version written (version 1 is still read)."""
 DATA_NONCE = bytes(12)
 
 Recipients = Callable[[frozenset[str]], Iterable[str]]
@@ -67,26 +73,7 @@ class Opened:
     categories: frozenset[str]  # the tags of the groups opened
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(f"cannot seal a {type(value).__name__}")
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-@functools.lru_cache(maxsize=4096)
-def _json(value: str | tuple[str, ...]) -> str:
-    """Compact JSON of a key id, or of a list of tags or paths (few distinct ones: cached)."""
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _aad(event_key: bytes, tags: list[str], paths: list[str]) -> bytes:
-    return event_key + b"\x00" + ",".join(tags).encode() + b"\x00" + ",".join(paths).encode()
+_LAYOUTS_CACHED = 4096
 
 
 class KekCache:
@@ -117,6 +104,7 @@ class Sealer:
         self.keks = KekCache(keys)
         self._recipient_keys: dict[str, str] = {}
         self._own: str | None = None
+        self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[bytes, bytes]] = {}
 
     def own_key(self) -> str:
         """The agency's active ``enc`` key id (looked up once: after a rotation, make a new
@@ -131,12 +119,26 @@ class Sealer:
             found = self._recipient_keys[agency] = self.keys.active(agency, "enc").key_id
         return found
 
+    def layout(self, tags: tuple[str, ...], paths: tuple[str, ...]) -> tuple[bytes, bytes]:
+        """A group's tags and paths as written in the header, and the tail of its associated
+        data (few distinct ones per schema: worked out once)."""
+        found = self._layouts.get((tags, paths))
+        if found is None:
+            if any("," in name for name in (*tags, *paths)):
+                raise FormatError(f"a tag or path with ',' cannot be sealed: {tags} {paths}")
+            tag_text, path_text = ",".join(tags), ",".join(paths)
+            if len(self._layouts) >= _LAYOUTS_CACHED:
+                self._layouts.clear()
+            found = (group_prefix(tag_text, path_text), aad_tail(tag_text, path_text))
+            self._layouts[(tags, paths)] = found
+        return found
+
     def seal(
         self, data: dict[str, Any], plan: SealPlan, event_key: bytes, recipients: Recipients
     ) -> bytes | None:
         """Take the plan's values out of ``data`` (placeholders put in) and return the header
         value, or None when the event carried no sensitive value."""
-        groups: list[str] = []
+        groups: list[tuple[bytes, bytes]] = []
         bundles: dict[str, bytearray] = {}
         by_tags = plan.take_all(data)
         # Tag groups that exactly the same agencies may open share one data key and ciphertext:
@@ -154,24 +156,18 @@ class Sealer:
             entry[0].update(tags)
             entry[1].update(taken)
         for readers, (merged_tags, taken) in merged.items():
-            tag_list = sorted(merged_tags)
-            paths = list(taken)
-            data_key = AESGCM.generate_key(bit_length=256)
-            try:  # UTF-8 rather than \u escapes: a third of the size for Chinese text
-                plain = json.dumps(
-                    list(taken.values()), default=_json_default, ensure_ascii=False
-                ).encode("utf-8", "surrogatepass")  # json.loads reads it back the same way
+            try:
+                prefix, tail = self.layout(tuple(sorted(merged_tags)), tuple(taken))
+                plain = pack_values(taken.values())
             except (TypeError, ValueError) as error:
-                raise SealError(plan.event_type, f"fields {paths}: {error}") from error
+                raise SealError(plan.event_type, f"fields {list(taken)}: {error}") from error
+            data_key = AESGCM.generate_key(bit_length=256)
             # A fresh key encrypts exactly one message, so a constant nonce is safe here.
-            sealed = AESGCM(data_key).encrypt(DATA_NONCE, plain, _aad(event_key, tag_list, paths))
+            sealed = AESGCM(data_key).encrypt(DATA_NONCE, plain, event_key + tail)
             index = bytes((len(groups),))
             for agency in readers:
                 bundles.setdefault(agency, bytearray()).extend(index + data_key)
-            groups.append(
-                f'{{"tags":{_json(tuple(tag_list))},"paths":{_json(tuple(paths))},'
-                f'"data":"{_b64(sealed)}"}}'
-            )
+            groups.append((prefix, sealed))
         if not groups:
             return None
         own = self.own_key()
@@ -180,14 +176,11 @@ class Sealer:
             peer = self.recipient_key(agency)
             nonce = os.urandom(12)
             kek = self.keks.kek(own, peer, sender=own)
-            sealed_keys = _b64(nonce + kek.encrypt(nonce, bytes(bundle), event_key))
-            wrapped.append(f'{_json(peer)}:"{sealed_keys}"')
-        # Written by hand (the same compact JSON as json.dumps): base64 needs no escaping, and
-        # json.dumps of the long base64 strings was a tenth of the sealing time.
-        return (
-            f'{{"v":{VERSION},"from":{_json(own)},"groups":[{",".join(groups)}],'
-            f'"keys":{{{",".join(wrapped)}}}}}'
-        ).encode()
+            wrapped.append((peer, nonce + kek.encrypt(nonce, bytes(bundle), event_key)))
+        try:
+            return write_v2(own, wrapped, groups)
+        except FormatError as error:
+            raise SealError(plan.event_type, str(error)) from error
 
 
 class Opener:
@@ -203,35 +196,31 @@ class Opener:
         :class:`VerificationError` ("bad-envelope") when the header or a ciphertext is wrong,
         or when it was sealed with a key that is not the (verified) ``signer``'s."""
         try:
-            envelope = json.loads(header)
-            sender = envelope["from"]
-            groups = envelope["groups"]
-            version = envelope.get("v")
-        except (ValueError, KeyError, TypeError) as error:
+            sealed = read(header)
+        except FormatError as error:
             raise VerificationError(
                 "bad-envelope", f"{SEALED_HEADER} is not valid: {error}"
             ) from error
-        if version != VERSION:
-            raise VerificationError("bad-envelope", f"{SEALED_HEADER} version {version!r}")
-        if not isinstance(sender, str) or sender.partition(".")[0] != signer:
+        sender = sealed.sender
+        if sender.partition(".")[0] != signer:
             raise VerificationError(
                 "bad-envelope", f"sealed with {sender!r}, not a key of the signer {signer!r}"
             )
-        data_keys = self._unwrap(envelope, sender, event_key)
+        data_keys = self._unwrap(sealed, event_key)
         opened: list[str] = []
         protected: list[str] = []
         categories: set[str] = set()
-        for index, group in enumerate(groups):
-            paths, tags = group["paths"], group["tags"]
+        for index, group in enumerate(sealed.groups):
+            paths = group.paths
             data_key = data_keys.get(index)
-            if data_key is None:
+            if data_key is None:  # not this reader's: its ciphertext is not even looked at
                 protected.extend(paths)
                 continue
             try:
                 plain = AESGCM(data_key).decrypt(
-                    DATA_NONCE, base64.b64decode(group["data"]), _aad(event_key, tags, paths)
+                    DATA_NONCE, sealed.ciphertext(group), event_key + group.aad_tail
                 )
-                values = json.loads(plain)
+                values = unpack_values(plain) if sealed.version == VERSION_2 else json.loads(plain)
             except (InvalidTag, ValueError, TypeError) as error:
                 raise VerificationError(
                     "bad-envelope", f"sealed group {index} does not open ({type(error).__name__})"
@@ -246,24 +235,21 @@ class Opener:
                         "bad-envelope", f"sealed path {path!r} is not in the event"
                     ) from None
             opened.extend(paths)
-            categories.update(tags)
+            categories.update(group.tags)
         return Opened(tuple(opened), tuple(protected), frozenset(categories))
 
-    def _unwrap(self, envelope: dict[str, Any], sender: str, event_key: bytes) -> dict[int, bytes]:
+    def _unwrap(self, sealed: SealedHeader, event_key: bytes) -> dict[int, bytes]:
         """The data keys wrapped for this agency, by group index (none: empty)."""
-        keys = envelope.get("keys")
-        if not isinstance(keys, dict):
-            raise VerificationError("bad-envelope", f"{SEALED_HEADER} has no keys")
-        mine = [k for k in keys if k.partition(".")[0] == self.agency]
+        mine = [k for k in sealed.keys if k.partition(".")[0] == self.agency]
         if not mine:
             return {}
         own = mine[0]
         try:
-            kek = self.keks.kek(own, sender, sender=sender)
+            kek = self.keks.kek(own, sealed.sender, sender=sealed.sender)
         except KeyStoreError as error:
             raise VerificationError("bad-envelope", f"cannot unwrap with {own}: {error}") from error
         try:
-            wrapped = base64.b64decode(keys[own])
+            wrapped = sealed.wrapped(own)
             bundle = kek.decrypt(wrapped[:12], wrapped[12:], event_key)
         except (InvalidTag, ValueError, TypeError) as error:
             raise VerificationError(

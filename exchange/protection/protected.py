@@ -29,6 +29,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
+from exchange.codec.codec import new_event_id
 from exchange.protection.entitlements import Entitlements
 from exchange.protection.envelope import SEALED_HEADER, Opened, Opener, Sealer
 from exchange.protection.fields import SealPlan, plan_for, put
@@ -157,7 +158,7 @@ class ProtectedCodec:
     ) -> EncodedEvent:
         """Encode ``event`` sealed for ``readers``, not yet signed (:meth:`encode` signs)."""
         reader_list = readers
-        event_id = id if id is not None else _uuid4()
+        event_id = id if id is not None else new_event_id()
         sealed: list[bytes] = []
 
         def recipients(tags: frozenset[str]) -> tuple[str, ...]:
@@ -272,9 +273,3 @@ def _converter(annotation: Any) -> Converter | None:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _uuid4() -> str:
-    import uuid  # noqa: PLC0415 -- only when the caller gives no id
-
-    return str(uuid.uuid4())

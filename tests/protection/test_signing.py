@@ -138,8 +138,9 @@ def test_agency_of_source() -> None:
 def test_sealed_with_another_agency_key_is_a_bad_envelope(protected_as, topology) -> None:
     encoded = sighting(protected_as, topology)
     sealed = dict(encoded.headers)["exchange.sealed"]
-    other = sealed.replace(b'"from":"transport.enc.1"', b'"from":"police.enc.1"')
-    assert other != sealed
+    # version 2: the sender's key id, length-prefixed, right after the version byte
+    assert sealed.startswith(b"\x02\x0ftransport.enc.1")
+    other = b"\x02\x0cpolice.enc.1" + sealed[len(b"\x02\x0ftransport.enc.1") :]
     # re-sign as transport, so only the envelope check can refuse it
     writer = protected_as("transport")
     headers = [*replace(encoded.headers, "exchange.sealed", other)]
