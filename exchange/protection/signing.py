@@ -42,7 +42,7 @@ import base64
 import binascii
 import struct
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -80,7 +80,10 @@ def signed_bytes(
     key_id: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
 ) -> bytes:
     """The exact bytes that are signed (see the module docs)."""
-    found = dict(headers)
+    return _signed(key_id, key, value, dict(headers))
+
+
+def _signed(key_id: str, key: bytes | None, value: bytes, found: Mapping[str, bytes]) -> bytes:
     out = [_DOMAIN_PART]
     for part in (key_id.encode(), key or b"", value, *[found.get(n, b"") for n in SIGNED_HEADERS]):
         out.append(_LENGTH(len(part)))
@@ -221,7 +224,7 @@ class Verifier:
             )
         if info.status == "revoked":
             raise VerificationError("revoked-key", f"{key_id} has been revoked")
-        signed = signed_bytes(key_id, key, value or b"", headers)
+        signed = _signed(key_id, key, value or b"", found)
         if signature_text.startswith(f"{TREE}:"):
             self._verify_tree(key_id, public, signed, signature_text)
         elif ":" in signature_text:
