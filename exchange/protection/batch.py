@@ -14,15 +14,13 @@ Hashes (RFC 6962 §2.1)::
 
 The audit path of leaf ``m`` lists the siblings from the leaf upwards (RFC 6962 §2.1.1);
 :func:`root_from_path` is the verification algorithm of RFC 9162 §2.1.3.2, which also refuses
-a path that is one hash too short or too long for (index, size). Once a tree's root is
-verified, :func:`proven_nodes` and :func:`reaches` let the other events of the batch stop
-folding at the first node already proven (about 2 hashes each instead of log2(size)).
+a path that is one hash too short or too long for (index, size).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Sequence
 
 from exchange.protection.exceptions import ProofError
 
@@ -89,12 +87,9 @@ def path_length(index: int, size: int) -> int:
     return length
 
 
-def fold(
-    leaf: bytes, index: int, size: int, path: Sequence[bytes]
-) -> Iterator[tuple[bytes, bytes]]:
-    """RFC 9162 §2.1.3.2 step by step: yields, for each hash of ``path``, that sibling and the
-    node computed from it (the last one is the root the path proves); raises
-    :class:`ProofError` when the path cannot belong to leaf ``index`` of ``size``."""
+def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes:
+    """Fold ``path`` from ``leaf`` (at ``index`` of ``size``) up to the root it proves
+    (RFC 9162 §2.1.3.2); raises :class:`ProofError` when the path cannot belong there."""
     if not 0 <= index < size:
         raise ProofError(f"index {index} is not below the tree size {size}")
     sha256 = hashlib.sha256
@@ -113,45 +108,6 @@ def fold(
             r = sha256(_NODE + r + sibling).digest()
         fn >>= 1
         sn >>= 1
-        yield sibling, r
     if sn != 0:
         raise ProofError(f"the path is shorter than {path_length(index, size)} hashes")
-
-
-def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes:
-    """Fold ``path`` from ``leaf`` (at ``index`` of ``size``) up to the root it proves
-    (RFC 9162 §2.1.3.2); raises :class:`ProofError` when the path cannot belong there."""
-    steps = list(fold(leaf, index, size, path))
-    return steps[-1][1] if steps else leaf
-
-
-def proven_nodes(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> set[bytes]:
-    """Every hash a verified path vouches for: the leaf, its siblings and the nodes computed
-    from them, the root included (all are committed to by the signed root)."""
-    nodes = {leaf}
-    for sibling, node in fold(leaf, index, size, path):
-        nodes.add(sibling)
-        nodes.add(node)
-    return nodes
-
-
-def reaches(
-    leaf: bytes, index: int, size: int, path: Sequence[bytes], proven: Container[bytes]
-) -> list[bytes] | None:
-    """Fold ``path`` from ``leaf`` until it meets a node of ``proven`` (the nodes of a tree
-    whose signed root was verified): then the leaf is in that tree, the rest of the path need
-    not be hashed, and the hashes met on the way (returned) are proven too. None when the fold
-    never meets one. The path must have exactly the right length either way."""
-    expected = path_length(index, size)
-    if len(path) != expected:
-        longer = "longer" if len(path) > expected else "shorter"
-        raise ProofError(f"the path is {longer} than {expected} hashes")
-    if leaf in proven:
-        return []
-    met = [leaf]
-    for sibling, node in fold(leaf, index, size, path):
-        met.append(sibling)
-        if node in proven:
-            return met
-        met.append(node)
-    return None
+    return r

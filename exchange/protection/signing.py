@@ -19,8 +19,7 @@ concatenated 32-byte sibling hashes from the leaf up (exactly as many as (index,
 Key ids and base64 have no ``:``, so the form is unambiguous; a batch of one is signed alone, in
 the single form. So every event still verifies alone, in any order: the verifier recomputes the
 leaf from the record, folds the path to the root and checks the signature over (size, root),
-remembering the nodes each verified root vouches for (bounded LRU of trees) so the other events
-of the batch cost only a few hashes. The
+remembering verified roots (bounded LRU) so the other events of the batch cost only hashes. The
 key checks below (revoked included) run for every event before the remembered root is used.
 
 :class:`Verifier` refuses, with a :class:`VerificationError` whose ``reason`` names the rule:
@@ -178,15 +177,14 @@ class Verifier:
         *,
         writers_of: Callable[[str], Sequence[str]] | None = None,
         replay_window: int = 1_000_000,
-        roots_cached: int = 256,
+        roots_cached: int = 4096,
     ) -> None:
         self.keys = keys
         self.writers_of = writers_of
         self.replay_window = replay_window
         self.roots_cached = roots_cached
         self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
-        self._trees: OrderedDict[tuple[str, int, bytes], set[bytes]] = OrderedDict()
-        """Verified batch signatures -> the node hashes their roots vouch for (LRU)."""
+        self._roots: OrderedDict[tuple[str, int, bytes, bytes], None] = OrderedDict()
         self.signatures_checked = 0
         """Ed25519 verifications done (a batch's remembered root needs none)."""
         self._public: dict[str, Ed25519PublicKey] = {}
@@ -247,31 +245,19 @@ class Verifier:
 
     def _verify_tree(self, key_id: str, public: Ed25519PublicKey, signed: bytes, text: str) -> None:
         """A batch signature: fold the record's audit path to the root, then check the one
-        signature over (size, root). Once a (key, size, signature) is verified, the nodes it
-        vouches for are remembered, and the batch's other events stop folding at the first of
-        them. A signature verifies one root only, so a path that does not reach the remembered
-        nodes of its own signature is refused. The key's status was checked by the caller,
-        before this cache is used."""
+        signature over (size, root) unless this very (key, size, root, signature) was verified
+        already. The key's status was checked by the caller, before this cache is used."""
         try:
             size, index, signature, path = _parse_tree(text)
-            leaf = batch.leaf_hash(signed)
-            tree = (key_id, size, signature)
-            proven = self._trees.get(tree)
-            if proven is not None:
-                met = batch.reaches(leaf, index, size, path, proven)
-                if met is None:
-                    raise VerificationError(
-                        "bad-signature",
-                        f"batch signature by {key_id} does not match (event {index} of {size})",
-                    )
-                proven.update(met)
-                self._trees.move_to_end(tree)
-                return
-            root = batch.root_from_path(leaf, index, size, path)
+            root = batch.root_from_path(batch.leaf_hash(signed), index, size, path)
         except ProofError as error:
             raise VerificationError(
                 "bad-signature", f"batch signature by {key_id} is malformed: {error.rule}"
             ) from None
+        cached = (key_id, size, root, signature)
+        if cached in self._roots:
+            self._roots.move_to_end(cached)
+            return
         self.signatures_checked += 1
         try:
             public.verify(signature, tree_message(size, root))
@@ -280,9 +266,9 @@ class Verifier:
                 "bad-signature",
                 f"batch signature by {key_id} does not match (event {index} of {size})",
             ) from None
-        self._trees[tree] = batch.proven_nodes(leaf, index, size, path)
-        if len(self._trees) > self.roots_cached:
-            self._trees.popitem(last=False)
+        self._roots[cached] = None
+        if len(self._roots) > self.roots_cached:
+            self._roots.popitem(last=False)
 
     def _check_replay(self, source: bytes, event_id: bytes, position: Position) -> None:
         seen_at = self._seen.get((source, event_id))

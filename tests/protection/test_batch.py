@@ -131,25 +131,3 @@ def test_paths_that_cannot_belong_to_the_index_and_size_are_refused() -> None:
         batch.root_from_path(leaves[0], 0, 6, [paths[0][0] + b"x", *paths[0][1:]])
     with pytest.raises(ValueError, match="at least one leaf"):
         batch.tree([])
-
-
-def test_after_one_verified_path_the_others_stop_at_a_proven_node() -> None:
-    size = 256
-    leaves = [batch.leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
-    root, paths = batch.tree(leaves)
-    proven = batch.proven_nodes(leaves[0], 0, size, paths[0])
-    assert root in proven
-    assert len(proven) == 1 + 2 * len(paths[0])
-    hashed = 0
-    for index in range(1, size):
-        met = batch.reaches(leaves[index], index, size, paths[index], proven)
-        assert met is not None
-        hashed += len(met) // 2  # leaf, then (sibling, node) per hash computed
-        proven.update(met)
-    assert hashed / (size - 1) < 2.1  # instead of the 8 of a full path
-    stranger = batch.leaf_hash(b"not in the batch")
-    assert batch.reaches(stranger, 3, size, paths[3], proven) is None
-    with pytest.raises(ProofError, match="shorter than 8"):
-        batch.reaches(leaves[3], 3, size, paths[3][:-1], proven)
-    with pytest.raises(ProofError, match="longer than 8"):
-        batch.reaches(leaves[3], 3, size, [*paths[3], root], proven)

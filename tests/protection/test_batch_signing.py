@@ -261,21 +261,3 @@ def test_ids_are_given_per_event_or_refused(protected_as, topology) -> None:
     assert [e.attributes.id for e in encoded] == ["id-1", "id-2"]
     with pytest.raises(ValueError, match="1 ids for 2 events"):
         writer.encode_batch(events, source="/agencies/transport/a", readers=readers, ids=["x"])
-
-
-def test_once_the_batch_is_verified_every_tampered_member_is_still_refused(
-    protected_as, topology
-) -> None:
-    """The remembered nodes of a verified batch shorten the others' checks, never skip them."""
-    events = batch_of(protected_as, topology, size=33)
-    reader = protected_as("police")
-    for offset, event in enumerate(events):
-        reader.decode(event.key, event.value, event.headers, (TOPIC, 0, offset))
-    assert reader.verifier.signatures_checked == 1
-    for event in events:
-        body = bytearray(event.value)
-        body[-3] ^= 0x01
-        assert refused(reader, event, value=bytes(body)).reason == "bad-signature"
-    other = batch_of(protected_as, topology, size=33)[4]  # a proof from another batch
-    moved = with_header(events[4], SIG_HEADER, sig(other))
-    assert refused(reader, events[4], moved).reason == "bad-signature"
