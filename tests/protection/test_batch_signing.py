@@ -261,3 +261,23 @@ def test_ids_are_given_per_event_or_refused(protected_as, topology) -> None:
     assert [e.attributes.id for e in encoded] == ["id-1", "id-2"]
     with pytest.raises(ValueError, match="1 ids for 2 events"):
         writer.encode_batch(events, source="/agencies/transport/a", readers=readers, ids=["x"])
+
+
+def test_once_the_batch_is_verified_tampered_members_and_moved_proofs_are_still_refused(
+    protected_as, topology
+) -> None:
+    """The remembered root saves the signature check, never the member's own proof: a warm
+    verifier decides exactly as a fresh one (a member with another member's proof is genuine
+    content under a wrong proof, and refused either way)."""
+    events = batch_of(protected_as, topology, size=9)
+    reader = protected_as("police")
+    for offset, event in enumerate(events):
+        reader.decode(event.key, event.value, event.headers, (TOPIC, 0, offset))
+    assert reader.verifier.signatures_checked == 1
+    for index, event in enumerate(events):
+        body = bytearray(event.value)
+        body[-3] ^= 0x01
+        assert refused(reader, event, value=bytes(body)).reason == "bad-signature"
+        for other in (events[(index + 1) % 9], events[(index + 4) % 9]):
+            moved = with_header(event, SIG_HEADER, sig(other))
+            assert refused(reader, event, moved).reason == "bad-signature"
