@@ -118,11 +118,7 @@ class Publisher:
         else:
             encoded = self.encode(event, **attributes)
         result = await self.send_encoded(topic, encoded)
-        if self.audit is not None:
-            await self.audit.record(
-                "published", encoded.attributes, topic=result.topic,
-                partition=result.partition, offset=result.offset,
-            )
+        await self._audit_published(encoded, result)
         return result
 
     async def publish_many(
@@ -157,13 +153,9 @@ class Publisher:
                 results.append(await future)
             except PublishError as error:
                 results.append(error)
-        if self.audit is not None:
-            for index, result in enumerate(results):
-                if isinstance(result, PublishResult):
-                    await self.audit.record(
-                        "published", encoded[index][1].attributes, topic=result.topic,
-                        partition=result.partition, offset=result.offset,
-                    )
+        for index, result in enumerate(results):
+            if isinstance(result, PublishResult):
+                await self._audit_published(encoded[index][1], result)
         if any(isinstance(r, PublishError) for r in results):
             raise BatchPublishError(list(results))
         return [r for r in results if isinstance(r, PublishResult)]
@@ -184,9 +176,16 @@ class Publisher:
                 ids=chosen_ids,
             )
         return [
-            self.codec.encode(events[i], source=self.source, id=event_id)
+            self.encode(events[i], id=event_id)
             for i, event_id in zip(indexes, chosen_ids, strict=True)
         ]
+
+    async def _audit_published(self, encoded: EncodedEvent, result: PublishResult) -> None:
+        if self.audit is not None:
+            await self.audit.record(
+                "published", encoded.attributes, topic=result.topic,
+                partition=result.partition, offset=result.offset,
+            )
 
     async def send_encoded(self, topic: str, encoded: EncodedEvent) -> PublishResult:
         """Send an encoded event and wait for the broker's acknowledgement."""

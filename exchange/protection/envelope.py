@@ -48,8 +48,7 @@ from exchange.protection.sealed import (
     VERSION_2,
     FormatError,
     SealedHeader,
-    aad_tail,
-    group_prefix,
+    group_layout,
     pack_values,
     read,
     unpack_values,
@@ -71,9 +70,6 @@ class Opened:
     paths: tuple[str, ...]  # opened
     protected: tuple[str, ...]  # sealed, not for this reader
     categories: frozenset[str]  # the tags of the groups opened
-
-
-_LAYOUTS_CACHED = 4096
 
 
 class KekCache:
@@ -104,7 +100,6 @@ class Sealer:
         self.keks = KekCache(keys)
         self._recipient_keys: dict[str, str] = {}
         self._own: str | None = None
-        self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[bytes, bytes]] = {}
 
     def own_key(self) -> str:
         """The agency's active ``enc`` key id (looked up once: after a rotation, make a new
@@ -117,20 +112,6 @@ class Sealer:
         found = self._recipient_keys.get(agency)
         if found is None:
             found = self._recipient_keys[agency] = self.keys.active(agency, "enc").key_id
-        return found
-
-    def layout(self, tags: tuple[str, ...], paths: tuple[str, ...]) -> tuple[bytes, bytes]:
-        """A group's tags and paths as written in the header, and the tail of its associated
-        data (few distinct ones per schema: worked out once)."""
-        found = self._layouts.get((tags, paths))
-        if found is None:
-            if any("," in name for name in (*tags, *paths)):
-                raise FormatError(f"a tag or path with ',' cannot be sealed: {tags} {paths}")
-            tag_text, path_text = ",".join(tags), ",".join(paths)
-            if len(self._layouts) >= _LAYOUTS_CACHED:
-                self._layouts.clear()
-            found = (group_prefix(tag_text, path_text), aad_tail(tag_text, path_text))
-            self._layouts[(tags, paths)] = found
         return found
 
     def seal(
@@ -157,7 +138,7 @@ class Sealer:
             entry[1].update(taken)
         for readers, (merged_tags, taken) in merged.items():
             try:
-                prefix, tail = self.layout(tuple(sorted(merged_tags)), tuple(taken))
+                prefix, tail = group_layout(tuple(sorted(merged_tags)), tuple(taken))
                 plain = pack_values(taken.values())
             except (TypeError, ValueError) as error:
                 raise SealError(plan.event_type, f"fields {list(taken)}: {error}") from error

@@ -157,15 +157,14 @@ class ProtectedCodec:
         time: datetime | None = None,
     ) -> EncodedEvent:
         """Encode ``event`` sealed for ``readers``, not yet signed (:meth:`encode` signs)."""
-        reader_list = readers
         event_id = id if id is not None else new_event_id()
         sealed: list[bytes] = []
 
         def recipients(tags: frozenset[str]) -> tuple[str, ...]:
-            found = self._recipients.get((reader_list, tags))
+            found = self._recipients.get((readers, tags))
             if found is None:
-                found = self.entitlements.recipients(reader_list, tags)
-                self._recipients[(reader_list, tags)] = found
+                found = self.entitlements.recipients(readers, tags)
+                self._recipients[(readers, tags)] = found
             return found
 
         def prepare(data: dict[str, Any], version: SchemaVersion) -> None:

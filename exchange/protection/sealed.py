@@ -118,7 +118,7 @@ def write_v2(
     keys: Iterable[tuple[str, bytes]],
     groups: Iterable[tuple[bytes, bytes]],
 ) -> bytes:
-    """A version 2 header; ``groups`` are (tags and paths as :func:`group_prefix` writes
+    """A version 2 header; ``groups`` are (tags and paths as :func:`group_layout` writes
     them, ciphertext)."""
     wrapped = [(_short(key_id, 1), _short_bytes(sealed)) for key_id, sealed in keys]
     sealed_groups = list(groups)
@@ -140,9 +140,14 @@ def _short_bytes(raw: bytes) -> bytes:
     return _U16.pack(len(raw)) + raw
 
 
-def group_prefix(tags: str, paths: str) -> bytes:
-    """The tags and paths of a group as written in a version 2 header."""
-    return _short(tags, 2) + _short(paths, 2)
+@functools.lru_cache(maxsize=4096)
+def group_layout(tags: tuple[str, ...], paths: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """A group's tags and paths as a version 2 header writes them, and the tail of its
+    associated data (few distinct ones per schema: worked out once)."""
+    if any("," in name for name in (*tags, *paths)):
+        raise FormatError(f"a tag or path with ',' cannot be sealed: {tags} {paths}")
+    tag_text, path_text = ",".join(tags), ",".join(paths)
+    return _short(tag_text, 2) + _short(path_text, 2), aad_tail(tag_text, path_text)
 
 
 def read(header: bytes) -> SealedHeader:
@@ -185,38 +190,25 @@ def _read_v2(header: bytes) -> SealedHeader:
     return SealedHeader(VERSION_2, sender, keys, tuple(groups))
 
 
-_NAMES: dict[bytes, str] = {}
-_GROUPS: dict[bytes, tuple[tuple[str, ...], tuple[str, ...], bytes]] = {}
-_CACHED = 4096
-
-
+@functools.lru_cache(maxsize=4096)
 def _name(raw: bytes) -> str:
     """A key id (few distinct ones: decoded once)."""
-    found = _NAMES.get(raw)
-    if found is None:
-        if len(_NAMES) >= _CACHED:
-            _NAMES.clear()
-        found = _NAMES[raw] = raw.decode()
-    return found
+    return raw.decode()
 
 
+@functools.lru_cache(maxsize=4096)
 def _group_names(raw: bytes) -> tuple[tuple[str, ...], tuple[str, ...], bytes]:
     """A group's tags, paths and associated data tail from its two length-prefixed texts
     (few distinct ones per schema: worked out once)."""
-    found = _GROUPS.get(raw)
-    if found is None:
-        size = _U16.unpack_from(raw)[0]
-        tags, paths = raw[2 : 2 + size], raw[4 + size :]
-        if len(tags) != size or len(paths) != _U16.unpack_from(raw, 2 + size)[0]:
-            raise FormatError("a group's tags or paths run past the end of the header")
-        if len(_GROUPS) >= _CACHED:
-            _GROUPS.clear()
-        found = _GROUPS[raw] = (
-            tuple(tags.decode().split(",")),
-            tuple(paths.decode().split(",")),
-            b"\x00" + tags + b"\x00" + paths,
-        )
-    return found
+    size = _U16.unpack_from(raw)[0]
+    tags, paths = raw[2 : 2 + size], raw[4 + size :]
+    if len(tags) != size or len(paths) != _U16.unpack_from(raw, 2 + size)[0]:
+        raise FormatError("a group's tags or paths run past the end of the header")
+    return (
+        tuple(tags.decode().split(",")),
+        tuple(paths.decode().split(",")),
+        b"\x00" + tags + b"\x00" + paths,
+    )
 
 
 def _read_v1(header: bytes) -> SealedHeader:

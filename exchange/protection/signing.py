@@ -148,7 +148,7 @@ class Signer:
         self, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
     ) -> tuple[str, bytes]:
         signature = self._key.sign(signed_bytes(self.key_id, key, value, headers))
-        return SIG_HEADER, f"{self.key_id}:{base64.b64encode(signature).decode()}".encode()
+        return SIG_HEADER, f"{self.key_id}:{_b64(signature)}".encode()
 
     def headers(self, records: Sequence[Record]) -> list[tuple[str, bytes]]:
         """One ``exchange.sig`` header per record, all under one signature (see the module
