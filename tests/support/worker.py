@@ -117,3 +117,16 @@ async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: 
     finally:
         await consumer.stop()
     return found
+
+
+def distinct(found: list[SightingDispatch]) -> list[SightingDispatch]:
+    """One of each dispatch id, in arrival order. Copies of an id are at-least-once re-sends
+    (a sighting re-read after a restart re-sends its unacknowledged dispatch, same id, for the
+    receiver to drop); they must say the same thing."""
+    first: dict[str, SightingDispatch] = {}
+    for dispatch in found:
+        kept = first.setdefault(dispatch.dispatchId, dispatch)
+        assert (kept.kind, kept.target, kept.sightingId) == (
+            dispatch.kind, dispatch.target, dispatch.sightingId
+        ), f"two dispatches share the id {dispatch.dispatchId} but differ"
+    return list(first.values())
