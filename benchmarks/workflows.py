@@ -16,6 +16,10 @@ What is measured (sighting -> police inbox, on the local broker, SCRAM, ACLs):
    into ``exchange.sighting`` while the worker is stopped; then the worker starts and the rate
    is taken from its first dispatch seen in the police inbox to its last. Targets: >= 5,000
    sightings/s and >= 40% of the raw loop.
+3. The faust floor, on the same pre-loaded records: a faust agent made by the worker's own app
+   factory that only sends one record per sighting, then one that also writes one table entry
+   (``benchmarks/faust_floor.py``): the least any faust worker pays per sighting for its
+   dispatch and its deadline entry. The worker cannot be faster, whatever its own code costs.
 
 The workflow is the real ``exchange worker --replication 1`` (faust-streaming, app
 ``workflows.main``, as the ``workflows`` principal), started fresh for each measurement, its
@@ -78,6 +82,7 @@ from exchange.settings import KafkaSettings
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from exchange.workflows import deadlines
 from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.runtime import create_app
 from exchange.workflows.sightings import SOURCE_TOPIC, inbox_of, plan_dispatches
@@ -367,15 +372,18 @@ class Worker:
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> list[str]:
+        return [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
+                "--data-dir", str(self.data_dir)]
+
     def start(self) -> None:
         with self.log.open("ab") as out:
-            out.write(f"\n==== worker started {datetime.now(UTC).isoformat()} ====\n".encode())
+            started = f"{type(self).__name__.lower()} started {datetime.now(UTC).isoformat()}"
+            out.write(f"\n==== {started} ====\n".encode())
             out.flush()
             self.process = subprocess.Popen(
-                [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
-                 "--data-dir", str(self.data_dir)],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env,
+                self.command(), cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=self.env,
             )
 
     def stop(self) -> None:
@@ -392,6 +400,23 @@ class Worker:
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"the worker exited ({self.process.returncode}); see {self.log}")
+
+
+class Floor(Worker):
+    """The faust floor (``benchmarks/faust_floor.py``): one send, and with ``table`` one table
+    write, per sighting; nothing else."""
+
+    def __init__(
+        self, log: Path, kafka: KafkaSettings, data_dir: Path, *, app_id: str, out: str,
+        table: bool,
+    ) -> None:
+        super().__init__(log, kafka, data_dir)
+        self.app_id, self.out, self.table = app_id, out, table
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(REPO / "benchmarks" / "faust_floor.py"),
+                "--app-id", self.app_id, "--out", self.out, "--data-dir", str(self.data_dir),
+                *(["--table"] if self.table else [])]
 
 
 # -- the broker side: offsets, lag ------------------------------------------------------------
@@ -552,6 +577,34 @@ def dispatch_template(codec: EventCodec) -> tuple[bytes, dict[str, Any], list[tu
     return encoded.value[:PREFIX_LEN], dispatch.model_dump(), encoded.headers
 
 
+FLOORS = {"floor-send": False, "floor-table": True}
+"""The faust floor's two runs: kind -> whether it also writes a table entry."""
+FLOOR_LABELS = {"floor-send": "send", "floor-table": "send + table write"}
+
+
+def own_code_us(codec: EventCodec, rounds: int = 3000) -> float:
+    """Microseconds per sighting of the sighting workflow's own work, measured alone (no
+    broker, no faust): decode and validate the sighting, plan its dispatch, encode it, build
+    its deadline entry. Inside the worker every step costs more than here, so the bound this
+    gives is generous."""
+    encoded = codec.encode(police_sighting(), source="/agencies/transport/bench", id="bench")
+    jurisdiction = load_jurisdiction()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(rounds):
+            decoded = codec.decode(encoded.value, encoded.headers)
+            sighting = decoded.event
+            if not isinstance(sighting, TransportSighting):
+                raise TypeError(type(sighting))
+            for dispatch in plan_dispatches(sighting, "bench", jurisdiction, datetime.now(UTC)):
+                codec.encode(dispatch, source="/agencies/workflows/sightings",
+                             id=dispatch.dispatchId)
+                deadlines.pending(dispatch, "/agencies/transport/bench").dumps()
+        best = min(best, (time.perf_counter() - started) / rounds * 1e6)
+    return best
+
+
 def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place to read
     rate: float, seconds: float, records: int
 ) -> dict[str, Figures]:
@@ -581,7 +634,8 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
     template = dispatch_template(codec)
     raw_topic, raw_group = f"workflows.bench-raw-{run}", f"workflows.bench-raw-{run}"
     expected = round(rate * seconds)
-    figures = {"worker": Figures(), "raw": Figures()}
+    floor_prefix = f"workflows.bench-floor-{run}"
+    figures = {"worker": Figures(), "raw": Figures(), **{kind: Figures() for kind in FLOORS}}
     offsets = Offsets(admin)
     client = KafkaAdminClient(**admin.kafka_python_kwargs())
     client.create_topics([NewTopic(raw_topic, 3, 1)])
@@ -663,11 +717,33 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
         figures["raw"].throughput, figures["raw"].throughput_missing = throughput_of(
             received, records
         )
+
+        # 5. the faust floor on the same pre-loaded records: one send per sighting, then one
+        #    send and one table write, nothing else (benchmarks/faust_floor.py).
+        for kind, table in FLOORS.items():
+            print(f"throughput, faust floor ({FLOOR_LABELS[kind]} per sighting) ...", flush=True)
+            app_id = f"{floor_prefix}-{kind}"
+            receiver = Receiver(
+                admin_connection, raw_topic, run=run, tag="T", expected=records,
+                timeout_s=timeout,
+            )
+            receiver.start()
+            floor = Floor(log, kafka_as("workflows"), BENCH_STATE / app_id, app_id=app_id,
+                          out=raw_topic, table=table)
+            floor.start()
+            try:
+                received = receiver.result()
+            finally:
+                floor.stop()
+            figures[kind].throughput, figures[kind].throughput_missing = throughput_of(
+                received, records
+            )
     finally:
         worker.stop()
         try:
-            client.delete_topics([raw_topic])
-            client.delete_groups([raw_group])
+            floors = [t for t in client.list_topics() if t.startswith(floor_prefix)]
+            client.delete_topics([raw_topic, *floors])
+            client.delete_groups([raw_group, *(f"{floor_prefix}-{kind}" for kind in FLOORS)])
         except Exception as error:  # noqa: BLE001 - cleanup must not hide the figures
             print(f"cleanup: {error!r}", file=sys.stderr)
         client.close()
@@ -680,7 +756,9 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(figures: dict[str, Figures], rate: float, seconds: float, records: int) -> None:
+def report(
+    figures: dict[str, Figures], own_us: float, rate: float, seconds: float, records: int
+) -> None:
     worker, raw = figures["worker"], figures["raw"]
     ratio = worker.throughput / raw.throughput if raw.throughput else float("nan")
     print(f"\n== Issue #3: sighting -> police inbox, one dispatch each; latency at {rate:.0f}"
@@ -694,12 +772,21 @@ def report(figures: dict[str, Figures], rate: float, seconds: float, records: in
         f = figures[kind]
         print(f"{label:<44}{f.p50_ms:>8.1f}{f.p99_ms:>8.1f}{f.max_ms:>8.0f}{f.sent_rate:>8.0f}"
               f"{f.throughput:>13,.0f}")
+    for kind, what in FLOOR_LABELS.items():
+        floor = figures[kind]
+        label = f"faust floor: {what} (1 proc)"
+        print(f"{label:<44}{'':>32}{floor.throughput:>13,.0f}")
     print(f"{'worker / raw loop (throughput)':<84}{ratio:>8.0%}")
+    floor = figures["floor-table"].throughput
+    bound = 1 / (1 / floor + own_us / 1e6)
+    print(f"{'faust floor (send + table write) / raw loop':<84}{floor / raw.throughput:>8.0%}")
+    print(f"the sighting workflow's own code, measured alone: {own_us:.0f} us per sighting; "
+          f"on top of the floor that bounds one worker at {bound:,.0f}/s, "
+          f"{bound / raw.throughput:.0%} of the raw loop")
     print(f"warm-up at {rate:.0f}/s before the latency was measured (until {WARM_STREAK} "
           f"dispatches in a row came within {WARM_WITHIN_MS:.0f} ms): worker "
           f"{worker.warmup_s:.0f} s, raw loop {raw.warmup_s:.0f} s")
-    for kind in labels:
-        f = figures[kind]
+    for kind, f in figures.items():
         if f.missing or f.throughput_missing:
             print(f"  {kind}: {f.missing} latency and {f.throughput_missing} throughput "
                   "dispatches never arrived")
@@ -717,8 +804,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"python {platform.python_version()}")
+    own_us = own_code_us(EventCodec(Catalogue.load()))  # first, on a quiet machine
     figures = run_benchmark(args.rate, args.seconds, args.records)
-    report(figures, args.rate, args.seconds, args.records)
+    report(figures, own_us, args.rate, args.seconds, args.records)
 
 
 if __name__ == "__main__":
