@@ -219,7 +219,9 @@ async def _scenario(act: Act) -> None:
     act.acknowledge.add(match.sightingId)
     act.say("metro staff at Xiaozhai report a boy in a red T-shirt with two adults")
     await act.publish("transport", match)
-    await act.wait_for(lambda e: isinstance(e, CandidateMatch))
+    await act.wait_for(
+        lambda e: isinstance(e, CandidateMatch) and e.sightingId == match.sightingId
+    )
     await act.wait_for(lambda e: isinstance(e, EmergencyAlert) and e.radiusKm == 500)
     act.say("police find the child: the case is closed")
     await act.publish("police", act.missing_child(status=MissingPersonStatus.FOUND.value))

@@ -19,6 +19,7 @@ from exchange.workflows import (
     alerting,
     cases,
     infants,
+    lookback,
     referrals,
     revocations,
     sightings,
@@ -115,12 +116,15 @@ def _run(args: argparse.Namespace) -> int:
         protection=_protection(codec) if protected else None,
     )
     flows = FlowMetrics(registry)
+    kafka = context.kafka_as(topology.principal_of(AGENCY))
+    earlier = lookback.SightingLog(kafka, topology.topic(lookback.SIGHTINGS_TOPIC).partitions)
     app = create_app(
-        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
+        kafka, workflow_context,
         app_id=args.app_id or settings.app_id, replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
-            sightings.register(jurisdiction), alerting.register(jurisdiction), cases.register(),
+            sightings.register(jurisdiction), alerting.register(jurisdiction),
+            cases.register(earlier),
             referrals.register(
                 jurisdiction, load_referral_rules(topology=topology),
                 referrals.ReferralMetrics(registry),

@@ -7,19 +7,29 @@ global table, because a sighting (keyed by sighting id) must be compared with ev
 scored against the open cases (:mod:`exchange.workflows.matching`); a candidate at or above the
 threshold goes, as a ``CandidateMatch`` with its score and reasons, to the match inbox of the
 police agency that owns the case (``exchange.match.to.<agency>``).
+
+A case reported after its sightings is matched too: when a case opens, the sightings published
+since its last-seen time are read back from ``exchange.sighting``
+(:mod:`exchange.workflows.lookback`) and scored against it, before the report counts as handled
+(so a crash in between reads them back again). A sighting that came in while the case was being
+opened may be matched both ways: the same ``matchId``, for the receiver to drop.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import faust
 
-from exchange.codec import DecodedEvent
+from exchange.codec import DecodedEvent, DecodeError
 from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
 from exchange.models.workflow_events import CandidateMatch, MatchFactor
+from exchange.workflows.lookback import SightingLog
 from exchange.workflows.matching import MatchCandidate, match_sighting
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+
+log = logging.getLogger(__name__)
 
 CASES_TOPIC = "exchange.missing-person"
 REFRESH_S = 1.0  # longest a worker goes without re-reading the open cases
@@ -47,19 +57,24 @@ def candidate_match(
     )
 
 
-def register() -> Workflow:
-    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
+def register(earlier: SightingLog | None = None) -> Workflow:
+    """The workflow registration for :func:`exchange.workflows.runtime.create_app`; with
+    ``earlier``, a new case is also compared with the sightings published since it was last
+    seen."""
 
     def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _MatchingWorkflow(context, streams)
+        _MatchingWorkflow(context, streams, earlier)
 
     return add_to
 
 
 class _MatchingWorkflow:
-    def __init__(self, context: WorkflowContext, streams: Streams) -> None:
+    def __init__(
+        self, context: WorkflowContext, streams: Streams, earlier: SightingLog | None
+    ) -> None:
         self.context = context
         self.streams = streams
+        self.earlier = earlier
         self.open_cases = streams.table("open-cases", CASES_TOPIC, global_=True)
         self.parsed: dict[str, tuple[bytes, MissingPersonReport]] = {}
         self.view: dict[str, MissingPersonReport] = {}
@@ -77,11 +92,43 @@ class _MatchingWorkflow:
         report = decoded.event
         if not isinstance(report, MissingPersonReport):
             raise TypeError(f"{CASES_TOPIC} carries MissingPersonReport, not {type(report)}")
+        known = self.open_cases.get(report.caseId) is not None
         if report.status is MissingPersonStatus.OPEN:
             self.open_cases[report.caseId] = report.model_dump_json().encode()
-        elif self.open_cases.get(report.caseId) is not None:
+            if not known and self.earlier is not None:
+                await self.look_back(report, self.earlier)
+        elif known:
             del self.open_cases[report.caseId]
         self.dirty = True
+
+    async def look_back(self, case: MissingPersonReport, earlier: SightingLog) -> None:
+        """Score the sightings published since ``case`` was last seen against it."""
+        compared = matched = 0
+        async for record in earlier.since(case.lastSeenAt):
+            sighting = self.peek(record)
+            if sighting is None:
+                continue  # dead-lettered or quarantined when it was first read
+            compared += 1
+            for candidate in match_sighting(sighting, [case]):
+                await self.send(candidate, case, sighting)
+                matched += 1
+        log.info("a new case was compared with %d earlier sightings: %d candidate matches",
+                 compared, matched)
+
+    def peek(self, record: Incoming) -> TransportSighting | None:
+        """The sighting of a record read back; None when it does not decode (or, protected,
+        does not verify): such a record was dead-lettered or quarantined when first read."""
+        context = self.context
+        decoded: DecodedEvent | None
+        if context.protection is not None:
+            decoded = context.protection.peek(record)
+        else:
+            try:
+                decoded = context.codec.decode(record.value, record.headers)
+            except DecodeError:
+                decoded = None
+        event = decoded.event if decoded is not None else None
+        return event if isinstance(event, TransportSighting) else None
 
     def current_cases(self) -> dict[str, MissingPersonReport]:
         """The open cases, each parsed once.
@@ -115,17 +162,19 @@ class _MatchingWorkflow:
         cases = self.current_cases()
         if not cases:
             return
-        context = self.context
         for candidate in match_sighting(sighting, cases.values()):
-            case = cases[candidate.case_id]
-            inbox = self.inboxes.get(case.reportingUnit.agencyId)
-            if inbox is None:
-                raise LookupError(f"no match inbox for {case.reportingUnit.agencyId!r}")
-            match = candidate_match(candidate, case, sighting, context)
-            encoded = context.codec.encode(
-                match, source=f"{context.source}/matching", id=match.matchId
-            )
-            await self.streams.publish(
-                inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
-            )
-            context.metrics.matches.labels(case.reportingUnit.agencyId).inc()
+            await self.send(candidate, cases[candidate.case_id], sighting)
+
+    async def send(
+        self, candidate: MatchCandidate, case: MissingPersonReport, sighting: TransportSighting
+    ) -> None:
+        context = self.context
+        inbox = self.inboxes.get(case.reportingUnit.agencyId)
+        if inbox is None:
+            raise LookupError(f"no match inbox for {case.reportingUnit.agencyId!r}")
+        match = candidate_match(candidate, case, sighting, context)
+        encoded = context.codec.encode(match, source=f"{context.source}/matching", id=match.matchId)
+        await self.streams.publish(
+            inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
+        )
+        context.metrics.matches.labels(case.reportingUnit.agencyId).inc()

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from exchange.codec import EventCodec
+from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditTrail
 from exchange.protection.exceptions import ProtectionError
@@ -213,6 +213,18 @@ class WorkerProtection:
         if self._quarantine is None:
             raise RuntimeError("WorkerProtection.attach(app, context) was not called")
         return await self._quarantine.open(record)
+
+    def peek(self, record: Incoming) -> DecodedEvent | None:
+        """A record read again (a sighting looked back at for a new case), verified and opened
+        as ``workflows``: None when it does not verify or decode. Nothing is quarantined,
+        dead-lettered or audited: that was done when the record was first read."""
+        try:
+            return self.protected.decode(
+                record.key, record.value, record.headers,
+                (record.topic, record.partition, record.offset),
+            ).decoded
+        except (ProtectionError, DecodeError):
+            return None
 
     async def delivered(self, opened: OpenedEvent, record: Incoming) -> None:
         if self.audit is not None:

@@ -27,6 +27,7 @@ from exchange.workflows.protection import (
     StateSealer,
     WorkerProtection,
 )
+from exchange.workflows.runtime import Incoming
 
 SECRET = b'{"name": "CanaryStateName"}'
 
@@ -141,3 +142,27 @@ def test_the_worker_acts_as_workflows_only(
 ) -> None:
     with pytest.raises(ValueError, match="workflows"):
         WorkerProtection(protected(codec, keys, topology, "police"), keys, topology)
+
+
+def test_a_sighting_read_back_is_verified_and_opened_without_side_effects(
+    codec: EventCodec, keys: FileKeyStore, topology: Topology
+) -> None:
+    """``peek`` (the matching workflow's look-back for a new case): the event when it verifies,
+    None when not; it needs no quarantine, so it cannot write one."""
+    worker = WorkerProtection(protected(codec, keys, topology, "workflows"), keys, topology)
+    topic = "exchange.sighting"
+    sighting = example("transport-sighting")
+    sent = protected(codec, keys, topology, "railway-police").encode(
+        sighting, source="/agencies/railway-police/test", id="S-1",
+        readers=tuple(topology.topic(topic).readers),
+    )
+    record = Incoming(topic, 0, 7, sent.key, sent.value, list(sent.headers))
+    for _ in range(2):  # read back twice at its own position: not a replay
+        peeked = worker.peek(record)
+        assert peeked is not None
+        assert peeked.event == sighting
+    tampered = record._replace(value=sent.value[:-1] + bytes([sent.value[-1] ^ 1]))
+    assert worker.peek(tampered) is None
+    unsigned = codec.encode(sighting, source="/agencies/railway-police/test", id="S-2")
+    assert worker.peek(Incoming(topic, 0, 8, unsigned.key, unsigned.value,
+                                list(unsigned.headers))) is None

@@ -243,25 +243,23 @@ def matching_report(case_id: str) -> MissingPersonReport:
     return validate_event(MissingPersonReport, data)
 
 
-async def test_sighting_matching_an_open_case_reaches_the_case_owner(
-    provisioned, codec: EventCodec
-) -> None:
-    worker = start_worker(provisioned)
-    run = uuid.uuid4().hex[:8].upper()
-    report = matching_report(f"A610113M{run}")
+async def publish_report(provisioned, codec: EventCodec, report: MissingPersonReport) -> None:
     async with Publisher(
         provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
         source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
     ) as publisher:
         await publisher.publish(report)
-    # The worker has read the report once its alert is out; the open-cases agent reads the same
-    # record next to the alert agent. (A sighting read before the case is not matched.)
-    assert await alerts_for(provisioned, codec, public_reference(report.caseId),
-                            until_cancel=False, enough=1)
-    await asyncio.sleep(2)
-    seen = sighting(f"M-{run}")
-    await publish(provisioned, codec, seen)
 
+
+def distinct_matches(matches: list[CandidateMatch]) -> set[str]:
+    return {m.matchId for m in matches}
+
+
+async def matches_for(
+    provisioned, codec: EventCodec, sighting_id: str, case_id: str, timeout_s: float = 60
+) -> list[CandidateMatch]:
+    """The candidate matches of ``sighting_id`` with ``case_id`` in the police's match inbox,
+    from the first batch that has any (other tests' open cases may match the sighting too)."""
     consumer = AIOKafkaConsumer(
         "exchange.match.to.police", **provisioned.kafka_as("police").aiokafka_kwargs(),
         group_id=f"police.test.{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
@@ -269,21 +267,65 @@ async def test_sighting_matching_an_open_case_reaches_the_case_owner(
     await consumer.start()
     matches: list[CandidateMatch] = []
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout_s
         while not matches and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     event = codec.decode(record.value, record.headers).event
-                    if isinstance(event, CandidateMatch) and event.sightingId == seen.sightingId:
+                    if isinstance(event, CandidateMatch) and (
+                        event.sightingId, event.caseId) == (sighting_id, case_id):
                         matches.append(event)
     finally:
         await consumer.stop()
+    return matches
+
+
+async def test_sighting_matching_an_open_case_reaches_the_case_owner(
+    provisioned, codec: EventCodec
+) -> None:
+    worker = start_worker(provisioned)
+    run = uuid.uuid4().hex[:8].upper()
+    report = matching_report(f"A610113M{run}")
+    try:
+        await publish_report(provisioned, codec, report)
+        # The worker has read the report once its alert is out; the open-cases agent reads the
+        # same record next to the alert agent.
+        assert await alerts_for(provisioned, codec, public_reference(report.caseId),
+                                until_cancel=False, enough=1)
+        await asyncio.sleep(2)
+        seen = sighting(f"M-{run}")
+        await publish(provisioned, codec, seen)
+        matches = await matches_for(provisioned, codec, seen.sightingId, report.caseId)
+    finally:
         stop_worker(worker)
-    assert [m.caseId for m in matches] == [report.caseId]
+    assert len(distinct_matches(matches)) == 1, matches
     match = matches[0]
     assert match.score >= 0.6
     assert {f.factor for f in match.factors} >= {"gender", "age", "clothing", "distance", "time"}
     assert match.owner.unitId == report.reportingUnit.unitId
+
+
+async def test_a_case_reported_after_its_sighting_is_matched_with_it(
+    provisioned, codec: EventCodec
+) -> None:
+    """The sighting is handled while no case is open; the case, reported later, is compared
+    with the sightings published since the child was last seen."""
+    worker = start_worker(provisioned)
+    run = uuid.uuid4().hex[:8].upper()
+    try:
+        early = sighting(f"P-{run}")
+        await publish(provisioned, codec, early)
+        assert distinct(await dispatches(  # handled: routed before any case was open
+            provisioned, codec, "railway-police", {early.sightingId}, want=2, settle_s=0
+        ))
+        report = matching_report(f"A610113L{run}")
+        await publish_report(provisioned, codec, report)
+        matches = await matches_for(provisioned, codec, early.sightingId, report.caseId)
+    finally:
+        stop_worker(worker)
+    assert len(distinct_matches(matches)) == 1, matches
+    assert matches[0].score >= 0.6
+    assert matches[0].matchId == f"{early.sightingId}~{report.caseId}"
 
 
 async def test_closed_deadlines_are_swept_after_the_dedupe_window(

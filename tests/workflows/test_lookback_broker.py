@@ -1,0 +1,49 @@
+"""Sightings read back from the broker for a case opened after them (workflows.lookback)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from support.worker import publish, sighting
+
+from exchange.codec import EventCodec
+from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
+
+pytestmark = pytest.mark.broker
+
+
+def sighting_log(provisioned, **options: int) -> SightingLog:
+    partitions = provisioned.topology.topic(SIGHTINGS_TOPIC).partitions
+    return SightingLog(provisioned.kafka_as("workflows"), partitions, **options)
+
+
+async def read_ids(log: SightingLog, start: datetime, codec: EventCodec) -> list[str]:
+    found = []
+    async for record in log.since(start):
+        event = codec.decode(record.value, record.headers).event
+        found.append(getattr(event, "sightingId", ""))
+    return found
+
+
+async def test_sightings_published_since_a_moment_are_read_back(
+    provisioned, codec: EventCodec, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    before = datetime.now(UTC)
+    mine = [sighting(f"B-{run}-{n}", facility=None, regionCode="610113") for n in range(3)]
+    await publish(provisioned, codec, *mine)
+
+    found = await read_ids(sighting_log(provisioned), before, codec)
+    assert {s.sightingId for s in mine} <= set(found)
+    assert len(found) == len(set(found))  # each record once
+
+    # Nothing was published an hour from now (the clock margin is minutes, not hours).
+    assert await read_ids(sighting_log(provisioned), before + timedelta(hours=1), codec) == []
+
+    with caplog.at_level(logging.WARNING, logger="exchange.workflows.lookback"):
+        capped = await read_ids(sighting_log(provisioned, max_records=2), before, codec)
+    assert len(capped) == 2
+    assert "the most allowed" in caplog.text
