@@ -21,6 +21,7 @@ import logging
 import time
 
 import faust
+from aiokafka.errors import KafkaError
 
 from exchange.codec import DecodedEvent, DecodeError
 from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
@@ -95,6 +96,7 @@ class _MatchingWorkflow:
         known = self.open_cases.get(report.caseId) is not None
         if report.status is MissingPersonStatus.OPEN:
             self.open_cases[report.caseId] = report.model_dump_json().encode()
+            self.dirty = True  # live sightings see the case while the earlier ones are read
             if not known and self.earlier is not None:
                 await self.look_back(report, self.earlier)
         elif known:
@@ -102,16 +104,27 @@ class _MatchingWorkflow:
         self.dirty = True
 
     async def look_back(self, case: MissingPersonReport, earlier: SightingLog) -> None:
-        """Score the sightings published since ``case`` was last seen against it."""
+        """Score the sightings published since ``case`` was last seen against it.
+
+        A failure to read them (the broker unreachable past the client's retries) is logged and
+        counted, not raised: the case is open and its alert out, and the report must not go to
+        the dead-letter topic for it."""
         compared = matched = 0
-        async for record in earlier.since(case.lastSeenAt):
-            sighting = self.peek(record)
-            if sighting is None:
-                continue  # dead-lettered or quarantined when it was first read
-            compared += 1
-            for candidate in match_sighting(sighting, [case]):
-                await self.send(candidate, case, sighting)
-                matched += 1
+        try:
+            async for record in earlier.since(case.lastSeenAt):
+                sighting = self.peek(record)
+                if sighting is None:
+                    continue  # dead-lettered or quarantined when it was first read
+                compared += 1
+                for candidate in match_sighting(sighting, [case]):
+                    await self.send(candidate, case, sighting)
+                    matched += 1
+        except KafkaError:
+            self.context.metrics.lookbacks.labels("failed").inc()
+            log.exception("a new case was compared with %d earlier sightings, then reading "
+                          "them back failed: the rest were not compared", compared)
+            return
+        self.context.metrics.lookbacks.labels("done").inc()
         log.info("a new case was compared with %d earlier sightings: %d candidate matches",
                  compared, matched)
 

@@ -123,6 +123,12 @@ class WorkflowMetrics:
             "Candidate matches between a sighting and an open missing-person case, by owner.",
             ["agency"], registry=registry,
         )
+        self.lookbacks = Counter(
+            "exchange_case_lookbacks_total",
+            "New cases compared with the sightings published since the person was last seen, "
+            "by outcome: done, or failed (the earlier sightings were not compared; logged).",
+            ["outcome"], registry=registry,
+        )
         self.escalations = Counter(
             "exchange_dispatch_escalations_total",
             "Dispatches not acknowledged in time, escalated to the city command centre.",
