@@ -308,14 +308,14 @@ async def test_sighting_matching_an_open_case_reaches_the_case_owner(
 async def test_a_case_reported_after_its_sighting_is_matched_with_it(
     provisioned, codec: EventCodec
 ) -> None:
-    """The sighting is handled while no case is open; the case, reported later, is compared
+    """The sighting is handled before its case exists; the case, reported later, is compared
     with the sightings published since the child was last seen."""
     worker = start_worker(provisioned)
     run = uuid.uuid4().hex[:8].upper()
     try:
         early = sighting(f"P-{run}")
         await publish(provisioned, codec, early)
-        assert distinct(await dispatches(  # handled: routed before any case was open
+        assert distinct(await dispatches(  # handled: routed before this case was reported
             provisioned, codec, "railway-police", {early.sightingId}, want=2, settle_s=0
         ))
         report = matching_report(f"A610113L{run}")
