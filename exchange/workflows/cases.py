@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import aclosing
 
 import faust
 from aiokafka.errors import KafkaError
@@ -111,14 +112,15 @@ class _MatchingWorkflow:
         the dead-letter topic for it."""
         compared = matched = 0
         try:
-            async for record in earlier.since(case.lastSeenAt):
-                sighting = self.peek(record)
-                if sighting is None:
-                    continue  # dead-lettered or quarantined when it was first read
-                compared += 1
-                for candidate in match_sighting(sighting, [case]):
-                    await self.send(candidate, case, sighting)
-                    matched += 1
+            async with aclosing(earlier.since(case.lastSeenAt)) as records:  # its consumer
+                async for record in records:  # is stopped whatever happens here
+                    sighting = self.peek(record)
+                    if sighting is None:
+                        continue  # dead-lettered or quarantined when it was first read
+                    compared += 1
+                    for candidate in match_sighting(sighting, [case]):
+                        await self.send(candidate, case, sighting)
+                        matched += 1
         except KafkaError:
             self.context.metrics.lookbacks.labels("failed").inc()
             log.exception("a new case was compared with %d earlier sightings, then reading "

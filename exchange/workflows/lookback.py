@@ -15,7 +15,7 @@ when the read begins. It is bounded by :data:`MAX_RECORDS`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -44,9 +44,12 @@ class SightingLog:
         self.partitions = [TopicPartition(SIGHTINGS_TOPIC, p) for p in range(partitions)]
         self.max_records = max_records
 
-    async def since(self, start: datetime) -> AsyncIterator[Incoming]:
+    async def since(self, start: datetime) -> AsyncGenerator[Incoming, None]:
         """Every record published at or after ``start`` (less :data:`CLOCK_MARGIN`) and before
-        the read began (in order within a partition), at most :attr:`max_records`."""
+        the read began (in order within a partition), at most :attr:`max_records`.
+
+        Iterate it inside ``contextlib.aclosing``: its consumer is stopped when the iteration
+        ends, also when the caller stops early or raises."""
         consumer = AIOKafkaConsumer(
             **self.kafka.aiokafka_kwargs(), group_id=None, enable_auto_commit=False
         )

@@ -5,7 +5,7 @@ counted, not raised. (Against the real broker: ``test_worker_broker.py``,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ class FakeLog:
         self.records, self.fail = records, fail
         self.started: list[datetime] = []
 
-    async def since(self, start: datetime) -> AsyncIterator[Incoming]:
+    async def since(self, start: datetime) -> AsyncGenerator[Incoming, None]:
         self.started.append(start)
         for record in self.records:
             yield record

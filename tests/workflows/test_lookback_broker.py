@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from support.worker import publish, sighting
 
-from exchange.codec import EventCodec
+from exchange.codec import DecodeError, EventCodec
 from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
 
 pytestmark = pytest.mark.broker
@@ -21,10 +22,15 @@ def sighting_log(provisioned, **options: int) -> SightingLog:
 
 
 async def read_ids(log: SightingLog, start: datetime, codec: EventCodec) -> list[str]:
+    """The ids of the sightings read back (other tests' poison records count as "")."""
     found = []
-    async for record in log.since(start):
-        event = codec.decode(record.value, record.headers).event
-        found.append(getattr(event, "sightingId", ""))
+    async with aclosing(log.since(start)) as records:
+        async for record in records:
+            try:
+                event = codec.decode(record.value, record.headers).event
+            except DecodeError:
+                event = None
+            found.append(getattr(event, "sightingId", ""))
     return found
 
 
@@ -38,7 +44,7 @@ async def test_sightings_published_since_a_moment_are_read_back(
 
     found = await read_ids(sighting_log(provisioned), before, codec)
     assert {s.sightingId for s in mine} <= set(found)
-    assert len(found) == len(set(found))  # each record once
+    assert len([i for i in found if i.startswith(f"B-{run}-")]) == 3  # each record once
 
     # Nothing was published an hour from now (the clock margin is minutes, not hours).
     assert await read_ids(sighting_log(provisioned), before + timedelta(hours=1), codec) == []
