@@ -82,11 +82,7 @@ class _MatchingWorkflow:
         self.view: dict[str, MissingPersonReport] = {}
         self.dirty = True
         self.refreshed = 0.0
-        self.inboxes = {
-            t.addressed_to: streams.raw_topic(t.name)
-            for t in context.topology.topics
-            if t.name.startswith("exchange.match.to.") and t.addressed_to
-        }
+        self.inboxes = streams.inboxes("exchange.match.to.")
         streams.on(CASES_TOPIC, self.on_report)
         streams.on(SIGHTINGS_TOPIC, self.on_sighting)
 

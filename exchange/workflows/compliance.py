@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from exchange.models.referral_events import ComplianceAlert
 from exchange.workflows.runtime import Streams, WorkflowContext
@@ -26,11 +25,7 @@ class ComplianceSender:
         self.context = context
         self.streams = streams
         self.source = f"{context.source}/{source}"
-        self.inboxes: dict[str, Any] = {
-            topic.addressed_to: streams.raw_topic(topic.name)
-            for topic in context.topology.topics
-            if topic.name.startswith(INBOX_PREFIX) and topic.addressed_to
-        }
+        self.inboxes = streams.inboxes(INBOX_PREFIX)
 
     async def send(self, alert: ComplianceAlert) -> None:
         encoded = self.context.codec.encode(alert, source=self.source, id=alert.alertId)

@@ -89,15 +89,6 @@ def register(
     return add_to
 
 
-def inboxes(streams: Streams, context: WorkflowContext, prefix: str) -> dict[str, Any]:
-    """The inbox topics whose names start with ``prefix``, by the agency they are for."""
-    return {
-        topic.addressed_to: streams.raw_topic(topic.name)
-        for topic in context.topology.topics
-        if topic.name.startswith(prefix) and topic.addressed_to
-    }
-
-
 class _ReferralWorkflow:
     def __init__(
         self, app: faust.App, context: WorkflowContext, streams: Streams, *,
@@ -112,7 +103,7 @@ class _ReferralWorkflow:
             raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
         self.streams = streams
         self.table = streams.table("referrals", RESCUE_TOPIC)
-        self.referral_inboxes = inboxes(streams, context, "exchange.referral.to.")
+        self.referral_inboxes = streams.inboxes("exchange.referral.to.")
         self.alerts = ComplianceSender(streams, context, "referrals")
         self.board = streams.raw_topic(BOARD_TOPIC)
         self.ticks = streams.raw_topic(

@@ -360,6 +360,15 @@ class Streams:
             value_serializer="raw", **options,
         )
 
+    def inboxes(self, prefix: str) -> dict[str, Any]:
+        """The inbox topics whose names start with ``prefix`` (``exchange.sighting.to.``), by
+        the agency each is addressed to."""
+        return {
+            topic.addressed_to: self.raw_topic(topic.name)
+            for topic in self.context.topology.topics
+            if topic.name.startswith(prefix) and topic.addressed_to
+        }
+
     def table(self, name: str, source: str, *, global_: bool = False) -> Any:
         """A table co-partitioned with topic ``source``, string keys, byte values."""
         factory = self.app.GlobalTable if global_ else self.app.Table

@@ -108,11 +108,7 @@ class _SightingWorkflow:
         if context.topology.topic(ACK_TOPIC).partitions != partitions:
             raise ValueError(f"{ACK_TOPIC} must have as many partitions as {SOURCE_TOPIC}")
         self.deadlines = streams.table("sightings-deadlines", SOURCE_TOPIC)
-        self.inboxes = {
-            topic.addressed_to: streams.raw_topic(topic.name)
-            for topic in context.topology.topics
-            if topic.name.startswith("exchange.sighting.to.") and topic.addressed_to
-        }
+        self.inboxes = streams.inboxes("exchange.sighting.to.")
         self.ticks = streams.raw_topic(
             f"{app.conf.id}-deadline-ticks", internal=True, partitions=partitions
         )

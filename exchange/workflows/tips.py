@@ -76,11 +76,7 @@ class _TipWorkflow:
             raise ValueError(f"{OUTCOME_TOPIC} must have as many partitions as {TIP_TOPIC}")
         self.streams = streams
         self.tips = streams.table("tips", TIP_TOPIC)
-        self.inboxes: dict[str, Any] = {
-            t.addressed_to: streams.raw_topic(t.name)
-            for t in context.topology.topics
-            if t.name.startswith("exchange.tip.to.") and t.addressed_to
-        }
+        self.inboxes = streams.inboxes("exchange.tip.to.")
         self.rewards = streams.raw_topic(REWARD_TOPIC)
         streams.on(TIP_TOPIC, self.on_tip)
         streams.on(OUTCOME_TOPIC, self.on_outcome)

@@ -30,8 +30,8 @@ class FakeStreams:
     def table(self, name: str, source: str, *, global_: bool = False) -> dict[str, bytes]:
         return {}
 
-    def raw_topic(self, name: str, **options: Any) -> str:
-        return name
+    def inboxes(self, prefix: str) -> dict[str, str]:
+        return {a: f"{prefix}{a}" for a in ("police", "railway-police")}
 
     def on(self, topic: str, handler: Any) -> None:
         pass
