@@ -29,7 +29,7 @@ from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.demo_workflows import KafkaAs
+from exchange.demo_act import KafkaAs
 from exchange.models.examples import example_json
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model

@@ -14,20 +14,14 @@ agencies, purposes, rules and reasons are printed, never names or documents.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from exchange.client.metrics import BusMetrics
-from exchange.client.publisher import Publisher
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
-from exchange.demo_workflows import KafkaAs, _start_worker, _stop_worker
+from exchange.demo_act import Act, KafkaAs
 from exchange.models.common import AgencyRef, Gender, Person, PersonDescription
 from exchange.models.events import (
     IntermediaryAction,
@@ -55,45 +49,15 @@ WATCH = (
 S = ReferralStatus
 
 
-class _Act:
+class _Act(Act):
+    name = "demo-referrals"
+
     def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        self.topology, self.kafka_as, self.codec = topology, kafka_as, codec
-        self.run = uuid.uuid4().hex[:6].upper()
-        self.started = time.monotonic()
+        super().__init__(topology, kafka_as, codec)
         self.states: dict[str, ReferralState] = {}
         self.alerts: list[ComplianceAlert] = []
-        self.publishers: dict[str, Publisher] = {}
 
-    def say(self, text: str) -> None:
-        print(f"  [+{time.monotonic() - self.started:5.1f}s] {text}", flush=True)
-
-    async def publish(self, agency: str, event: BaseModel) -> None:
-        if agency not in self.publishers:
-            self.publishers[agency] = Publisher(
-                self.kafka_as(self.topology.principal_of(agency)), self.codec, self.topology,
-                agency=agency, source=f"/agencies/{agency}/demo",
-                metrics=BusMetrics.on(CollectorRegistry()),
-            )
-            await self.publishers[agency].__aenter__()
-        await self.publishers[agency].publish(event)
-
-    async def watch(self, agency: str, topic: str, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            topic, **self.kafka_as(self.topology.principal_of(agency)).aiokafka_kwargs(),
-            group_id=f"{agency}.demo-referrals.{self.run}", auto_offset_reset="latest",
-        )
-        await consumer.start()
-        try:
-            while not consumer.assignment():
-                await consumer.getmany(timeout_ms=100)
-            while not stop.is_set():
-                for records in (await consumer.getmany(timeout_ms=200)).values():
-                    for record in records:
-                        self.show(agency, self.codec.decode(record.value, record.headers).event)
-        finally:
-            await consumer.stop()
-
-    def show(self, agency: str, event: BaseModel) -> None:
+    async def on_event(self, agency: str, event: BaseModel) -> None:
         if isinstance(event, ReferralState) and self.run in event.caseId:
             before = self.states.get(event.referralId)
             self.states[event.referralId] = event
@@ -112,15 +76,6 @@ class _Act:
             self.alerts.append(event)
             self.say(f"{agency} <- compliance alert {event.kind}: {event.reason}")
 
-    async def wait_for(self, test: object, timeout_s: float = 60) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if callable(test) and test():
-                return True
-            await asyncio.sleep(0.1)
-        self.say("(not seen in time)")
-        return False
-
     def referral(self, agency: str, purpose: ReferralPurpose, person: int) -> ReferralState:
         return next(s for s in self.states.values() if s.toAgency.agencyId == agency
                     and s.purpose is purpose and s.personIndex == person)
@@ -136,19 +91,8 @@ class _Act:
 async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
     print(f"\n-- 4. Rescue, referrals and revocation (a worker on a clock x{TIME_SCALE}: "
           "a day lasts 10 s) --")
-    worker = _start_worker(state_dir, kafka_as(topology.principal_of("workflows")), TIME_SCALE)
     act = _Act(topology, kafka_as, codec)
-    stop = asyncio.Event()
-    watchers = [asyncio.create_task(act.watch(a, t, stop)) for a, t in WATCH]
-    try:
-        await asyncio.sleep(3)  # the watchers join their groups
-        await _scenario(act)
-    finally:
-        stop.set()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        for publisher in act.publishers.values():
-            await publisher.__aexit__(None, None, None)
-        _stop_worker(worker)
+    await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     reader = "joint-meeting-office"
     snapshot = await read_snapshot(
         kafka_as(topology.principal_of(reader)), codec, BOARD, agency=reader,
@@ -181,7 +125,7 @@ async def _scenario(act: _Act) -> None:
             "boy held for forced labour")
     await act.publish("police", rescue)
     planned = plan_referrals(rescue, load_referral_rules(), load_jurisdiction())
-    await act.wait_for(lambda: len(act.states) >= sum(len(p.referrals) for p in planned))
+    await act.wait_until(lambda: len(act.states) >= sum(len(p.referrals) for p in planned))
     medical = act.referral("health", ReferralPurpose.MEDICAL_CARE, 0)
     training = act.referral("human-resources", ReferralPurpose.JOB_TRAINING, 1)
     legal = act.referral("justice", ReferralPurpose.LEGAL_AID, 0)
@@ -191,7 +135,7 @@ async def _scenario(act: _Act) -> None:
     await act.step(legal, S.DECLINED, reason="she has already instructed a lawyer")
     await act.step(shelter, S.ACCEPTED)
     act.say("civil affairs accepts the shelter referral but does not report it done")
-    await act.wait_for(lambda: act.states[shelter.referralId].escalated, timeout_s=40)
+    await act.wait_until(lambda: act.states[shelter.referralId].escalated, timeout_s=40)
 
     code = "91610104MA7B3CRQ1H"
     act.say(f"market regulation revokes job agency {code}")
@@ -203,4 +147,4 @@ async def _scenario(act: _Act) -> None:
     await act.publish("human-resources", example_job_placement().model_copy(update={
         "placementId": f"PL-DEMO-{act.run}", "placedAt": now, "reportedAt": now,
         "recordingUnit": AgencyRef(agencyId="human-resources")}))
-    await act.wait_for(lambda: any(a.kind == "REVOKED_INTERMEDIARY_NAMED" for a in act.alerts))
+    await act.wait_until(lambda: any(a.kind == "REVOKED_INTERMEDIARY_NAMED" for a in act.alerts))

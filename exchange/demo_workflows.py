@@ -13,35 +13,23 @@ Personal data is never printed: ids, units, rules, radii and scores only.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from exchange.client.metrics import BusMetrics
-from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
+from exchange.demo_act import Act, KafkaAs
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
 from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
 from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
 from exchange.models.examples import example_json, example_transport_sighting
 from exchange.models.exceptions import validate_event
 from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
-from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 from exchange.workflows.alerts import public_reference
 
-KafkaAs = Callable[[str], KafkaSettings]
 TIME_SCALE = 300
 WATCH = (  # (reading agency, topic) the act prints
     ("railway-police", "exchange.sighting.to.railway-police"),
@@ -52,19 +40,11 @@ WATCH = (  # (reading agency, topic) the act prints
 )
 
 
-class Act:
+class WorkflowsAct(Act):
     def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        self.topology = topology
-        self.kafka_as = kafka_as
-        self.codec = codec
-        self.run = uuid.uuid4().hex[:6].upper()
-        self.started = time.monotonic()
+        super().__init__(topology, kafka_as, codec)
         self.seen: list[BaseModel] = []
         self.acknowledge: set[str] = set()  # sighting ids whose dispatches the unit acknowledges
-        self.publishers: dict[str, Publisher] = {}
-
-    def say(self, text: str) -> None:
-        print(f"  [+{time.monotonic() - self.started:5.1f}s] {text}", flush=True)
 
     def mine(self, event: BaseModel) -> bool:
         key = getattr(event, "sightingId", None) or getattr(event, "caseId", None)
@@ -72,35 +52,10 @@ class Act:
             key = event.reference
         return bool(key) and (self.run in str(key) or key == self.reference)
 
-    async def publish(self, agency: str, event: BaseModel) -> None:
-        publisher = self.publishers.get(agency)
-        if publisher is None:
-            publisher = self.publishers[agency] = Publisher(
-                self.kafka_as(self.topology.principal_of(agency)), self.codec, self.topology,
-                agency=agency, source=f"/agencies/{agency}/demo",
-                metrics=BusMetrics.on(CollectorRegistry()),
-            )
-            await publisher.__aenter__()
-        await publisher.publish(event)
-
-    async def watch(self, agency: str, topic: str, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            topic, **self.kafka_as(self.topology.principal_of(agency)).aiokafka_kwargs(),
-            group_id=f"{agency}.demo-act.{self.run}", auto_offset_reset="latest",
-        )
-        await consumer.start()
-        try:
-            while not consumer.assignment():
-                await consumer.getmany(timeout_ms=100)
-            while not stop.is_set():
-                for records in (await consumer.getmany(timeout_ms=200)).values():
-                    for record in records:
-                        event = self.codec.decode(record.value, record.headers).event
-                        if self.mine(event):
-                            self.seen.append(event)
-                            await self.show(agency, event)
-        finally:
-            await consumer.stop()
+    async def on_event(self, agency: str, event: BaseModel) -> None:
+        if self.mine(event):
+            self.seen.append(event)
+            await self.show(agency, event)
 
     async def show(self, agency: str, event: BaseModel) -> None:
         if isinstance(event, SightingDispatch):
@@ -127,13 +82,7 @@ class Act:
                      + ", ".join(f"{f.factor} {f.score:.1f}" for f in event.factors) + ")")
 
     async def wait_for(self, test: Callable[[BaseModel], bool], timeout_s: float = 60) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if any(test(e) for e in self.seen):
-                return True
-            await asyncio.sleep(0.1)
-        self.say("(not seen in time)")
-        return False
+        return await self.wait_until(lambda: any(test(e) for e in self.seen), timeout_s)
 
     @property
     def reference(self) -> str:
@@ -171,23 +120,12 @@ class Act:
 async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
     print(f"\n-- 3. The workflows (a worker on a compressed clock: x{TIME_SCALE}, so a "
           "5-minute deadline lasts 1 s and an hour of the alert schedule 12 s) --")
-    worker = _start_worker(state_dir, kafka_as(topology.principal_of("workflows")))
-    act = Act(topology, kafka_as, codec)
-    stop = asyncio.Event()
-    watchers = [asyncio.create_task(act.watch(a, t, stop)) for a, t in WATCH]
-    try:
-        await asyncio.sleep(3)  # the watchers join their groups
-        await _scenario(act)
-    finally:
-        stop.set()
-        await asyncio.gather(*watchers, return_exceptions=True)
-        for publisher in act.publishers.values():
-            await publisher.__aexit__(None, None, None)
-        _stop_worker(worker)
+    act = WorkflowsAct(topology, kafka_as, codec)
+    await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     return 0
 
 
-async def _scenario(act: Act) -> None:
+async def _scenario(act: WorkflowsAct) -> None:
     station = TransportFacility(kind=TransportFacilityKind.RAILWAY_STATION, code="EAY",
                                 name="西安北站 Xi'an North")
     train = TransportFacility(kind=TransportFacilityKind.TRAIN, code="G87",
@@ -227,29 +165,3 @@ async def _scenario(act: Act) -> None:
     await act.publish("police", act.missing_child(status=MissingPersonStatus.FOUND.value))
     await act.wait_for(lambda e: isinstance(e, EmergencyAlert) and e.msgType == "CANCEL")
 
-
-def _start_worker(
-    state_dir: Path, kafka: KafkaSettings, time_scale: float = TIME_SCALE
-) -> subprocess.Popen[bytes]:
-    """``exchange worker`` in its own process, connected as the workflows principal."""
-    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-           "EXCHANGE_STATE_DIR": str(state_dir)}
-    if kafka.username and kafka.password is not None:
-        env |= {"EXCHANGE_KAFKA__USERNAME": kafka.username,
-                "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value()}
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / "demo-worker.log").open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker")],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-
-
-def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
