@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import faust
 from prometheus_client import CollectorRegistry
@@ -35,6 +34,7 @@ from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
 from exchange.workflows.runtime import (
     Streams,
+    Workflow,
     WorkflowContext,
     WorkflowMetrics,
     create_app,
@@ -43,7 +43,7 @@ from exchange.workflows.runtime import (
 from exchange.workflows.sightings import SOURCE_TOPIC
 
 
-def floor(out: str, *, table: bool) -> Any:
+def floor(out: str, *, table: bool) -> Workflow:
     def add_to(app: faust.App, workflow_context: WorkflowContext, streams: Streams) -> None:
         partitions = workflow_context.topology.topic(SOURCE_TOPIC).partitions
         target = streams.raw_topic(out)

@@ -577,9 +577,8 @@ def dispatch_template(codec: EventCodec) -> tuple[bytes, dict[str, Any], list[tu
     return encoded.value[:PREFIX_LEN], dispatch.model_dump(), encoded.headers
 
 
-FLOORS = {"floor-send": False, "floor-table": True}
-"""The faust floor's two runs: kind -> whether it also writes a table entry."""
-FLOOR_LABELS = {"floor-send": "send", "floor-table": "send + table write"}
+FLOORS = {"floor-send": (False, "send"), "floor-table": (True, "send + table write")}
+"""The faust floor's two runs: kind -> (whether it also writes a table entry, label)."""
 
 
 def own_code_us(codec: EventCodec, rounds: int = 3000) -> float:
@@ -720,8 +719,8 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
 
         # 5. the faust floor on the same pre-loaded records: one send per sighting, then one
         #    send and one table write, nothing else (benchmarks/faust_floor.py).
-        for kind, table in FLOORS.items():
-            print(f"throughput, faust floor ({FLOOR_LABELS[kind]} per sighting) ...", flush=True)
+        for kind, (table, what) in FLOORS.items():
+            print(f"throughput, faust floor ({what} per sighting) ...", flush=True)
             app_id = f"{floor_prefix}-{kind}"
             receiver = Receiver(
                 admin_connection, raw_topic, run=run, tag="T", expected=records,
@@ -772,7 +771,7 @@ def report(
         f = figures[kind]
         print(f"{label:<44}{f.p50_ms:>8.1f}{f.p99_ms:>8.1f}{f.max_ms:>8.0f}{f.sent_rate:>8.0f}"
               f"{f.throughput:>13,.0f}")
-    for kind, what in FLOOR_LABELS.items():
+    for kind, (_, what) in FLOORS.items():
         floor = figures[kind]
         label = f"faust floor: {what} (1 proc)"
         print(f"{label:<44}{'':>32}{floor.throughput:>13,.0f}")

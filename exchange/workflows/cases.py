@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from exchange.codec import DecodedEvent, DecodeError
 from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
 from exchange.models.workflow_events import CandidateMatch, MatchFactor
-from exchange.workflows.lookback import SightingLog
+from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
 from exchange.workflows.matching import MatchCandidate, match_sighting
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
 
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 CASES_TOPIC = "exchange.missing-person"
 REFRESH_S = 1.0  # longest a worker goes without re-reading the open cases
-SIGHTINGS_TOPIC = "exchange.sighting"
 
 
 def candidate_match(
@@ -91,14 +90,14 @@ class _MatchingWorkflow:
         if not isinstance(report, MissingPersonReport):
             raise TypeError(f"{CASES_TOPIC} carries MissingPersonReport, not {type(report)}")
         known = self.open_cases.get(report.caseId) is not None
-        if report.status is MissingPersonStatus.OPEN:
+        opened = report.status is MissingPersonStatus.OPEN
+        if opened:
             self.open_cases[report.caseId] = report.model_dump_json().encode()
-            self.dirty = True  # live sightings see the case while the earlier ones are read
-            if not known and self.earlier is not None:
-                await self.look_back(report, self.earlier)
         elif known:
             del self.open_cases[report.caseId]
-        self.dirty = True
+        self.dirty = True  # (live sightings see a new case while the earlier ones are read)
+        if opened and not known and self.earlier is not None:
+            await self.look_back(report, self.earlier)
 
     async def look_back(self, case: MissingPersonReport, earlier: SightingLog) -> None:
         """Score the sightings published since ``case`` was last seen against it.

@@ -71,9 +71,9 @@ class SightingLog:
             while todo:
                 batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=500)
                 for partition, records in batch.items():
-                    end = todo.get(partition)
+                    end = todo[partition]
                     for record in records:
-                        if end is None or record.offset >= end:
+                        if record.offset >= end:
                             break
                         if read >= self.max_records:
                             log.warning(
