@@ -12,23 +12,23 @@ from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
 from exchange.cli.protection_cmd import protected_codec
-from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
+from exchange.metrics import serve_metrics
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules
 from exchange.schemas.catalogue import Catalogue
 from exchange.workflows import (
     alerting,
-    cases,
     infants,
     lookback,
+    matching,
     referrals,
     revocations,
     sightings,
     tips,
 )
 from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.protection import WorkerProtection
-from exchange.workflows.referral_rules import load_referral_rules
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
 
 
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         datadir=args.data_dir or context.settings().state_dir / "worker",
         workflows=[
             sightings.register(jurisdiction), alerting.register(jurisdiction),
-            cases.register(earlier),
+            matching.register(earlier),
             referrals.register(
                 jurisdiction, load_referral_rules(topology=topology),
                 referrals.ReferralMetrics(registry),

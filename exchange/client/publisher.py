@@ -25,8 +25,8 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
-from exchange.client.metrics import BusMetrics
 from exchange.codec import EncodedEvent, EventCodec
+from exchange.metrics import BusMetrics
 from exchange.models.registry import spec_for_model
 from exchange.protection.audit import AuditTrail
 from exchange.protection.protected import ProtectedCodec

@@ -2,7 +2,7 @@
 
 A ``MissingPersonReport`` of category MINOR with ``publicAlert`` set and status OPEN starts an
 alert: a CAP 1.2 ``Alert`` at once, with the radius that applies to the time since the child was
-last seen (Tuanyuan schedule, :mod:`exchange.workflows.alerts`), then an ``Update`` at each
+last seen (Tuanyuan schedule, :mod:`exchange.rules.public_alert`), then an ``Update`` at each
 later step (200, 300, 500 km). A later report of the same case that is no longer OPEN (found, or
 the report was false) sends the ``Cancel`` at once. Every message references all earlier ones.
 
@@ -11,7 +11,7 @@ Each message goes, as an ``EmergencyAlert`` event carrying the CAP document, to
 the transport facilities inside the radius. The alert's state (steps, messages sent) lives in a
 table keyed by case id, so the steps survive a restart; a timer sends ticks to the internal topic
 ``<app id>-alert-ticks`` (keyed by case id, co-partitioned with ``exchange.missing-person``) and
-the tick agent sends the due Update, as in :mod:`exchange.workflows.deadlines`.
+the tick agent sends the due Update, as in :mod:`exchange.rules.deadlines`.
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ from typing import Any
 
 import faust
 
+from exchange.cap.document import CapReference, build_cap, message_identifier
 from exchange.codec import DecodedEvent
 from exchange.models.events import MissingPersonReport, MissingPersonStatus
 from exchange.models.workflow_events import AlertMessageType, EmergencyAlert
-from exchange.workflows.alerts import (
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.public_alert import (
     AlertNotAllowedError,
     PublicAlert,
     plan_steps,
     public_alert_from,
 )
-from exchange.workflows.cap import CapReference, build_cap, message_identifier
-from exchange.workflows.jurisdiction import Jurisdiction
 from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
 
 SOURCE_TOPIC = "exchange.missing-person"

@@ -32,11 +32,11 @@ from pydantic import BaseModel
 from exchange.codec import DecodedEvent
 from exchange.models.events import ReferralPurpose, Rescue
 from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
-from exchange.workflows import follow_up
-from exchange.workflows import referral_lifecycle as lifecycle
+from exchange.rules import follow_up
+from exchange.rules import referral_lifecycle as lifecycle
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.referral_rules import ReferralRules, plan_referrals
 from exchange.workflows.compliance import ComplianceSender
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.referral_rules import ReferralRules, plan_referrals
 from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
 
 RESCUE_TOPIC = "exchange.rescue"

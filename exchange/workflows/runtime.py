@@ -37,13 +37,13 @@ import faust
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from exchange.client.consumer import DeadLetter, dead_letter_headers
-from exchange.client.metrics import BusMetrics
+from exchange.clock import Clock, system_clock
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 from exchange.workflows import positions
-from exchange.workflows.alerts import Clock, system_clock
 
 log = logging.getLogger(__name__)
 

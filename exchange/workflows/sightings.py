@@ -1,7 +1,7 @@
 """Sighting -> police: every transport sighting is dispatched to the one responsible unit.
 
 For each ``TransportSighting`` on ``exchange.sighting`` the routing rules
-(:mod:`exchange.workflows.routing`) choose the responsible police unit; a ``SightingDispatch``
+(:mod:`exchange.rules.routing`) choose the responsible police unit; a ``SightingDispatch``
 with the rule, the reason and the acknowledgement deadline goes to that police agency's inbox
 (``exchange.sighting.to.<agency>``). A sighting on a moving train also asks the railway police
 at the next stop to intercept: a second dispatch of kind ``INTERCEPT``.
@@ -27,9 +27,9 @@ from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
 from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
 from exchange.models.events import TransportSighting
-from exchange.workflows import deadlines
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.routing import Target, ack_deadline, route_sighting
+from exchange.rules import deadlines
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.routing import Target, ack_deadline, route_sighting
 from exchange.workflows.runtime import (
     Guard,
     Incoming,

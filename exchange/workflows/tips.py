@@ -2,7 +2,7 @@
 that led to a result becomes eligible for a reward.
 
 A ``PublicTip`` on ``exchange.tip`` is routed by the sighting rules themselves
-(:func:`exchange.workflows.routing.route_sighting`, applied to the tip seen as a sighting of its
+(:func:`exchange.rules.routing.route_sighting`, applied to the tip seen as a sighting of its
 place: a station, the airport, the metro, a district by region code or coordinates, else the
 command centre, flagged). The ``TipDispatch``, without the tipster's contact, goes to
 ``exchange.tip.to.<police agency>``. A table keyed by tip id (co-partitioned with
@@ -23,9 +23,9 @@ from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
 from exchange.models.events import TransportSighting
 from exchange.models.intake_events import PublicTip, RewardEligibility, TipDispatch, TipOutcome
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.routing import route_sighting
 from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.routing import route_sighting
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
 
 TIP_TOPIC = "exchange.tip"

@@ -24,7 +24,7 @@ from exchange.reports.schedule import (
     runs_due,
     serve,
 )
-from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.rules.jurisdiction import load_jurisdiction
 
 MEMBER, DISTRICT = ReportLevel.MEMBER_UNIT, ReportLevel.DISTRICT_OFFICE
 
