@@ -76,7 +76,7 @@ from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
 from exchange.examples.core import example_transport_sighting
 from exchange.metrics import BusMetrics
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import TransportSighting
 from exchange.rules import deadlines
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.schemas.catalogue import Catalogue

@@ -25,15 +25,17 @@ from exchange.demo.act import Act, KafkaAs
 from exchange.examples.core import example_intermediary_revocation, example_rescue
 from exchange.examples.intake import example_job_placement
 from exchange.models.common import AgencyRef, Gender, Person, PersonDescription
-from exchange.models.events import (
-    IntermediaryAction,
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.intermediaries import IntermediaryAction
+from exchange.models.referrals import (
     ReferralPurpose,
+    ReferralState,
     ReferralStatus,
+    ReferralUpdate,
     RescuedVictim,
     VictimNeeds,
     VictimSituation,
 )
-from exchange.models.referral_events import ComplianceAlert, ReferralState, ReferralUpdate
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_board import build_board, render
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals

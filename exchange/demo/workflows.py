@@ -23,10 +23,14 @@ from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
 from exchange.examples.core import example_json, example_transport_sighting
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
-from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
 from exchange.models.exceptions import validate_event
-from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
+from exchange.models.missing_persons import (
+    CandidateMatch,
+    EmergencyAlert,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
+from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch, TransportSighting
 from exchange.rules.public_alert import public_reference
 from exchange.topology.model import Topology
 

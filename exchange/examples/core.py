@@ -39,34 +39,37 @@ from exchange.models.common import (
     TransportFacility,
     TransportFacilityKind,
 )
-from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
-from exchange.models.events import (
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.intermediaries import (
     IntermediaryAction,
     IntermediaryKind,
     IntermediaryRevocation,
-    MissingPersonCategory,
-    MissingPersonReport,
-    Referral,
-    ReferralPurpose,
-    ReferralStatus,
-    Rescue,
-    RescuedVictim,
-    TransportSighting,
-    VictimNeeds,
-    VictimSituation,
 )
-from exchange.models.referral_events import (
-    ComplianceAlert,
-    ComplianceAlertKind,
-    ReferralState,
-    ReferralUpdate,
-)
-from exchange.models.registry import spec_for
-from exchange.models.workflow_events import (
+from exchange.models.missing_persons import (
     AlertMessageType,
     CandidateMatch,
     EmergencyAlert,
     MatchFactor,
+    MissingPersonCategory,
+    MissingPersonReport,
+)
+from exchange.models.referrals import (
+    Referral,
+    ReferralPurpose,
+    ReferralState,
+    ReferralStatus,
+    ReferralUpdate,
+    Rescue,
+    RescuedVictim,
+    VictimNeeds,
+    VictimSituation,
+)
+from exchange.models.registry import spec_for
+from exchange.models.sightings import (
+    DispatchAcknowledgement,
+    DispatchKind,
+    SightingDispatch,
+    TransportSighting,
 )
 from exchange.rules.public_alert import public_alert_from
 

@@ -6,17 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from exchange.models.common import AgencyRef, Location
-from exchange.models.intake_events import (
-    InfantCustodyEvent,
-    InfantCustodyStep,
-    JobPlacement,
-    PublicTip,
-    RewardEligibility,
-    TipChannel,
-    TipDispatch,
-    TipOutcome,
-)
-from exchange.models.referral_events import FollowUpVisit, ReportConfirmation, ReportLevel
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
+from exchange.models.intermediaries import JobPlacement
+from exchange.models.referrals import FollowUpVisit
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.tips import PublicTip, RewardEligibility, TipChannel, TipDispatch, TipOutcome
 
 __all__ = [
     "example_follow_up_visit",

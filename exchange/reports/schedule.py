@@ -33,7 +33,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter
 
-from exchange.models.referral_events import ReportLevel
+from exchange.models.reporting import ReportLevel
 from exchange.reports.figures import CST, YearReport, deadline
 from exchange.reports.render import write_report
 

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
+from exchange.models.sightings import DispatchAcknowledgement, DispatchKind, SightingDispatch
 
 COMMAND_CENTRE = AgencyRef(agencyId="police", unitId="police.command-centre")
 

@@ -16,12 +16,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.models.common import AgencyRef
-from exchange.models.referral_events import (
-    ComplianceAlert,
-    ComplianceAlertKind,
-    FollowUpVisit,
-    ReferralState,
-)
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.referrals import FollowUpVisit, ReferralState
 from exchange.rules.exceptions import ReferralStepError
 
 __all__ = ["FollowUpPlan", "Visit", "VisitState", "escalate_missed", "record", "schedule"]

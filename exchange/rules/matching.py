@@ -37,14 +37,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from exchange.models.base import CLOCK_SKEW
 from exchange.models.common import Gender, PersonDescription, TransportFacilityKind
-from exchange.models.events import (
-    CLOCK_SKEW,
+from exchange.models.missing_persons import (
     MissingPersonCategory,
     MissingPersonReport,
     MissingPersonStatus,
-    TransportSighting,
 )
+from exchange.models.sightings import TransportSighting
 from exchange.rules.geo import Point, distance_km
 
 __all__ = [

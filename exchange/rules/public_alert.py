@@ -12,7 +12,7 @@ time since the child was last seen: 100 km within the first hour, 200 km within 
 radius is already 200 km (the child *has* been missing for one hour, and a wider alert errs on
 the child's side). So a step's ``at`` is the first instant of its radius, and
 ``radius_km(step.at - last_seen) == step.radius_km`` for every step. A negative elapsed time
-(clock skew between agencies, see ``exchange.models.events.CLOCK_SKEW``) counts as 0: 100 km.
+(clock skew between agencies, see ``exchange.models.base.CLOCK_SKEW``) counts as 0: 100 km.
 Durations are measured in UTC, so zones with daylight saving time give exact hours too.
 
 **Time.** Nothing here reads the clock: every function takes the times it needs (see
@@ -38,8 +38,12 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from exchange.clock import elapsed as _elapsed
 from exchange.errors import ExchangeError
 from exchange.models.common import Gender, Location
-from exchange.models.events import MissingPersonCategory, MissingPersonReport, MissingPersonStatus
 from exchange.models.identifiers import Latitude, Longitude, PhoneNumber, Uri
+from exchange.models.missing_persons import (
+    MissingPersonCategory,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
 from exchange.rules.geo import Point, distance_km
 
 __all__ = [

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from exchange.models.events import ReferralStatus
-from exchange.models.referral_events import ReferralState
+from exchange.models.referrals import ReferralState, ReferralStatus
 
 __all__ = ["AgencyLine", "Board", "build_board", "render", "span", "when_due"]
 

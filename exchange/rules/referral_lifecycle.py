@@ -23,13 +23,14 @@ from types import MappingProxyType
 from typing import Any
 
 from exchange.models.common import AgencyRef
-from exchange.models.events import Referral, ReferralStatus, Rescue
-from exchange.models.referral_events import (
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.referrals import (
     OPEN_STATUSES,
-    ComplianceAlert,
-    ComplianceAlertKind,
+    Referral,
     ReferralState,
+    ReferralStatus,
     ReferralUpdate,
+    Rescue,
 )
 from exchange.rules.exceptions import ReferralStepError
 from exchange.rules.follow_up import Visit, VisitState, next_deadline

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from exchange.models.common import Gender
-from exchange.models.events import (
+from exchange.models.referrals import (
     ReferralPurpose,
     Rescue,
     RescuedVictim,

@@ -1,6 +1,6 @@
 """Which police unit a transport sighting goes to, and how fast it must be acknowledged.
 
-Pure rules over a :class:`~exchange.models.events.TransportSighting` and the
+Pure rules over a :class:`~exchange.models.sightings.TransportSighting` and the
 :class:`~exchange.rules.jurisdiction.Jurisdiction` data; no Kafka. The first rule that
 applies decides (its id is ``RoutingDecision.rule``):
 
@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import TransportSighting
 from exchange.rules.geo import Point, distance_km
 from exchange.rules.jurisdiction import Facility, Jurisdiction
 

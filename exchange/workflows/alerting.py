@@ -25,8 +25,12 @@ import faust
 
 from exchange.cap.document import CapReference, build_cap, message_identifier
 from exchange.codec import DecodedEvent
-from exchange.models.events import MissingPersonReport, MissingPersonStatus
-from exchange.models.workflow_events import AlertMessageType, EmergencyAlert
+from exchange.models.missing_persons import (
+    AlertMessageType,
+    EmergencyAlert,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
 from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.public_alert import (
     AlertNotAllowedError,

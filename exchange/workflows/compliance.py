@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from exchange.models.referral_events import ComplianceAlert
+from exchange.models.compliance import ComplianceAlert
 from exchange.workflows.runtime import Streams, WorkflowContext
 
 __all__ = ["ComplianceSender", "short_id"]

@@ -17,8 +17,8 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.intake_events import InfantCustodyEvent, InfantCustodyStep
-from exchange.models.referral_events import ComplianceAlert, ComplianceAlertKind
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
 from exchange.workflows.compliance import ComplianceSender, short_id
 from exchange.workflows.flow_metrics import FlowMetrics
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext

@@ -25,8 +25,13 @@ import faust
 from aiokafka.errors import KafkaError
 
 from exchange.codec import DecodedEvent, DecodeError
-from exchange.models.events import MissingPersonReport, MissingPersonStatus, TransportSighting
-from exchange.models.workflow_events import CandidateMatch, MatchFactor
+from exchange.models.missing_persons import (
+    CandidateMatch,
+    MatchFactor,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
+from exchange.models.sightings import TransportSighting
 from exchange.rules.matching import MatchCandidate, match_sighting
 from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext

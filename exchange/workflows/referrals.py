@@ -30,8 +30,8 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent
-from exchange.models.events import ReferralPurpose, Rescue
-from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.referrals import FollowUpVisit, ReferralPurpose, ReferralUpdate, Rescue
 from exchange.rules import follow_up
 from exchange.rules import referral_lifecycle as lifecycle
 from exchange.rules.jurisdiction import Jurisdiction

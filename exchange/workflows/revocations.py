@@ -33,9 +33,10 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation, ReferralStatus
-from exchange.models.intake_events import JobPlacement, PublicTip
-from exchange.models.referral_events import ComplianceAlert, ComplianceAlertKind, ReferralState
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation, JobPlacement
+from exchange.models.referrals import ReferralState, ReferralStatus
+from exchange.models.tips import PublicTip
 from exchange.workflows.compliance import ComplianceSender, short_id
 from exchange.workflows.flow_metrics import FlowMetrics
 from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext

@@ -25,8 +25,12 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import (
+    DispatchAcknowledgement,
+    DispatchKind,
+    SightingDispatch,
+    TransportSighting,
+)
 from exchange.rules import deadlines
 from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.routing import Target, ack_deadline, route_sighting

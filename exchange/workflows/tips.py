@@ -21,8 +21,8 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.events import TransportSighting
-from exchange.models.intake_events import PublicTip, RewardEligibility, TipDispatch, TipOutcome
+from exchange.models.sightings import TransportSighting
+from exchange.models.tips import PublicTip, RewardEligibility, TipDispatch, TipOutcome
 from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.routing import route_sighting
 from exchange.workflows.flow_metrics import FlowMetrics

@@ -19,9 +19,10 @@ from exchange.examples.core import (
     example_transport_sighting,
 )
 from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchAcknowledgement
-from exchange.models.events import IntermediaryAction, ReferralStatus
-from exchange.models.referral_events import ReportConfirmation, ReportLevel
+from exchange.models.intermediaries import IntermediaryAction
+from exchange.models.referrals import ReferralStatus
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.sightings import DispatchAcknowledgement
 from exchange.reports.collect import places_of
 from exchange.reports.figures import CST, YearReport, build_report
 from exchange.reports.render import write_report

@@ -14,9 +14,9 @@ import pytest
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
 from exchange.examples.core import example_missing_person_report
-from exchange.models.dispatch import DispatchAcknowledgement
-from exchange.models.events import ReferralStatus
-from exchange.models.referral_events import ReferralState, ReportConfirmation, ReportLevel
+from exchange.models.referrals import ReferralState, ReferralStatus
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.sightings import DispatchAcknowledgement
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.cli.test_cli import run_cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from exchange.examples.core import example_dispatch_acknowledgement, example_sighting_dispatch
-from exchange.models.dispatch import DispatchKind
+from exchange.models.sightings import DispatchKind
 from exchange.rules import deadlines
 from exchange.rules.deadlines import State
 

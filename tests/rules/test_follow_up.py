@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from exchange.models.common import AgencyRef
-from exchange.models.referral_events import FollowUpVisit
+from exchange.models.referrals import FollowUpVisit
 from exchange.rules import referral_lifecycle as lc
 from exchange.rules.exceptions import ReferralStepError
 from exchange.rules.follow_up import VisitState, escalate_missed, record, schedule

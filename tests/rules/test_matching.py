@@ -12,12 +12,12 @@ from exchange.models.common import (
     PersonDescription,
     TransportFacilityKind,
 )
-from exchange.models.events import (
+from exchange.models.missing_persons import (
     MissingPersonCategory,
     MissingPersonReport,
     MissingPersonStatus,
-    TransportSighting,
 )
+from exchange.models.sightings import TransportSighting
 from exchange.rules.geo import Point, distance_km
 from exchange.rules.matching import (
     MAX_PLAUSIBLE_SPEED_KMH,

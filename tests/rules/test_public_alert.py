@@ -12,7 +12,11 @@ from exchange.cap.document import CapReference, build_cap, message_identifier, p
 from exchange.clock import ScaledClock
 from exchange.examples.core import example_missing_person_report
 from exchange.models.common import AgeRange, Gender
-from exchange.models.events import MissingPersonCategory, MissingPersonReport, MissingPersonStatus
+from exchange.models.missing_persons import (
+    MissingPersonCategory,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
 from exchange.models.sensitivity import sensitive_paths
 from exchange.rules.geo import Point, distance_km
 from exchange.rules.public_alert import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from exchange.models.events import ReferralStatus
+from exchange.models.referrals import ReferralStatus
 from exchange.rules import referral_lifecycle as lc
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_board import build_board, render, span

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from exchange.models.common import AgencyRef
-from exchange.models.events import ReferralPurpose, ReferralStatus
-from exchange.models.referral_events import ComplianceAlertKind, ReferralUpdate
+from exchange.models.compliance import ComplianceAlertKind
+from exchange.models.referrals import ReferralPurpose, ReferralStatus, ReferralUpdate
 from exchange.rules import referral_lifecycle as lc
 from exchange.rules.exceptions import ReferralStepError
 from exchange.rules.jurisdiction import load_jurisdiction

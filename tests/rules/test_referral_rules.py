@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.models.events import ReferralPurpose as P
+from exchange.models.referrals import ReferralPurpose as P
 from exchange.rules.jurisdiction import Jurisdiction, load_jurisdiction
 from exchange.rules.referral_rules import (
     PersonPlan,

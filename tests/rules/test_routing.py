@@ -10,7 +10,7 @@ import pytest
 from exchange.examples.core import example_transport_sighting
 from exchange.models.common import TransportFacility
 from exchange.models.common import TransportFacilityKind as Kind
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import TransportSighting
 from exchange.rules.jurisdiction import Jurisdiction, load_jurisdiction
 from exchange.rules.routing import (
     ACK_DEADLINES,

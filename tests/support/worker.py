@@ -22,8 +22,7 @@ from exchange.codec import EventCodec
 from exchange.examples.core import example_transport_sighting
 from exchange.metrics import BusMetrics
 from exchange.models.common import Location
-from exchange.models.dispatch import SightingDispatch
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import SightingDispatch, TransportSighting
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from exchange.examples.core import example_rescue
 from exchange.models.common import AgeRange, Gender, Person, PersonDescription
-from exchange.models.events import Rescue, RescuedVictim, VictimNeeds, VictimSituation
+from exchange.models.referrals import Rescue, RescuedVictim, VictimNeeds, VictimSituation
 
 
 def victim(

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from exchange.cap.document import parse_cap, validate_cap
 from exchange.examples.core import example_missing_person_report
-from exchange.models.events import MissingPersonStatus
-from exchange.models.workflow_events import AlertMessageType
+from exchange.models.missing_persons import AlertMessageType, MissingPersonStatus
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.workflows.alerting import AlertState, next_message, start
 

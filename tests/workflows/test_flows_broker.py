@@ -26,17 +26,12 @@ from exchange.examples.intake import (
     example_public_tip,
 )
 from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation, Referral
+from exchange.models.compliance import ComplianceAlert
 from exchange.models.identifiers import social_credit_check_char
-from exchange.models.intake_events import (
-    InfantCustodyEvent,
-    InfantCustodyStep,
-    JobPlacement,
-    RewardEligibility,
-    TipDispatch,
-    TipOutcome,
-)
-from exchange.models.referral_events import ComplianceAlert, ReferralState
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
+from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation, JobPlacement
+from exchange.models.referrals import Referral, ReferralState
+from exchange.models.tips import RewardEligibility, TipDispatch, TipOutcome
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from exchange.workflows.compliance import short_id

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from exchange.codec import EventCodec
 from exchange.examples.core import example_missing_person_report, example_transport_sighting
-from exchange.models.workflow_events import CandidateMatch
+from exchange.models.missing_persons import CandidateMatch
 from exchange.topology.loader import load_topology
 from exchange.workflows import matching as cases
 from exchange.workflows.runtime import Incoming, WorkflowContext, WorkflowMetrics

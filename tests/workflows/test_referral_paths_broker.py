@@ -13,8 +13,7 @@ import pytest
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef
-from exchange.models.events import ReferralPurpose, ReferralStatus
-from exchange.models.referral_events import FollowUpVisit, ReferralState
+from exchange.models.referrals import FollowUpVisit, ReferralPurpose, ReferralState, ReferralStatus
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.workflows.referral_people import WOMAN_GOING_HOME

@@ -22,12 +22,15 @@ from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.metrics import BusMetrics
 from exchange.models.common import AgencyRef
-from exchange.models.events import Referral, ReferralPurpose, ReferralStatus, Rescue
-from exchange.models.referral_events import (
-    ComplianceAlert,
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.referrals import (
     FollowUpVisit,
+    Referral,
+    ReferralPurpose,
     ReferralState,
+    ReferralStatus,
     ReferralUpdate,
+    Rescue,
 )
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals

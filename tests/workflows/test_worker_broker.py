@@ -25,10 +25,14 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.examples.core import example_json, example_missing_person_report
 from exchange.metrics import BusMetrics
-from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import MissingPersonReport, MissingPersonStatus
 from exchange.models.exceptions import validate_event
-from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
+from exchange.models.missing_persons import (
+    CandidateMatch,
+    EmergencyAlert,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
+from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch
 from exchange.rules.public_alert import public_reference
 
 pytestmark = pytest.mark.broker

@@ -29,9 +29,9 @@ from support.worker import REPO, sighting, start_worker, stop_worker
 
 from exchange.codec import EventCodec
 from exchange.examples.core import example_json
-from exchange.models.events import MissingPersonReport
 from exchange.models.exceptions import validate_event
 from exchange.models.identifiers import resident_id_check_char
+from exchange.models.missing_persons import MissingPersonReport
 from exchange.protection.audit import case_history, verify_chains
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements

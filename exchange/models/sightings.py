@@ -1,5 +1,8 @@
-"""Events of the sighting workflow: a dispatch to the responsible police unit, and its
-acknowledgement (Art. 7: report promptly to the local public security organ; Art. 10)."""
+"""Transport-sighting events (Art. 7, 10): a staff member's sighting, the dispatch to the
+responsible police unit, and the unit's acknowledgement.
+
+Each class mirrors ``schemas/avro/<full name>.avsc`` field for field.
+"""
 
 # ruff: noqa: N815  -- attribute names are the Avro field names (camelCase) by design.
 
@@ -7,14 +10,40 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Self
 
-from exchange.models.base import ExchangeModel, Identifier, Text
+from pydantic import model_validator
+
+from exchange.models.base import ExchangeModel, Identifier, Text, not_after_report
 from exchange.models.common import AgencyRef, Location, PersonDescription
-from exchange.models.events import TransportSighting
 from exchange.models.identifiers import AwareDatetime
 
-__all__ = ["DispatchAcknowledgement", "DispatchKind", "SightingDispatch"]
+__all__ = [
+    "DispatchAcknowledgement",
+    "DispatchKind",
+    "SightingDispatch",
+    "TransportSighting",
+]
 
+
+class TransportSighting(ExchangeModel):
+    """Transport staff report a suspected trafficking case to the local police (Art. 7, 10)."""
+
+    sightingId: Identifier
+    observedAt: AwareDatetime
+    location: Location
+    reporter: AgencyRef
+    reporterStaffId: str | None = None
+    suspectedPersons: tuple[PersonDescription, ...] = ()
+    situation: Text
+    childAtRisk: bool = False
+    destination: str | None = None
+    reportedAt: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        not_after_report("observedAt", self.observedAt, self.reportedAt)
+        return self
 
 class DispatchKind(enum.StrEnum):
     """Why a sighting is dispatched to a police unit."""
@@ -22,7 +51,6 @@ class DispatchKind(enum.StrEnum):
     RESPOND = "RESPOND"
     INTERCEPT = "INTERCEPT"
     ESCALATION = "ESCALATION"
-
 
 class SightingDispatch(ExchangeModel):
     """A sighting handed to the one police unit that must act on it, with the rule and reason."""
@@ -68,7 +96,6 @@ class SightingDispatch(ExchangeModel):
             situation=sighting.situation, childAtRisk=sighting.childAtRisk,
             destination=sighting.destination, dispatchedAt=now,
         )
-
 
 class DispatchAcknowledgement(ExchangeModel):
     """A police unit confirms it has taken charge of a dispatch."""
