@@ -7,8 +7,7 @@ own branch in its ``exceptions.py``::
     ├── SettingsError                       (exchange.errors)
     ├── BrokerError                         (exchange.broker.exceptions)
     │   ├── BrokerBuildError
-    │   ├── BrokerStartError
-    │   └── BrokerNotRunningError
+    │   └── BrokerStartError
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError

@@ -1,4 +1,4 @@
-"""Acknowledgement deadlines of dispatched sightings, kept in a faust table (survive restarts).
+"""Acknowledgement deadlines of dispatched sightings: the rules (a workflow keeps them in a table).
 
 Every dispatch is recorded as *pending* with its due time. A police unit's
 ``DispatchAcknowledgement`` closes it (``acknowledged``, or ``late`` after the due time, with the
@@ -13,7 +13,8 @@ to the internal topic ``<app id>-deadline-ticks``, co-partitioned with ``exchang
 escalates. A tick for a dispatch that is no longer pending does nothing, so duplicate ticks are
 harmless.
 
-The pure part, :class:`DeadlineBook`, decides; the agents only store and send.
+This module is the pure part that decides (:class:`Entry` and :func:`pending`,
+:func:`acknowledge`, :func:`overdue`, :func:`escalation`); the agents only store and send.
 """
 
 from __future__ import annotations
