@@ -15,8 +15,8 @@ What is measured (local broker, SCRAM, ACLs; the ``transport`` agency publishing
    p50/p99 latency. Then a closed loop with ``--concurrency`` clients for ``--seconds``, for the
    gateway's maximum accepted rate.
 3. File-drop: a CSV of ``--rows`` sightings dropped into an inbox; a
-   :class:`connectors.file_drop.FileDropSource` (in this process) reads, validates and publishes
-   them; rows/s from the start until the file is moved to ``processed/``.
+   :class:`connectors.adapters.file_drop.FileDropSource` (in this process) reads, validates and
+   publishes them; rows/s from the start until the file is moved to ``processed/``.
 
 Usage (starts a local broker on ``--base-port`` under ``--state-dir`` if none is running there,
 and applies the topology)::
@@ -45,9 +45,9 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
-from connectors.base import ConnectorContext
-from connectors.file_drop import FileDropConfig, FileDropSource
-from connectors.http_gateway import token_digest
+from connectors.adapters.file_drop import FileDropConfig, FileDropSource
+from connectors.adapters.http_gateway import token_digest
+from connectors.sdk.base import ConnectorContext
 from exchange.broker.local import LocalCluster
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec

@@ -29,7 +29,7 @@ own branch in its ``exceptions.py``::
     │   ├── NoTopicError
     │   ├── NotAuthorizedError
     │   └── PublishError
-    ├── ConnectorError                      (connectors.exceptions: config, delivery, retries)
+    ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
     └── ProtectionError                     (exchange.protection.exceptions)
         ├── KeyStoreError
         │   └── UnknownKeyError (also KeyError)

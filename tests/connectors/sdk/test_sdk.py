@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from connectors.config import RetryPolicy
-from connectors.exceptions import (
+from connectors.adapters.file_drop import FileDropSource
+from connectors.registry import connector_class, load_config
+from connectors.sdk.config import RetryPolicy
+from connectors.sdk.exceptions import (
     ConnectorConfigError,
     DeliveryError,
     PermanentDeliveryError,
     RetriesExhaustedError,
 )
-from connectors.file_drop import FileDropSource
-from connectors.metrics import ConnectorMetrics
-from connectors.progress import ProgressStore
-from connectors.registry import connector_class, load_config
-from connectors.retry import Interrupted, with_retries
+from connectors.sdk.metrics import ConnectorMetrics
+from connectors.sdk.progress import ProgressStore
+from connectors.sdk.retry import Interrupted, with_retries
 from exchange.errors import ExchangeError
 
 
@@ -78,7 +78,7 @@ def test_unknown_or_broken_kinds_are_refused(tmp_path: Path, text: str, rule: st
 
 
 def test_a_connector_of_ones_own_is_named_by_import_path() -> None:
-    assert connector_class("connectors.file_drop:FileDropSource") is FileDropSource
+    assert connector_class("connectors.adapters.file_drop:FileDropSource") is FileDropSource
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -1,7 +1,7 @@
 """Errors of the connector SDK and its adapters (a branch of ``ExchangeError``)::
 
 ExchangeError
-└── ConnectorError                    (connectors.exceptions)
+└── ConnectorError                    (connectors.sdk.exceptions)
     ├── ConnectorConfigError          .path, .errors: the config file's broken fields
     ├── MissingExtraError (also ImportError)  .extra: the pip extra to install
     ├── DeliveryError                 a target did not take a record; retried

@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from connectors.outbox import OutboxConfig, OutboxSource
-from connectors.testing import ConnectorHarness
+from connectors.adapters.outbox import OutboxConfig, OutboxSource
+from connectors.sdk.testing import ConnectorHarness
 from exchange.examples.core import example_json
 
 pytestmark = pytest.mark.broker

@@ -34,9 +34,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from connectors.config import ConnectorConfig
-from connectors.outbox_db import OutboxDatabase, OutboxRow, open_outbox
-from connectors.source import Outcome, Source, SourceRecord
+from connectors.adapters.outbox_db import OutboxDatabase, OutboxRow, open_outbox
+from connectors.sdk.config import ConnectorConfig
+from connectors.sdk.source import Outcome, Source, SourceRecord
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
 from exchange.models.registry import UnknownEventError, spec_for
 
@@ -84,7 +84,14 @@ class OutboxSource(Source[OutboxConfig]):
 
     async def _database(self) -> OutboxDatabase:
         if self._db is None:
-            self._db = await open_outbox(self.config)
+            config = self.config
+            self._db = await open_outbox(
+                config.database,
+                config.table,
+                path=config.path,
+                dsn=config.dsn,
+                create=config.create_table,
+            )
         return self._db
 
     async def poll(self) -> Sequence[SourceRecord]:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.exceptions import ConnectorConfigError
+from connectors.sdk.exceptions import ConnectorConfigError
 from exchange.models.exceptions import FieldError, field_errors
 
 C = TypeVar("C", bound="ConnectorConfig")

@@ -38,7 +38,8 @@ def test_check_names_the_adapter_or_the_broken_fields(tmp_path: Path) -> None:
     )
     done = cli("connect", "check", str(good))
     assert done.returncode == 0, done.stderr
-    assert "ca: file-drop (connectors.file_drop.FileDropSource) as civil-affairs" in done.stdout
+    adapter = "connectors.adapters.file_drop.FileDropSource"
+    assert f"ca: file-drop ({adapter}) as civil-affairs" in done.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text('kind = "file-drop"\nname = "ca"\nagency = "civil-affairs"\n')
     done = cli("connect", "check", str(bad))

@@ -37,9 +37,9 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector
-from connectors.config import ConnectorConfig
-from connectors.http_openapi import openapi_document
+from connectors.adapters.http_openapi import openapi_document
+from connectors.sdk.base import Connector
+from connectors.sdk.config import ConnectorConfig
 from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.publisher import Publisher
 from exchange.models.exceptions import ValidationFailed, validate_event

@@ -2,8 +2,8 @@
 
 ``Connector`` is the ABC: :meth:`~Connector.setup`, :meth:`~Connector.run` until a stop event,
 :meth:`~Connector.flush`, :meth:`~Connector.close`; :meth:`~Connector.serve` runs them in that
-order and always flushes and closes. :class:`connectors.source.Source` (agency system → bus)
-and :class:`connectors.sink.Sink` (bus → agency system) build on it; an adapter subclasses one
+order and always flushes and closes. :class:`connectors.sdk.source.Source` (agency system → bus)
+and :class:`connectors.sdk.sink.Sink` (bus → agency system) build on it; an adapter subclasses one
 of them and implements two or three methods.
 
 A connector never reads the environment: :class:`ConnectorContext` gives it the connection
@@ -21,9 +21,9 @@ from typing import ClassVar, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 
-from connectors.config import ConnectorConfig
-from connectors.metrics import ConnectorMetrics
-from connectors.progress import ProgressStore
+from connectors.sdk.config import ConnectorConfig
+from connectors.sdk.metrics import ConnectorMetrics
+from connectors.sdk.progress import ProgressStore
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from connectors.cap_sink import CapSink, CapSinkConfig
-from connectors.testing import ConnectorHarness
+from connectors.adapters.cap_sink import CapSink, CapSinkConfig
+from connectors.sdk.testing import ConnectorHarness
 from exchange.cap.document import parse_cap
 from exchange.examples.core import example
 from tests.connectors.receiver import Delivery, Receiver

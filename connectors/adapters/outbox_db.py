@@ -8,12 +8,10 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
-from connectors.exceptions import MissingExtraError
-
-if TYPE_CHECKING:
-    from connectors.outbox import OutboxConfig
+from connectors.sdk.exceptions import MissingExtraError
 
 
 @dataclass(frozen=True)
@@ -136,9 +134,19 @@ class PostgresOutbox:
         await self._connection.close()
 
 
-async def open_outbox(config: OutboxConfig) -> OutboxDatabase:
-    if config.database == "sqlite":
-        assert config.path is not None  # noqa: S101 - the config's validator requires it
-        return SqliteOutbox(str(config.path), config.table, config.create_table)
-    assert config.dsn is not None  # noqa: S101
-    return await PostgresOutbox.connect(config.dsn, config.table, config.create_table)
+async def open_outbox(
+    database: Literal["sqlite", "postgresql"],
+    table: str,
+    *,
+    path: Path | None = None,
+    dsn: str | None = None,
+    create: bool = False,
+) -> OutboxDatabase:
+    """The outbox ``table`` in the SQLite file ``path`` or the PostgreSQL database ``dsn``."""
+    if database == "sqlite":
+        if path is None:
+            raise ValueError("path: SQLite needs the database file")
+        return SqliteOutbox(str(path), table, create)
+    if not dsn:
+        raise ValueError("dsn: PostgreSQL needs a connection string")
+    return await PostgresOutbox.connect(dsn, table, create)

@@ -1,6 +1,9 @@
 """``exchange connect run CONFIG``: run one connector (an adapter of an agency system).
 
-``exchange connect check CONFIG`` only validates the file and names the adapter.
+``exchange connect check CONFIG`` only validates the file and names the adapter. The
+connectors package adds this command to ``exchange`` itself: :func:`register` is the
+``exchange.commands`` entry point (pyproject.toml) that ``exchange.cli.main`` loads, so the
+library never imports the connectors.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from connectors.base import ConnectorContext
 from connectors.registry import BUILTIN, load_config
+from connectors.sdk.base import ConnectorContext
 from exchange.cli import context
 from exchange.codec import EventCodec
 from exchange.metrics import serve_metrics

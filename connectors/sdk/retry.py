@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from connectors.config import RetryPolicy
-from connectors.exceptions import DeliveryError, PermanentDeliveryError, RetriesExhaustedError
-from connectors.metrics import ConnectorMetrics
+from connectors.sdk.config import RetryPolicy
+from connectors.sdk.exceptions import DeliveryError, PermanentDeliveryError, RetriesExhaustedError
+from connectors.sdk.metrics import ConnectorMetrics
 
 T = TypeVar("T")
 

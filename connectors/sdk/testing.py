@@ -29,8 +29,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from connectors.base import Connector, ConnectorContext
-from connectors.config import ConnectorConfig
+from connectors.sdk.base import Connector, ConnectorContext
+from connectors.sdk.config import ConnectorConfig
 from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.metrics import BusMetrics

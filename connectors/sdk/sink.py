@@ -5,8 +5,8 @@ topics as its agency in consumer group ``<agency>.connect.<name>`` with
 :class:`exchange.client.consumer.EventConsumer`: records one at a time, in partition order (so
 one case's events, which share a key, arrive in order), offsets committed after each batch.
 
-A delivery that raises :class:`~connectors.exceptions.DeliveryError` is retried with the
-config's backoff; a :class:`~connectors.exceptions.PermanentDeliveryError`, any other error,
+A delivery that raises :class:`~connectors.sdk.exceptions.DeliveryError` is retried with the
+config's backoff; a :class:`~connectors.sdk.exceptions.PermanentDeliveryError`, any other error,
 or the last failed attempt sends the record to the dead-letter topic (the consumer adds
 ``exchange.error.*`` and ``exchange.original.*`` headers; the message names the connector and
 the number of attempts) and the sink goes on with the next record. A record that could not
@@ -26,9 +26,9 @@ from abc import abstractmethod
 from aiokafka import ConsumerRecord
 from pydantic import Field
 
-from connectors.base import C, Connector
-from connectors.config import ConnectorConfig
-from connectors.retry import Interrupted, with_retries
+from connectors.sdk.base import C, Connector
+from connectors.sdk.config import ConnectorConfig
+from connectors.sdk.retry import Interrupted, with_retries
 from exchange.client.consumer import EventConsumer
 from exchange.codec import DecodedEvent
 

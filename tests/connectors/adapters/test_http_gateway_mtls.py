@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from connectors.http_gateway import HttpGateway, HttpGatewayConfig
+from connectors.adapters.http_gateway import HttpGateway, HttpGatewayConfig
 from exchange.examples.core import example_json
 
 pytestmark = pytest.mark.broker

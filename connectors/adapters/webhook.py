@@ -25,22 +25,19 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-import aiohttp
 from aiokafka import ConsumerRecord
 from pydantic import AnyHttpUrl, Field
 
-from connectors.exceptions import DeliveryError, PermanentDeliveryError
-from connectors.sink import Sink, SinkConfig, idempotency_key
+from connectors.sdk.exceptions import PermanentDeliveryError
+from connectors.sdk.http_sink import HttpSink, HttpSinkConfig
+from connectors.sdk.sink import idempotency_key
 from exchange.codec import DecodedEvent
 
-RETRYABLE_STATUS = {408, 425, 429}
 
-
-class WebhookConfig(SinkConfig):
+class WebhookConfig(HttpSinkConfig):
     kind: Literal["webhook"] = "webhook"
     url: AnyHttpUrl = Field(description="The agency's endpoint.")
     secret_file: Path = Field(description="File holding the HMAC secret shared with the agency.")
-    timeout_s: float = Field(10.0, gt=0)
 
 
 def sign(secret: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -64,39 +61,17 @@ def cloudevent_json(decoded: DecodedEvent) -> dict[str, Any]:
     }
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
-class WebhookSink(Sink[WebhookConfig]):
+class WebhookSink(HttpSink[WebhookConfig]):
     config_model = WebhookConfig
-    _session: aiohttp.ClientSession | None = None
 
     async def setup(self) -> None:
         secret = self.config.secret_file.read_bytes().strip()
         if not secret:
             raise PermanentDeliveryError(str(self.config.secret_file), "the secret file is empty")
         self._secret = secret
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout_s)
-        )
         await super().setup()
 
-    async def close(self) -> None:
-        try:
-            if self._session is not None:
-                await self._session.close()
-        finally:
-            self._session = None
-            await super().close()
-
     async def deliver(self, decoded: DecodedEvent, record: ConsumerRecord) -> None:
-        session = self._session
-        if session is None:
-            raise RuntimeError("call setup() first")
         body = json.dumps(cloudevent_json(decoded), ensure_ascii=False).encode()
         webhook_id = idempotency_key(decoded)
         timestamp = int(time.time())
@@ -106,16 +81,4 @@ class WebhookSink(Sink[WebhookConfig]):
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(self._secret, webhook_id, timestamp, body),
         }
-        url = str(self.config.url)
-        try:
-            async with session.post(url, data=body, headers=headers) as response:
-                status = response.status
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryError(url, f"{type(error).__name__}: {error}") from error
-        if 200 <= status < 300:
-            return
-        problem = f"HTTP {status}"
-        if status >= 500 or status in RETRYABLE_STATUS:
-            raise DeliveryError(url, problem, retry_after=retry_after)
-        raise PermanentDeliveryError(url, f"{problem}: the endpoint refuses this event")
+        await self.post(str(self.config.url), body, headers)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from connectors.testing import ConnectorHarness
-from connectors.webhook import WebhookConfig, WebhookSink
+from connectors.adapters.webhook import WebhookConfig, WebhookSink
+from connectors.sdk.testing import ConnectorHarness
 from exchange.examples.core import example
 from tests.connectors.receiver import Delivery, Receiver
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from connectors.file_drop import FileDropConfig, FileDropSource, nest
-from connectors.testing import ConnectorHarness
+from connectors.adapters.file_drop import FileDropConfig, FileDropSource, nest
+from connectors.sdk.testing import ConnectorHarness
 from exchange.examples.core import example_json
 from exchange.settings import KafkaSettings
 

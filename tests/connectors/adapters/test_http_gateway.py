@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.http_gateway import HttpGateway, HttpGatewayConfig, token_digest
-from connectors.testing import ConnectorHarness
+from connectors.adapters.http_gateway import HttpGateway, HttpGatewayConfig, token_digest
+from connectors.sdk.testing import ConnectorHarness
 from exchange.examples.core import example_json
 from exchange.settings import KafkaSettings
 

@@ -20,28 +20,26 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import aiohttp
 from aiokafka import ConsumerRecord
 from pydantic import AnyHttpUrl, Field, model_validator
 
-from connectors.exceptions import DeliveryError, PermanentDeliveryError
-from connectors.sink import Sink, SinkConfig, idempotency_key
+from connectors.sdk.exceptions import DeliveryError, PermanentDeliveryError
+from connectors.sdk.http_sink import HttpSink, HttpSinkConfig
+from connectors.sdk.sink import idempotency_key
 from exchange.cap.document import validate_cap
 from exchange.codec import DecodedEvent
 from exchange.models.missing_persons import EmergencyAlert
 
-RETRYABLE_STATUS = {408, 425, 429}
 CAP_MEDIA_TYPE = "application/cap+xml"
 MAX_PENDING = 1000  # messages remembered as partly delivered
 
 
-class CapSinkConfig(SinkConfig):
+class CapSinkConfig(HttpSinkConfig):
     kind: Literal["cap"] = "cap"
     agency: str = "public-alerts"
     topics: tuple[str, ...] = ("exchange.public-alert",)
     endpoints: tuple[AnyHttpUrl, ...] = Field((), description="Public-alert systems to POST to.")
     folder: Path | None = Field(None, description="Folder that screen systems read.")
-    timeout_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")
     def _somewhere(self) -> CapSinkConfig:
@@ -50,26 +48,14 @@ class CapSinkConfig(SinkConfig):
         return self
 
 
-class CapSink(Sink[CapSinkConfig]):
+class CapSink(HttpSink[CapSinkConfig]):
     config_model = CapSinkConfig
-    _session: aiohttp.ClientSession | None = None
 
     async def setup(self) -> None:
         if self.config.folder is not None:
             self.config.folder.mkdir(parents=True, exist_ok=True)
         self._done: dict[str, set[str]] = {}
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout_s)
-        )
         await super().setup()
-
-    async def close(self) -> None:
-        try:
-            if self._session is not None:
-                await self._session.close()
-        finally:
-            self._session = None
-            await super().close()
 
     async def deliver(self, decoded: DecodedEvent, record: ConsumerRecord) -> None:
         alert = decoded.event
@@ -91,7 +77,12 @@ class CapSink(Sink[CapSinkConfig]):
             if url in done:
                 continue
             try:
-                await self._post(url, key, alert.cap.encode())
+                await self.post(
+                    url,
+                    alert.cap.encode(),
+                    {"content-type": CAP_MEDIA_TYPE, "Idempotency-Key": key},
+                    refused="alert",
+                )
             except PermanentDeliveryError:
                 self._done.pop(key, None)
                 raise
@@ -118,24 +109,3 @@ class CapSink(Sink[CapSinkConfig]):
             temporary.replace(target)
         except OSError as error:
             raise DeliveryError(str(folder), f"cannot write: {error}") from error
-
-    async def _post(self, url: str, key: str, body: bytes) -> None:
-        session = self._session
-        if session is None:
-            raise RuntimeError("call setup() first")
-        headers = {"content-type": CAP_MEDIA_TYPE, "Idempotency-Key": key}
-        try:
-            async with session.post(url, data=body, headers=headers) as response:
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryError(url, f"{type(error).__name__}: {error}") from error
-        if 200 <= status < 300:
-            return
-        if status >= 500 or status in RETRYABLE_STATUS:
-            try:
-                after = float(retry_after) if retry_after else None
-            except ValueError:
-                after = None
-            raise DeliveryError(url, f"HTTP {status}", retry_after=after)
-        raise PermanentDeliveryError(url, f"HTTP {status}: the endpoint refuses this alert")

@@ -27,9 +27,9 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
-from connectors.base import C, Connector
-from connectors.exceptions import RetriesExhaustedError
-from connectors.retry import with_retries
+from connectors.sdk.base import C, Connector
+from connectors.sdk.exceptions import RetriesExhaustedError
+from connectors.sdk.retry import with_retries
 from exchange.client.consumer import MAX_ERROR_TEXT
 from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.publisher import Publisher, PublishResult, choose_topic

@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from connectors.config import ConnectorConfig
-from connectors.source import Outcome, Source, SourceRecord
+from connectors.sdk.config import ConnectorConfig
+from connectors.sdk.source import Outcome, Source, SourceRecord
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
 
