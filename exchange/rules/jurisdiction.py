@@ -26,7 +26,7 @@ from exchange.rules.geo import Point, distance_km
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology
 from exchange.topology.model import Topology
-from exchange.topology.toml_file import read_toml, validate_table
+from exchange.topology.toml_file import only_tables, read_toml, validate_table
 
 __all__ = [
     "JURISDICTION_FILE",
@@ -262,11 +262,7 @@ def load_jurisdiction(root: Path | None = None, topology: Topology | None = None
     root = default_topology_dir() if root is None else root
     file = root / JURISDICTION_FILE
     data = read_toml(file, JurisdictionFileError)
-    for key in data:
-        if key not in {"city", "district", "facility"}:
-            raise JurisdictionFileError(
-                file, key, "unknown table; expected city, district, facility"
-            )
+    only_tables(file, data, ("city", "district", "facility"), JurisdictionFileError)
     city = validate_table(file, "city", City, data.get("city"), JurisdictionFileError)
     districts = tuple(
         validate_table(

@@ -32,7 +32,7 @@ from exchange.rules.jurisdiction import Jurisdiction
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology
 from exchange.topology.model import Topology
-from exchange.topology.toml_file import read_toml, validate_table
+from exchange.topology.toml_file import only_tables, read_toml, validate_table
 
 __all__ = [
     "RESIDENCE",
@@ -318,11 +318,7 @@ def load_referral_rules(
     root = default_topology_dir() if root is None else root
     file = root / RULES_FILE
     data = read_toml(file, ReferralRulesFileError)
-    for key in data:
-        if key not in {"defaults", "rule", "follow_up"}:
-            raise ReferralRulesFileError(
-                file, key, "unknown table; expected defaults, rule, follow_up"
-            )
+    only_tables(file, data, ("defaults", "rule", "follow_up"), ReferralRulesFileError)
     defaults = validate_table(
         file, "defaults", _Defaults, data.get("defaults"), ReferralRulesFileError
     )

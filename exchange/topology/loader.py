@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.model import Agency, Topic, Topology, find_problems
-from exchange.topology.toml_file import read_toml, validation_error
+from exchange.topology.toml_file import only_tables, read_toml, validation_error
 
 AGENCIES_FILE = "agencies.toml"
 TOPICS_FILE = "topics.toml"
@@ -55,7 +55,7 @@ def load_topology(root: Path | None = None) -> Topology:
 
 def _load_agencies(file: Path) -> list[Agency]:
     data = read_toml(file)
-    _only_keys(file, data, {"agency"})
+    only_tables(file, data, ("agency",))
     agencies = []
     for i, raw in enumerate(data.get("agency", [])):
         where = f"agency[{raw.get('id', i)}]"
@@ -78,7 +78,7 @@ class _Defaults(BaseModel):
 
 def _load_topics(file: Path, agencies: list[Agency]) -> list[Topic]:
     data = read_toml(file)
-    _only_keys(file, data, {"defaults", "topic", "inbox"})
+    only_tables(file, data, ("defaults", "topic", "inbox"))
     try:
         defaults = _Defaults.model_validate(data.get("defaults", {}))
     except ValidationError as error:
@@ -135,9 +135,3 @@ def _expand_all(ids: list[str], members: list[str]) -> list[str]:
             if one not in out:
                 out.append(one)
     return out
-
-
-def _only_keys(file: Path, data: dict[str, Any], allowed: set[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise TopologyFileError(file, key, f"unknown table; expected one of {sorted(allowed)}")

@@ -9,7 +9,7 @@ message names the file, where in it (``rule[legal-aid].when.needs``) and the pro
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,19 @@ def read_toml(file: Path, error: type[TopologyFileError] = TopologyFileError) ->
         raise error(file, "", "file not found") from None
     except tomllib.TOMLDecodeError as problem:
         raise error(file, "", f"not valid TOML: {problem}") from problem
+
+
+def only_tables(
+    file: Path,
+    data: Mapping[str, Any],
+    allowed: Collection[str],
+    error: type[TopologyFileError] = TopologyFileError,
+) -> None:
+    """Raise ``error`` naming the first top-level key of ``data`` that is not ``allowed``."""
+    for key in data:
+        if key not in allowed:
+            expected = ", ".join(allowed)
+            raise error(file, key, f"unknown table; expected {expected}")
 
 
 def validation_error(
