@@ -10,8 +10,8 @@ messages) as the ``public-alerts`` system and hands each message's CAP document 
   system polling the folder never reads half a file, and a repeat overwrites the same file.
 
 A message is done when every target has it; on a retry only the targets that do not have it
-yet are tried again. A document that is not valid CAP 1.2 (checked with the workflows'
-structural validator) is dead-lettered without reaching any screen.
+yet are tried again. A document that is not valid CAP 1.2 (checked with
+:func:`exchange.cap.document.validate_cap`) is dead-lettered without reaching any screen.
 """
 
 from __future__ import annotations
