@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from connectors.adapters.webhook import WebhookConfig, WebhookSink
 from connectors.sdk.testing import ConnectorHarness
-from exchange.examples.core import example
+from exchange.examples import example
 from tests.connectors.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.broker
