@@ -26,7 +26,7 @@ from pydantic import AnyHttpUrl, Field, model_validator
 
 from connectors.exceptions import DeliveryError, PermanentDeliveryError
 from connectors.sink import Sink, SinkConfig, idempotency_key
-from exchange.cap.document import validate_cap
+from exchange.cap import validate_cap
 from exchange.codec import DecodedEvent
 from exchange.models.missing_persons import EmergencyAlert
 

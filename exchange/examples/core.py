@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from exchange.cap.document import build_cap, message_identifier
+from exchange.cap import build_cap, message_identifier
 from exchange.examples.intake import (
     example_follow_up_visit,
     example_infant_custody,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exchange.cap.document import (
+from exchange.cap import (
     CAP_NS,
     CapBuildError,
     CapParseError,
