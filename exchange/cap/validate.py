@@ -41,6 +41,7 @@ _REASONS: Final = (  # xmlschema's wording -> ours
         "text is not allowed here, only elements",
     ),
 )
+_ATTRIBUTE: Final = re.compile(r"'(.+)' attribute not allowed for element")
 _TYPE_RULES: Final = (  # checked in this order: an xs:integer is also an xs:decimal
     ("language", "is not a language tag such as 'zh-CN'"),
     ("integer", "is not an integer"),
@@ -140,6 +141,9 @@ def _value_problem(error: xmlschema.XMLSchemaValidationError) -> str:
     for start, problem in _REASONS:
         if reason.startswith(start):
             return problem
+    attribute = _ATTRIBUTE.fullmatch(reason)
+    if attribute is not None:
+        return f"attribute {attribute[1]!r} is not allowed: CAP 1.2 elements take no attributes"
     if not isinstance(error.obj, str):
         return reason
     text, names = error.obj, _type_names(error.validator)
