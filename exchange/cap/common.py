@@ -23,6 +23,7 @@ Q: Final = f"{{{CAP_NS}}}"
 FORBIDDEN_IN_ID: Final = re.compile(r"[\s,<&]")
 LANGUAGE: Final = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 DATETIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[-+]\d{2}:\d{2}$")
+NUMBER: Final = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a decimal, as in circles and polygons
 
 
 class CapError(ExchangeError, ValueError):

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from exchange.cap.common import CAP_NS, DATETIME, CapParseError, CapReference, Q
+from exchange.cap.common import CAP_NS, DATETIME, NUMBER, CapParseError, CapReference, Q
 from exchange.rules.geo import Point
 
 __all__ = ["CapSummary", "parse_cap", "parse_circle", "parse_xml", "text_of"]
 
-_NUMBER: Final = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
-_CIRCLE: Final = re.compile(rf"\s*({_NUMBER}),({_NUMBER})\s+({_NUMBER})\s*")
+_CIRCLE: Final = re.compile(rf"\s*({NUMBER}),({NUMBER})\s+({NUMBER})\s*")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,19 +20,19 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import xmlschema
-from xmlschema.validators import XsdAnyElement, XsdElement, XsdGroup
-
-from exchange.cap.common import CAP_NS, DATETIME, FORBIDDEN_IN_ID, CapParseError, Q
+from exchange.cap.common import CAP_NS, DATETIME, FORBIDDEN_IN_ID, NUMBER, CapParseError, Q
 from exchange.cap.parse import parse_circle, parse_xml, text_of
+
+if TYPE_CHECKING:  # xmlschema is imported when the first document is validated, not before
+    import xmlschema
+    from xmlschema.validators import XsdGroup
 
 __all__ = ["XSD_FILE", "cap_schema", "validate_cap"]
 
 XSD_FILE: Final = "CAP-v1.2.xsd"
-_NUMBER: Final = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
-_PAIR: Final = re.compile(rf"({_NUMBER}),({_NUMBER})")
+_PAIR: Final = re.compile(rf"({NUMBER}),({NUMBER})")
 _NAMESPACE: Final = re.compile(r"\{[^}]*\}")
 _REASONS: Final = (  # xmlschema's wording -> ours
     ("a simple content element can't have child elements", "must hold text, not elements"),
@@ -53,7 +53,9 @@ _DATETIME_FIELDS: Final = ("sent", "info/effective", "info/onset", "info/expires
 @cache
 def cap_schema() -> xmlschema.XMLSchema10:
     """The official OASIS CAP 1.2 schema, loaded once from the package data; nothing remote."""
-    with resources.as_file(resources.files(__package__) / XSD_FILE) as path:
+    import xmlschema  # noqa: PLC0415  -- builders and parsers do not pay for the validator
+
+    with resources.as_file(resources.files("exchange.cap") / XSD_FILE) as path:
         return xmlschema.XMLSchema10(str(path), allow="sandbox", defuse="always")
 
 
@@ -75,6 +77,9 @@ def _path(error: xmlschema.XMLSchemaValidationError) -> str:
 
 
 def _schema_problems(root: ET.Element) -> list[str]:
+    import xmlschema  # noqa: PLC0415  -- see cap_schema
+    from xmlschema.validators import XsdGroup  # noqa: PLC0415
+
     problems: list[str] = []
     explained: set[int] = set()  # elements whose children were already explained
     document = xmlschema.XMLResource(root, allow="none")  # already parsed: nothing to fetch
@@ -97,6 +102,8 @@ def _local(tag: str) -> tuple[str, str]:
 
 def _content_problems(element: ET.Element, group: XsdGroup, path: str) -> list[str]:
     """Every way the children of ``element`` break the schema's sequence ``group``."""
+    from xmlschema.validators import XsdAnyElement, XsdElement  # noqa: PLC0415  -- see cap_schema
+
     particles = list(group.iter_elements())
     counts = [0] * len(particles)
     problems: list[str] = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
 
@@ -145,3 +147,15 @@ def test_the_rules_of_the_prose_are_checked_over_a_schema_valid_document(
         "alert/references: a Update must name the earlier message(s) it refers to as "
         "'sender,identifier,sent' triples"
     ]
+
+
+def test_building_and_parsing_do_not_load_the_schema_validator() -> None:
+    probe = (
+        "import sys; import exchange.cap; loaded = 'xmlschema' in sys.modules; "
+        "exchange.cap.validate_cap(\"<alert xmlns='" + CAP_NS + "'/>\"); "
+        "print(loaded, 'xmlschema' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.split() == ["False", "True"]
