@@ -180,7 +180,7 @@ async def _poll_all(
 async def _publish(publisher: Publisher, event: BaseModel, text: str, tracker: Tracker) -> None:
     spec = spec_for_model(type(event))
     topic = choose_topic(publisher.topology, publisher.agency, event)
-    encoded = publisher.encode(event)
+    encoded = publisher.encode(event, topic=topic)
     tracker.sent_at[encoded.attributes.id] = time.monotonic()
     result = await publisher.send_encoded(topic, encoded)
     print(f"\n[{publisher.agency}] {text}")

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter
 
-from exchange.workflows.positions import PositionWatch
+from exchange.workflows.runtime.faust_patches import PositionWatch
 
 
 class TP(NamedTuple):
@@ -118,7 +118,7 @@ async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> N
     FETCH_WAIT_MS); the consumer installed by ``install`` asks the broker for 100 ms."""
     import faust  # noqa: PLC0415 - only this test builds an app
 
-    from exchange.workflows import positions  # noqa: PLC0415
+    from exchange.workflows.runtime import faust_patches as positions  # noqa: PLC0415
 
     app = faust.App(
         "workflows.test-fetch", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
