@@ -52,7 +52,7 @@ from exchange.broker.local import LocalCluster
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exchange.codec import CloudEventAttributes, EventCodec
-from exchange.examples.core import example
+from exchange.examples import example
 from exchange.protection.audit import AuditTrail
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
