@@ -1,6 +1,6 @@
 """The floor under the sighting workflow's cost: a faust agent doing only what any sighting
-must cost in faust-streaming, run by :mod:`benchmarks.workflows` beside the worker and the raw
-loop.
+must cost in faust-streaming, run by :mod:`benchmarks.worker_throughput` beside the worker and
+the raw loop.
 
 For each record of ``exchange.sighting`` the agent sends one record (the sighting's own bytes
 and headers, so the benchmark's receiver times it like a dispatch) to ``--out``, with the
@@ -15,7 +15,7 @@ upper bound on the worker's.
 
 Usage (as the benchmark runs it; credentials in ``EXCHANGE_KAFKA__*``)::
 
-    python benchmarks/faust_floor.py --app-id workflows.bench-floor-X --out TOPIC \\
+    python -m benchmarks.faust_floor --app-id workflows.bench-floor-X --out TOPIC \\
         --data-dir DIR [--table]
 """
 
