@@ -48,5 +48,6 @@ Usage, from the repository's root::
 Modules: :mod:`.names` (topics, groups, ids), :mod:`.sender` (the transport agency),
 :mod:`.receiver` (the timing inbox reader), :mod:`.raw_loop` (the baseline), :mod:`.processes`
 (the worker, the faust floor, the group's lag), :mod:`.own_code`, :mod:`.report`, and
-:mod:`.__main__` (the phases in order).
+:mod:`.__main__` (the phases in order); :mod:`.workflow` holds all it takes from
+:mod:`exchange.workflows`.
 """

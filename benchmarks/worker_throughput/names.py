@@ -1,19 +1,11 @@
-"""The names the worker benchmark reads and writes: its broker, topics, groups and event ids.
-
-Of the workflows' internals only these are used: the worker's app id (the default of
-:func:`exchange.workflows.runtime.create_app`), the sighting workflow's source topic and inbox
-naming (:mod:`exchange.workflows.sightings`).
-"""
+"""The names the worker benchmark reads and writes: its broker, topics, groups and event ids."""
 
 from __future__ import annotations
 
-import inspect
-
 from benchmarks.harness import STATE
+from benchmarks.worker_throughput.workflow import INBOX, SOURCE_TOPIC, WORKER_GROUP
 from exchange.examples.core import example_transport_sighting
 from exchange.models.sightings import TransportSighting
-from exchange.workflows.runtime import create_app
-from exchange.workflows.sightings import SOURCE_TOPIC, inbox_of
 
 __all__ = [
     "BENCH_PORT", "BENCH_STATE", "DEADLINES", "DISPATCH", "INBOX", "SIGHTING", "SOURCE_TOPIC",
@@ -22,8 +14,6 @@ __all__ = [
 
 BENCH_STATE = STATE / "bench-broker"
 BENCH_PORT = 39092
-INBOX = inbox_of("police")
-WORKER_GROUP: str = inspect.signature(create_app).parameters["app_id"].default
 SIGHTING = "exchange.events.TransportSighting"
 DISPATCH = "exchange.events.SightingDispatch"
 DEADLINES = f"{WORKER_GROUP}-sightings-deadlines-changelog"

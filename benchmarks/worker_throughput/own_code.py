@@ -6,11 +6,11 @@ import time
 from datetime import UTC, datetime
 
 from benchmarks.worker_throughput.names import police_sighting
+from benchmarks.worker_throughput.workflow import plan_dispatches
 from exchange.codec import EventCodec
 from exchange.models.sightings import TransportSighting
 from exchange.rules import deadlines
 from exchange.rules.jurisdiction import load_jurisdiction
-from exchange.workflows.sightings import plan_dispatches
 
 
 def own_code_us(codec: EventCodec, rounds: int = 3000) -> float:

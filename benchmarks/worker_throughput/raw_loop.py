@@ -14,11 +14,11 @@ from fastavro import schemaless_reader, schemaless_writer
 
 from benchmarks.harness import Connection, settings_of
 from benchmarks.worker_throughput.names import DISPATCH, SIGHTING, SOURCE_TOPIC, police_sighting
+from benchmarks.worker_throughput.workflow import plan_dispatches
 from exchange.codec import EventCodec
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
-from exchange.workflows.sightings import plan_dispatches
 
 PREFIX_LEN = 10  # single-object encoding: C3 01 + 8-byte fingerprint
 Template = tuple[bytes, dict[str, Any], list[tuple[str, bytes]]]
