@@ -168,7 +168,6 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
     return figures
 
 
-
 def main() -> None:
     doc = worker_throughput.__doc__ or ""
     parser = argparse.ArgumentParser(

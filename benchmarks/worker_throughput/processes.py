@@ -78,7 +78,6 @@ class Floor(Worker):
                 *(["--table"] if self.table else [])]
 
 
-
 class Offsets:
     def __init__(self, admin: KafkaSettings) -> None:
         self.admin = KafkaAdminClient(**admin.kafka_python_kwargs())

@@ -33,7 +33,6 @@ def dispatch_template(codec: EventCodec) -> Template:
     return encoded.value[:PREFIX_LEN], dispatch.model_dump(), encoded.headers
 
 
-
 def _raw_loop_process(
     *, connection: Connection, group: str, out_topic: str, start: dict[int, int] | None,
     template: Template, signals: tuple[Any, Any],

@@ -25,9 +25,10 @@ After WARM_UP_AT_MOST_S without the steady state, the latency is measured anyway
 warm-up reported as "inf" (never steady)."""
 
 
-
 @dataclass
 class Received:
+    """What a receiver saw: per dispatch its latency, and when the first and last batch came."""
+
     latencies_ms: list[float] = field(default_factory=list)
     count: int = 0
     first_batch: int = 0

@@ -24,7 +24,6 @@ class Figures:
     warmup_s: float = float("nan")
 
 
-
 def latency_figures(figures: Figures, received: Received, expected: int, rate: float) -> None:
     figures.p50_ms = quantile(received.latencies_ms, 0.50)
     figures.p99_ms = quantile(received.latencies_ms, 0.99)
@@ -38,7 +37,6 @@ def throughput_of(received: Received, expected: int) -> tuple[float, int]:
     elapsed = (received.last_ns - received.first_ns) / 1e9
     rate = (received.count - received.first_batch) / elapsed if elapsed > 0 else float("nan")
     return rate, expected - received.count
-
 
 
 def report(
