@@ -43,7 +43,7 @@ from exchange.broker.local import DEFAULT_BASE_PORT, LocalCluster
 from exchange.client.consumer import EventConsumer
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS

@@ -51,7 +51,7 @@ from connectors.file_drop import FileDropConfig, FileDropSource
 from connectors.http_gateway import token_digest
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
