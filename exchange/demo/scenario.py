@@ -30,7 +30,7 @@ from exchange.codec import DecodedEvent, EventCodec
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
 from exchange.demo.act import KafkaAs
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model
@@ -180,7 +180,7 @@ async def _poll_all(
 async def _publish(publisher: Publisher, event: BaseModel, text: str, tracker: Tracker) -> None:
     spec = spec_for_model(type(event))
     topic = choose_topic(publisher.topology, publisher.agency, event)
-    encoded = publisher.encode(event)
+    encoded = publisher.encode(event, topic=topic)
     tracker.sent_at[encoded.attributes.id] = time.monotonic()
     result = await publisher.send_encoded(topic, encoded)
     print(f"\n[{publisher.agency}] {text}")

@@ -1,4 +1,5 @@
-"""Acknowledgement deadlines of dispatched sightings, kept in a faust table (survive restarts).
+"""Acknowledgement deadlines of dispatched sightings (the sighting workflow keeps them in a table,
+so they survive restarts).
 
 Every dispatch is recorded as *pending* with its due time. A police unit's
 ``DispatchAcknowledgement`` closes it (``acknowledged``, or ``late`` after the due time, with the
@@ -6,19 +7,17 @@ time to acknowledge observed in a histogram). A timer looks at the pending dispa
 second; an overdue one is escalated once to the city command centre as a new dispatch of kind
 ``ESCALATION`` (which the command centre must acknowledge in turn; it is not escalated further).
 
-Faust only lets an agent change a table while it handles an event of the table's partition, so
-the timer does not escalate by itself: it sends a *tick* (key = sighting id, value = dispatch id)
-to the internal topic ``<app id>-deadline-ticks``, co-partitioned with ``exchange.sighting`` and
-``exchange.dispatch-ack`` (all keyed by sighting id, same partition count), and the tick agent
-escalates. A tick for a dispatch that is no longer pending does nothing, so duplicate ticks are
-harmless.
-
-The pure part, :class:`DeadlineBook`, decides; the agents only store and send.
+The table also recognises duplicate sightings: :class:`DeadlineStore` looks a sighting up and
+returns a :data:`Verdict` (:class:`New`, :class:`Duplicate` with the dispatches still pending,
+or :class:`IdTaken` by another source), which the workflow acts on. Everything here is pure: it
+works over any mutable mapping (the workflow's table, a dict in tests); the workflow only stores
+and sends.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -122,3 +121,67 @@ def escalation(entry: Entry, now: datetime, deadline: timedelta) -> SightingDisp
         "ackDueAt": now + deadline,
         "dispatchedAt": now,
     })
+
+
+@dataclass(frozen=True)
+class New:
+    """A sighting not seen before: plan and send its dispatches."""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A sighting handled before; ``pending``: its dispatches not acknowledged yet (re-send
+    them with the same ids: after a crash the table may hold a dispatch whose record never
+    reached the inbox)."""
+
+    pending: tuple[SightingDispatch, ...]
+
+
+@dataclass(frozen=True)
+class IdTaken:
+    """Another source already used this ``ce_id``: keep the sighting apart, never merge it."""
+
+    source: str
+
+
+Verdict = New | Duplicate | IdTaken
+
+
+class DeadlineStore:
+    """The deadline entries by dispatch id (``<ce_id>:respond``, ``<ce_id>:intercept``,
+    ``…:escalation``) over a mapping of serialised entries."""
+
+    def __init__(self, table: MutableMapping[str, Any]) -> None:
+        self.table = table
+
+    def lookup(self, source: str, event_id: str) -> Verdict:
+        """What to do with the sighting ``source`` + ``event_id``."""
+        respond = self.table.get(f"{event_id}:respond")
+        if respond is None:
+            return New()
+        found = peek(respond)
+        if found.source != source:
+            return IdTaken(found.source)
+        pending = tuple(
+            Entry.loads(raw).dispatch
+            for raw in (respond, self.table.get(f"{event_id}:intercept"))
+            if raw is not None and peek(raw).state is State.PENDING
+        )
+        return Duplicate(pending)
+
+    def get(self, dispatch_id: str) -> Entry | None:
+        raw = self.table.get(dispatch_id)
+        return None if raw is None else Entry.loads(raw)
+
+    def put(self, dispatch_id: str, entry: Entry) -> None:
+        self.table[dispatch_id] = entry.dumps()
+
+    def has(self, dispatch_id: str) -> bool:
+        return self.table.get(dispatch_id) is not None
+
+    def delete(self, dispatch_id: str) -> None:
+        del self.table[dispatch_id]
+
+    def peeks(self) -> list[tuple[str, Peek]]:
+        """Every entry's scan fields (a snapshot: the caller may change the store meanwhile)."""
+        return [(key, peek(raw)) for key, raw in list(self.table.items()) if raw is not None]

@@ -22,7 +22,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from exchange.models.common import TransportFacilityKind
-from exchange.models.identifiers import XIAN_DISTRICTS, Latitude, Longitude, RegionCode
+from exchange.models.identifiers import Latitude, Longitude, RegionCode
+from exchange.models.regions import XIAN_DISTRICTS
 from exchange.rules.geo import Point, distance_km
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology

@@ -34,7 +34,7 @@ from exchange.models.missing_persons import (
 from exchange.models.sightings import TransportSighting
 from exchange.rules.matching import MatchCandidate, match_sighting
 from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
-from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +63,13 @@ def candidate_match(
     )
 
 
-def register(earlier: SightingLog | None = None) -> Workflow:
-    """The workflow registration for :func:`exchange.workflows.runtime.create_app`; with
-    ``earlier``, a new case is also compared with the sightings published since it was last
-    seen."""
+class MatchingWorkflow:
+    """Handlers and table of the matching workflow; with ``earlier``, a new case is also
+    compared with the sightings published since the person was last seen."""
 
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _MatchingWorkflow(context, streams, earlier)
-
-    return add_to
-
-
-class _MatchingWorkflow:
     def __init__(
-        self, context: WorkflowContext, streams: Streams, earlier: SightingLog | None
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
+        earlier: SightingLog | None = None,
     ) -> None:
         self.context = context
         self.streams = streams
@@ -188,8 +181,5 @@ class _MatchingWorkflow:
         if inbox is None:
             raise LookupError(f"no match inbox for {case.reportingUnit.agencyId!r}")
         match = candidate_match(candidate, case, sighting, context)
-        encoded = context.codec.encode(match, source=f"{context.source}/matching", id=match.matchId)
-        await self.streams.publish(
-            inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
-        )
+        await self.streams.emit(match, inbox, id=match.matchId, source="matching")
         context.metrics.matches.labels(case.reportingUnit.agencyId).inc()

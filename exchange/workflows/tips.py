@@ -25,8 +25,7 @@ from exchange.models.sightings import TransportSighting
 from exchange.models.tips import PublicTip, RewardEligibility, TipDispatch, TipOutcome
 from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.routing import route_sighting
-from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 TIP_TOPIC = "exchange.tip"
 OUTCOME_TOPIC = "exchange.tip-outcome"
@@ -55,21 +54,16 @@ def dispatch_tip(tip: PublicTip, jurisdiction: Jurisdiction, now: datetime) -> T
     )  # fmt: skip
 
 
-def register(jurisdiction: Jurisdiction, metrics: FlowMetrics) -> Workflow:
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _TipWorkflow(context, streams, jurisdiction, metrics)
+class TipWorkflow:
+    """Handlers and table of the public tip workflow."""
 
-    return add_to
-
-
-class _TipWorkflow:
     def __init__(
-        self, context: WorkflowContext, streams: Streams, jurisdiction: Jurisdiction,
-        metrics: FlowMetrics,
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
+        jurisdiction: Jurisdiction,
     ) -> None:
         self.context = context
         self.jurisdiction = jurisdiction
-        self.metrics = metrics
+        self.metrics = context.metrics
         if context.topology.topic(OUTCOME_TOPIC).partitions != context.topology.topic(
             TIP_TOPIC
         ).partitions:
@@ -82,11 +76,7 @@ class _TipWorkflow:
         streams.on(OUTCOME_TOPIC, self.on_outcome)
 
     async def _send(self, topic: Any, event: Any, event_id: str) -> None:
-        context = self.context
-        encoded = context.codec.encode(event, source=f"{context.source}/tips", id=event_id)
-        await self.streams.publish(
-            topic, key=encoded.key, value=encoded.value, headers=encoded.headers
-        )
+        await self.streams.emit(event, topic, id=event_id, source="tips")
 
     async def on_tip(self, decoded: DecodedEvent, record: Incoming) -> None:
         tip = decoded.event

@@ -14,7 +14,7 @@ import pytest
 from connectors.cap_sink import CapSink, CapSinkConfig
 from connectors.testing import ConnectorHarness
 from exchange.cap.document import parse_cap
-from exchange.examples.core import example
+from exchange.examples import example
 from tests.connectors.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.broker

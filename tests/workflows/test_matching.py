@@ -5,7 +5,7 @@ counted, not raised. (Against the real broker: ``test_worker_broker.py``,
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,8 @@ from exchange.workflows.runtime import Incoming, WorkflowContext, WorkflowMetric
 class FakeStreams:
     """Records what the workflow registers and publishes; tables are dicts."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: WorkflowContext) -> None:
+        self.context = context
         self.sent: list[tuple[str, bytes | None, list[tuple[str, bytes]]]] = []
 
     def table(self, name: str, source: str, *, global_: bool = False) -> dict[str, bytes]:
@@ -33,12 +34,13 @@ class FakeStreams:
     def inboxes(self, prefix: str) -> dict[str, str]:
         return {a: f"{prefix}{a}" for a in ("police", "railway-police")}
 
-    def on(self, topic: str, handler: Any) -> None:
+    def on(self, topic: str, handler: Any, *, dedupes: bool = False) -> None:
         pass
 
-    async def publish(self, topic: str, *, key: bytes | None, value: bytes | None,
-                      headers: Sequence[tuple[str, bytes]] | None = None) -> None:
-        self.sent.append((topic, value, list(headers or ())))
+    async def emit(self, event: Any, *topics: str, id: str, source: str) -> None:
+        for topic in topics:
+            encoded = self.context.encoder.encode(event, topic=topic, source=source, id=id)
+            self.sent.append((topic, encoded.value, list(encoded.headers)))
 
 
 class FakeLog:
@@ -77,8 +79,9 @@ def record_of(codec: EventCodec, event: Any, offset: int, topic: str) -> Incomin
 
 
 def workflow_with(log: FakeLog, context: WorkflowContext) -> tuple[FakeStreams, Any]:
-    streams = FakeStreams()
-    return streams, cases._MatchingWorkflow(context, streams, log)  # type: ignore[arg-type]
+    streams = FakeStreams(context)
+    workflow = cases.MatchingWorkflow(None, context, streams, log)  # type: ignore[arg-type]
+    return streams, workflow
 
 
 def matching_pair() -> tuple[Any, Any]:

@@ -1,5 +1,18 @@
-"""Keeping the worker's read positions honest: no record is skipped after a restart or a
-rebalance.
+"""Every use of faust-streaming's and aiokafka's private internals, in one module that refuses
+to load on versions it was not proven with (:data:`PROVEN_WITH`).
+
+What is patched, and why:
+
+- the consumer's read positions (:class:`RewindingConsumer`, :class:`PositionWatch`): no record
+  is skipped after a restart or a rebalance (below);
+- the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
+- the producer's buffer (:func:`tune_producer`) and the worker's root logger
+  (:class:`QuietWorker`), for throughput.
+
+``tests/workflows/runtime/test_faust_patches.py`` checks that each private name used here
+(:data:`PRIVATE_NAMES`) still exists in the installed packages.
+
+**Read positions.**
 
 faust-streaming 0.15.3 can move the Kafka consumer's position past records it never hands to
 an agent. Seen against the real broker (``tests/workflows/test_worker_faults.py``), about one
@@ -37,20 +50,81 @@ Three repairs, all within faust's own machinery:
 The same consumer also shortens faust's fetch wait (:data:`FETCH_WAIT_MS`): not about
 positions, about latency, but it lives where faust's consumer is replaced.
 
-They use faust's private consumer state (``_committed_offset``, ``_add_gap``) of the exactly
-pinned faust-streaming 0.15.3.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from importlib import metadata
 from typing import Any
 
+import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.worker import Worker
 from prometheus_client import Counter
 
+from exchange.workflows.exceptions import UnsupportedRuntimeError
+
 log = logging.getLogger(__name__)
+
+PROVEN_WITH = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0"}
+"""The versions whose internals this module was written and fault-tested against."""
+
+PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
+    (faust_aiokafka.AIOKafkaConsumerThread, "_create_worker_consumer"),
+    (faust_aiokafka.Consumer, "_new_consumer_thread"),
+    (faust_aiokafka.Consumer, "_add_gap"),
+    (faust_aiokafka.Consumer, "_is_changelog_tp"),
+    (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
+    (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
+)
+
+
+def _check_versions() -> None:
+    for package, proven in PROVEN_WITH.items():
+        installed = metadata.version(package)
+        if installed != proven:
+            raise UnsupportedRuntimeError(package, installed, proven)
+
+
+def missing_private_names() -> list[str]:
+    """The private names of :data:`PRIVATE_NAMES` that the installed packages lack (an
+    attribute set in ``__init__`` is looked for in its source)."""
+    missing = []
+    for owner, name in PRIVATE_NAMES:
+        if hasattr(owner, name):
+            continue
+        source = "".join(inspect.getsource(klass) for klass in inspect.getmro(owner)
+                         if klass.__module__.split(".")[0] in ("faust", "aiokafka", "mode"))
+        if f"self.{name} " not in source and f"self.{name}:" not in source:
+            missing.append(f"{owner.__module__}.{owner.__qualname__}.{name}")
+    return missing
+
+
+_check_versions()
+
+PRODUCER_BUFFER = 10_000
+"""Table changelog records faust may hold before it pauses the streams to drain them (faust's
+default, 100, paused every sighting's stream in 0.1 s steps under load)."""
+
+
+def tune_producer(app: faust.App) -> None:
+    app.producer.buffer.max_messages = PRODUCER_BUFFER
+
+
+class QuietWorker(Worker):
+    """faust's worker without its terminal spinner.
+
+    To turn the spinner on every log record, faust sets the root logger to DEBUG when the log
+    level is WARN or above; every ``logger.debug`` on the per-event path (faust publishes one
+    per message sent) then builds a record: measured at ~60 us each, a third of a worker's
+    time. No spinner, and the root logger keeps the level asked for.
+    """
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        self.spinner = None
 
 CHECK_EVERY_S = 5.0
 """How often :class:`PositionWatch` looks; a lost record waits at most about twice this."""
@@ -62,8 +136,8 @@ records. faust 0.15 fixes it at 1,500 ms, and a fetch leaves out the partitions 
 are still buffered: a sighting arriving on such a partition waited for the long poll on the
 other, idle partitions to time out. At 200 sightings/s that made the sighting -> inbox latency
 ~1.1 s p50 and 1.7 s p99 with the worker 70% idle; at 100 ms it was 28 ms p50 and 55 ms p99
-(fresh broker each, BENCHMARKS.md issue #3). An idle worker then sends about ten small fetches a
-second."""
+(fresh broker each, BENCHMARKS.md "Issue #3: sighting workflow"). An idle worker then sends
+about ten small fetches a second."""
 
 
 class _FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):

@@ -1,7 +1,7 @@
 """The worker's protected mode: verify and open its inputs, seal and sign its outputs and state.
 
-:class:`WorkerProtection` is the one object :mod:`exchange.workflows.runtime` calls when the
-worker runs protected (``exchange worker --protected``, ``EXCHANGE_WORKER__PROTECTED=true``);
+:class:`WorkerProtection` is the one object the runtime calls when the worker runs protected
+(``exchange worker --protected``, ``EXCHANGE_WORKER__PROTECTED=true``);
 without it the runtime behaves as before. It acts as the ``workflows`` agency with the keys of
 the key store (``<state>/keys``):
 
@@ -14,11 +14,12 @@ the key store (``<state>/keys``):
   (identity, minor, location); contact, family and health data stay sealed and reach its
   handlers, and so its outputs, as placeholders (data minimisation: what it cannot read it
   cannot forward or keep).
-- **outputs** (:meth:`outgoing`): every CloudEvent the workflows send through
-  ``Streams.publish`` (the one send path) is re-encoded sealed for the readers of its topic
-  and signed as ``workflows``; internal records (timer ticks) carry no CloudEvent and pass as
-  they are. Each is audited as ``routed`` (partition and offset -1: they are not known when the
-  record is handed to the producer; the topic and the output's ``ce_id`` identify it).
+- **outputs** (:attr:`encoder`): the worker's one encoder, chosen when its context is built:
+  every event the workflows emit (``Streams.emit``, the one send path) is encoded sealed for
+  the readers of its topic and signed as ``workflows``, once; internal records (timer ticks)
+  are not events and are sent as they are. Each output is audited as ``routed``
+  (:meth:`routed`; partition and offset -1: they are not known when the record is handed to
+  the producer; the topic and the output's ``ce_id`` identify it).
 - **state** (:meth:`table`): every table value is sealed with AES-256-GCM under a key derived
   (HKDF-SHA256) from the workflows' active ``enc`` key, bound to the table and key as
   associated data, so neither the RocksDB files nor the changelog topics hold plaintext. The
@@ -33,7 +34,7 @@ the key store (``<state>/keys``):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -42,15 +43,18 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from exchange.codec import DecodedEvent, EventCodec
+from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditTrail
+from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.exceptions import ProtectionError
 from exchange.protection.keys import KeyStore
-from exchange.protection.protected import OpenedEvent, ProtectedCodec, construct
+from exchange.protection.protected import OpenedEvent, ProtectedCodec
 from exchange.protection.quarantine import Quarantine, quarantine_topic
 from exchange.topology.model import Topology
-from exchange.workflows.runtime import AGENCY, Incoming, WorkflowContext, publish
+from exchange.workflows.runtime.context import AGENCY, WorkflowContext
+from exchange.workflows.runtime.emit import send
+from exchange.workflows.runtime.records import Incoming
 
 Headers = list[tuple[str, bytes]]
 STATE_PREFIX = b"\xa5ws1:"
@@ -163,8 +167,8 @@ class _AppSink:
         self.topic = topic
 
     async def write(self, key: bytes, value: bytes) -> None:
-        await publish(self.app, self.topic, key=key, value=value,
-                      headers=[("content-type", CONTENT_TYPE)])
+        await send(self.app, self.topic, key=key, value=value,
+                   headers=[("content-type", CONTENT_TYPE)])
 
 
 class WorkerProtection:
@@ -178,11 +182,11 @@ class WorkerProtection:
         self.protected = protected
         self.codec: EventCodec = protected.codec
         self.topology = topology
+        self.encoder = ProtectedEncoder(protected, topology)
         self.sealer = StateSealer(keys)
         self.audit_enabled = audit
         self.audit: AuditTrail | None = None
         self._quarantine: Quarantine | None = None
-        self._readers: dict[str, tuple[str, ...]] = {}
 
     def attach(self, app: faust.App, context: WorkflowContext) -> None:
         """Create the quarantine and audit senders on ``app`` (before it starts)."""
@@ -195,12 +199,12 @@ class WorkerProtection:
             self.audit = AuditTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY)
         quarantine = raw(quarantine_topic(AGENCY))
 
-        async def send(topic: str, key: bytes | None, value: bytes | None,
-                       headers: Headers) -> None:
-            await publish(app, quarantine, key=key, value=value, headers=headers)
+        async def to_quarantine(topic: str, key: bytes | None, value: bytes | None,
+                                headers: Headers) -> None:
+            await send(app, quarantine, key=key, value=value, headers=headers)
 
         self._quarantine = Quarantine(
-            self.protected, send, context.metrics.bus, agency=AGENCY, group=app.conf.id,
+            self.protected, to_quarantine, context.metrics.bus, agency=AGENCY, group=app.conf.id,
             audit=self.audit,
         )
 
@@ -234,32 +238,8 @@ class WorkerProtection:
                 categories=opened.opened.categories,
             )
 
-    async def outgoing(
-        self, topic: str, key: bytes | None, value: bytes | None,
-        headers: Sequence[tuple[str, bytes]] | None,
-    ) -> tuple[bytes | None, bytes | None, Headers]:
-        """The record sealed for ``topic``'s readers and signed; a record that is not a
-        CloudEvent (no ``ce_type``: an internal tick) is returned as it is."""
-        headers = list(headers or ())
-        if value is None or not any(name == "ce_type" for name, _ in headers):
-            return key, value, headers
-        raw = self.codec.read(value, headers)
-        try:
-            event = self.codec.validate(raw, raw.record).event
-        except DecodeError:  # placeholders of fields this worker may not read
-            event = construct(raw.model, raw.record)
-        attributes = raw.attributes
-        encoded = self.protected.encode(
-            event, source=attributes.source, readers=self._readers_of(topic),
-            id=attributes.id, time=attributes.time,
-        )
+    async def routed(self, encoded: EncodedEvent, topic: str) -> None:
+        """Audit an output as ``routed`` to ``topic``."""
         if self.audit is not None:
             await self.audit.record("routed", encoded.attributes, topic=topic, partition=-1,
                                     offset=-1)
-        return encoded.key, encoded.value, encoded.headers
-
-    def _readers_of(self, topic: str) -> tuple[str, ...]:
-        found = self._readers.get(topic)
-        if found is None:
-            found = self._readers[topic] = tuple(self.topology.topic(topic).readers)
-        return found
