@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from exchange.cli import (
+    asyncapi_cmd,
     broker_cmd,
     connect_cmd,
     events_cmd,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
+    asyncapi_cmd.register(commands)
     return parser
 
 
