@@ -25,6 +25,7 @@ from exchange.cli import (
     asyncapi_cmd,
     broker_cmd,
     connect_cmd,
+    docs_cmd,
     events_cmd,
     protection_cmd,
     referrals_cmd,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     referrals_cmd.register(commands)
     report_cmd.register(commands)
     asyncapi_cmd.register(commands)
+    docs_cmd.register(commands)
     return parser
 
 
