@@ -12,6 +12,7 @@ from exchange.asyncapi import build_document
 from exchange.docsite import pages_agency, pages_connectors, pages_events, pages_overview
 from exchange.docsite import pages_reference as ref
 from exchange.docsite.data import SiteData, agency_page, event_page
+from exchange.docsite.favicon import FAVICON_FILE, favicon
 from exchange.docsite.html import CSS, CSS_FILE
 from exchange.models.registry import EVENTS
 
@@ -49,10 +50,12 @@ def render_site(data: SiteData) -> dict[str, str]:
 
 def build_site(out: Path, data: SiteData) -> list[Path]:
     """Write the site into ``out`` (created if needed); the files written, sorted."""
-    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    (out / FAVICON_FILE).write_bytes(favicon())
+    written = [out / FAVICON_FILE]
     for relative, text in sorted(render_site(data).items()):
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    return written
+    return sorted(written)

@@ -86,6 +86,7 @@ def page(title: str, body: str, depth: int = 0) -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · Xi'an exchange bus</title>"
+        f'<link rel="icon" href="{up}favicon.ico">'
         f'<link rel="stylesheet" href="{up}{CSS_FILE}"></head>\n'
         f'<body><header><span class="brand">Xi\'an exchange bus · 反拐信息交换总线</span>'
         f"<nav>{nav}</nav></header>\n"
@@ -99,8 +100,9 @@ CSS = """
 :root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --accent: #9b1c1c;
         --bg: #fbfbfa; --code: #f1f3f5; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.55 system-ui, "Noto Sans CJK SC", "PingFang SC", sans-serif;
-       color: var(--ink); background: var(--bg); }
+body { margin: 0; color: var(--ink); background: var(--bg);
+       font: 15px/1.55 system-ui, "Noto Sans CJK SC", "PingFang SC", "WenQuanYi Zen Hei",
+             sans-serif; }
 header { background: var(--accent); color: #fff; padding: .6rem 1.5rem; display: flex;
          flex-wrap: wrap; gap: .4rem 1.5rem; align-items: baseline; }
 header .brand { font-weight: 700; }

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from exchange.asyncapi.channels import message_ids
+from exchange.asyncapi.messages import AUDIT, DEADLETTER, QUARANTINED
 from exchange.docsite.data import SiteData, event_page
 from exchange.docsite.html import Markup, code, esc, join, link, page, section, table, tags
 from exchange.topology.model import Topic
 
+_RECORDS = {
+    DEADLETTER: link("../dead-letters.html#dead-letter", "dead-lettered records"),
+    QUARANTINED: link("../dead-letters.html#quarantine", "quarantined records"),
+    AUDIT: Markup("<span class='muted'>audit records (JSON)</span>"),
+}
+
+
+def _carried(topic: Topic) -> Markup:
+    if topic.event_types:
+        return join(link(f"../{event_page(e)}", e.rpartition(".")[2]) for e in topic.event_types)
+    return join(_RECORDS[mid] for mid in message_ids(topic))
+
 
 def _topic_rows(topics: list[Topic]) -> list[tuple[object, ...]]:
-    return [
-        (
-            link(f"../topics.html#{t.name}", t.name),
-            join(link(f"../{event_page(e)}", e.rpartition(".")[2]) for e in t.event_types)
-            or Markup("<span class='muted'>records set aside, audit</span>"),
-            t.purpose,
-        )
-        for t in topics
-    ]
+    return [(link(f"../topics.html#{t.name}", t.name), _carried(t), t.purpose) for t in topics]
 
 
 def agency(data: SiteData, agency_id: str) -> str:
