@@ -16,7 +16,7 @@ from typing import Any
 from exchange.asyncapi.avro_datum import avro_datum
 from exchange.asyncapi.servers import KAFKA_BINDING_VERSION
 from exchange.codec import CONTENT_TYPE, SPECVERSION, dataschema_for
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.registry import spec_for
 from exchange.schemas.catalogue import Catalogue, SchemaVersion
 

@@ -16,7 +16,7 @@ from exchange.docsite.html import (
     table,
 )
 from exchange.docsite.schema_fields import field_rows
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.registry import spec_for
 
 

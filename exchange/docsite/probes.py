@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.docsite.exceptions import DocsiteError
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
 from exchange.models.registry import spec_for
 
