@@ -38,11 +38,26 @@ def _first_paragraph(text: str | None) -> str:
     return inspect.cleandoc(text or "").split("\n\n")[0].replace("\n", " ")
 
 
+def toml_value(value: Any) -> str:
+    """A default as it would be written in the TOML config file."""
+    if value is None:
+        return "(not set)"
+    if isinstance(value, BaseModel):
+        return "(its defaults)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return f'"{value}"'
+
+
 def _fields(model: type[BaseModel]) -> Markup:
     rows = []
     for name, field in model.model_fields.items():
         default = "" if field.is_required() or field.default is PydanticUndefined else (
-            repr(field.default) if not isinstance(field.default, BaseModel) else "(defaults)"
+            toml_value(field.default)
         )
         rows.append((code(name), type_name(field.annotation),
                      "yes" if field.is_required() else "", default, field.description or ""))

@@ -7,6 +7,7 @@ from typing import Any
 
 from connectors.http_openapi import openapi_document
 from exchange.docsite.data import event_page
+from exchange.docsite.exceptions import DocsiteError
 from exchange.docsite.html import Markup, code, esc, link, page, section, table
 from exchange.docsite.probes import PROBES, run_probe
 from exchange.docsite.reasons import DEAD_LETTER_REASONS, ERROR_HEADERS, QUARANTINE_REASONS
@@ -44,15 +45,17 @@ def _schema_link(schema: dict[str, Any]) -> Markup:
 def gateway() -> str:
     document = openapi_document(list(EVENTS))
     rows = []
+    responses: dict[str, str] = {}
     for path, methods in document["paths"].items():
         for method, op in methods.items():
             body = op["requestBody"]["content"]["application/json"]["schema"]
-            responses = "<br>".join(
-                f"<code>{esc(status)}</code> {esc(r['description'])}"
-                for status, r in op["responses"].items()
-            )
+            for status, answer in op["responses"].items():
+                responses.setdefault(status, answer["description"])
+            own = {status: answer["description"] for status, answer in op["responses"].items()}
+            if own != responses:
+                raise DocsiteError(f"{path}: its responses differ from the other operations'")
             rows.append((Markup(f"<code>{esc(method.upper())} {esc(path)}</code>"),
-                         op["summary"], _schema_link(body), Markup(responses)))
+                         op["summary"], _schema_link(body)))
     error = document["components"]["schemas"]["Error"]
     intro = Markup(
         f"<p>{esc(document['info']['description'])} The gateway serves this document at "
@@ -67,9 +70,11 @@ def gateway() -> str:
     errors = table(["property", "meaning"], [
         (code(k), v.get("description", "")) for k, v in error["properties"].items()
     ])
+    answers = table(["status", "meaning"], [(code(k), v) for k, v in responses.items()])
     return page("HTTP gateway API", intro
-                + section("Operations", table(["request", "summary", "body", "responses"], rows))
-                + section("Error body", errors))
+                + section("Operations", table(["request", "summary", "body (JSON)"], rows))
+                + section("Responses (every operation)", answers)
+                + section("Error body (4xx, 503)", errors))
 
 
 def dead_letters() -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from exchange.cli.main import main
 from exchange.docsite import SiteData, render_site
 from exchange.docsite.exceptions import DocsiteError
 from exchange.docsite.html import esc, page, table
+from exchange.docsite.pages_connectors import toml_value
 from exchange.docsite.probes import PROBES, Probe, run_probe
 from exchange.docsite.reasons import DEAD_LETTER_REASONS, QUARANTINE_REASONS
 from exchange.models.registry import EVENTS
@@ -91,3 +94,20 @@ def test_every_dead_letter_and_quarantine_reason_in_the_code_is_documented() -> 
     )
     assert {r.code for r in QUARANTINE_REASONS} == quarantine
     assert {r.code for r in DEAD_LETTER_REASONS} == dead_letter
+
+
+def test_the_cli_writes_the_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site"
+    assert main(["docs", "--out", str(out), "--bootstrap", "kafka.example:9093"]) == 0
+    assert f"open {out / 'index.html'}" in capsys.readouterr().out
+    assert "kafka.example:9093" in (out / "index.html").read_text("utf-8")
+    assert (out / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    bus = json.loads((out / "asyncapi" / "bus.json").read_text("utf-8"))
+    assert bus["servers"]["bootstrap-1"]["host"] == "kafka.example:9093"
+
+
+def test_connector_defaults_are_shown_as_toml(files: dict[str, str]) -> None:
+    assert toml_value(Path(".state/connectors")) == '".state/connectors"'
+    assert toml_value(("a", 1, True)) == '["a", 1, true]'
+    assert toml_value(None) == "(not set)"
+    assert "PosixPath" not in files["connectors.html"]
