@@ -24,6 +24,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from exchange.cli import (
+    asyncapi_cmd,
     broker_cmd,
     events_cmd,
     protection_cmd,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
+    asyncapi_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)
