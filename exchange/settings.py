@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.errors import SettingsError
+from exchange.evidence.settings import AuditSettings, NotarySettings
 
 SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"]
 SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
@@ -144,6 +145,8 @@ class ExchangeSettings(BaseSettings):
         None, description="Serve Prometheus metrics on this port (long-running processes)."
     )
     worker: WorkerSettings = WorkerSettings()
+    audit: AuditSettings = AuditSettings()
+    notary: NotarySettings = NotarySettings()
 
     @property
     def credentials_dir(self) -> Path:

@@ -29,25 +29,15 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.evidence.anchors import ANCHOR_KIND
 from exchange.evidence.exceptions import AuditUnavailableError
 from exchange.evidence.metrics import EvidenceMetrics
+from exchange.evidence.settings import FailClosedPolicy
 from exchange.protection.audit import CHECKPOINT_KIND, AuditSink
 from exchange.settings import KafkaSettings
 
 NOTARY_TOPIC = "exchange.notary"
-
-
-class FailClosedPolicy(BaseModel):
-    """When a publisher refuses new events (see the module docs for the defaults' reasons)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = True
-    max_unwritten_seconds: float = Field(60.0, gt=0)
-    max_unanchored_seconds: float = Field(4 * 3600.0, gt=0)
 
 
 class AuditGuard:
