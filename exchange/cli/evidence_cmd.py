@@ -17,13 +17,13 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.client.metrics import serve_metrics
 from exchange.errors import SettingsError
 from exchange.evidence import bundle, bundle_kafka, notary
 from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.evidence.metrics import EvidenceMetrics
 from exchange.evidence.tsa import TsaClient
 from exchange.evidence.tsa_authority import TsaServer, init_authority
+from exchange.metrics import serve_metrics
 from exchange.protection.audit import AUDIT_TOPIC
 from exchange.protection.keys import FileKeyStore
 

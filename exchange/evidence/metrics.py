@@ -1,5 +1,5 @@
 """Prometheus metrics of the evidence layer, on an injected registry (one instance per
-registry, as :class:`~exchange.client.metrics.BusMetrics`).
+registry, as :class:`~exchange.metrics.BusMetrics`).
 
 - ``exchange_audit_unanchored_seconds{agency}``: age of the oldest checkpoint not yet in a
   time-stamped anchor (the publisher's guard), or of the oldest pending one (the notary,

@@ -24,7 +24,6 @@ from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.evidence import bundle_kafka, notary
@@ -33,7 +32,8 @@ from exchange.evidence.checkpoints import AnchoredTrail
 from exchange.evidence.metrics import EvidenceMetrics
 from exchange.evidence.tsa import TsaClient
 from exchange.evidence.tsa_authority import TsaServer, init_authority
-from exchange.models.examples import example
+from exchange.examples import example
+from exchange.metrics import BusMetrics
 from exchange.protection.audit_kafka import KafkaAuditSink, audit_producer
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore

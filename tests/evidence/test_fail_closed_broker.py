@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.evidence import notary
@@ -23,7 +22,8 @@ from exchange.evidence.metrics import EvidenceMetrics
 from exchange.evidence.settings import FailClosedPolicy
 from exchange.evidence.tsa import TsaClient
 from exchange.evidence.tsa_authority import TsaServer
-from exchange.models.examples import example
+from exchange.examples import example
+from exchange.metrics import BusMetrics
 from exchange.protection.audit_kafka import KafkaAuditSink, audit_producer
 from exchange.protection.keys import FileKeyStore
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from exchange.examples.core import example_json, example_missing_person_report
 from exchange.models import (
     IdentityDocument,
     IdentityDocumentKind,
@@ -19,7 +20,6 @@ from exchange.models import (
     validate_event,
 )
 from exchange.models.common import AgencyRef, AgeRange, Gender
-from exchange.models.examples import example_json, example_missing_person_report
 from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
 
