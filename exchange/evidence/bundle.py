@@ -4,9 +4,8 @@ Files (``manifest.json`` lists every other file with its SHA-256)::
 
     manifest.json     format, case, when, and {file: sha256}
     records.json      {chain: [record, ...]}: each chain that recorded the case, from its first
-                      record about the case up to a signed checkpoint. Records about the case are
-                      whole; the others are reduced to chain/seq/prev/hash (``"redacted": true``)
-                      so no other case is disclosed, yet every link still holds.
+                      record about the case up to the nearest time-stamped checkpoint. Records
+                      of other exchanges in that window are whole too (see below).
     checkpoints.json  the checkpoint that signs each chain's last record
     anchors.json      per checkpoint: the notary's anchor root, tree size, the checkpoint's index
                       and audit path, and the file of the anchor's time-stamp token
@@ -23,6 +22,13 @@ checkpoint's audit path to its anchor's root; each token over that root (``opens
 each event's signature (and batch proof) and that it is the event the audit record names.
 Keys and the TSA CA come from the bundle unless the verifier gives its own (it should: compare
 the printed key fingerprints with those the agencies publish).
+
+**Why other exchanges' records are whole.** A record's hash covers its whole content and its
+``prev``; a record cut down to its hash could not be checked, so a forger could rewrite a case
+record and fix the next (unchecked) record's ``prev`` to match. The excerpt is kept as short as
+the checkpoints allow, and an audit record holds no personal data by design (ids, actions,
+categories, case keys). Redacting them would need a record hash that commits to its content
+separately (``H(prev || H(content))``): a future version of the audit format.
 """
 
 from __future__ import annotations
@@ -49,7 +55,6 @@ from exchange.protection.keys import FileKeyStore
 from exchange.protection.signing import Verifier
 
 FORMAT = "exchange.disclosure.v1"
-REDACTED_FIELDS = ("chain", "seq", "prev", "hash")
 HOW_TO = """\
 Disclosure bundle of case {case} (format {format}).
 
@@ -84,18 +89,12 @@ def _dump(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def redact(record: dict[str, Any], case: str) -> dict[str, Any]:
-    if record.get("case") == case:
-        return record
-    return {**{k: record[k] for k in REDACTED_FIELDS}, "redacted": True}
-
-
 def write_bundle(disclosure: Disclosure, out: Path) -> dict[str, Any]:
     """Write the ZIP to ``out``; return its manifest."""
     files: dict[str, bytes] = {}
     case = disclosure.case
     files["records.json"] = _dump({
-        chain: [redact(r, case) for r in records] for chain, records in disclosure.chains.items()
+        chain: list(records) for chain, records in disclosure.chains.items()
     })
     files["checkpoints.json"] = _dump(disclosure.checkpoints)
     anchors: list[dict[str, Any]] = []
@@ -181,12 +180,13 @@ def _check_chain(chain: str, records: list[dict[str, Any]], case: str) -> tuple[
         seq = int(record.get("seq", -1))
         if prev is not None and record.get("prev") != prev:
             raise BundleError("records.json", f"{chain} seq {seq}: prev is not the last hash")
-        if not record.get("redacted"):
-            if record.get("hash") != record_hash(record):
-                raise BundleError("records.json", f"{chain} seq {seq}: hash does not match")
-            if record.get("case") != case or record.get("chain") != chain:
-                raise BundleError("records.json", f"{chain} seq {seq}: not a record of case {case}")
+        if record.get("hash") != record_hash(record):
+            raise BundleError("records.json", f"{chain} seq {seq}: hash does not match")
+        if record.get("chain") != chain:
+            raise BundleError("records.json", f"{chain} seq {seq}: a record of another chain")
         prev = str(record.get("hash"))
+    if not any(r.get("case") == case for r in records):
+        raise BundleError("records.json", f"{chain}: no record of case {case}")
     return seq, prev or GENESIS
 
 
@@ -224,6 +224,7 @@ def _verify_chains(files: dict[str, bytes], report: BundleReport, keys: FileKeyS
                    *_: Any) -> None:
     chains = _json(files, "records.json")
     checkpoints = {c["chain"]: c for c in _json(files, "checkpoints.json")}
+    used: set[str] = set()
     for chain, records in chains.items():
         seq, head = _check_chain(chain, records, report.case)
         checkpoint = checkpoints.get(chain)
@@ -232,15 +233,16 @@ def _verify_chains(files: dict[str, bytes], report: BundleReport, keys: FileKeyS
         problem = checkpoint_problem(keys, checkpoint)
         if problem is not None:
             raise BundleError("checkpoints.json", f"{chain}: {problem}")
-        whole = sum(1 for r in records if not r.get("redacted"))
+        about = sum(1 for r in records if r.get("case") == report.case)
         report.lines.append(
-            f"chain {chain}: {whole} record(s) of the case, linked to seq {seq}, "
+            f"chain {chain}: {about} record(s) of the case, linked to seq {seq}, "
             f"signed by {checkpoint['key_id']} at {checkpoint['at']}"
         )
-    for agency in sorted({c.partition("/")[0] for c in chains}):
-        public = keys.active(agency, "sig").public
+        used.add(str(checkpoint["key_id"]))
+    for key_id in sorted(used):
+        public = keys.info(key_id).public
         report.lines.append(
-            f"key {agency}: sha256 {hashlib.sha256(public).hexdigest()[:32]} "
+            f"key {key_id}: sha256 {hashlib.sha256(public).hexdigest()[:32]} "
             "(compare with the agency's published key)"
         )
 
