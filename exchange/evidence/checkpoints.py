@@ -168,14 +168,20 @@ class AnchoredTrail(AuditTrail):
         if self._timer is None:
             self._timer = asyncio.create_task(self._tick(), name=f"checkpoints {self.chain}")
 
+    async def checkpoint_if_due(self) -> dict[str, Any] | None:
+        """A checkpoint when ``every_seconds`` passed since a record no checkpoint covers (for
+        a caller with a timer of its own, like the faust worker; :meth:`start` runs one)."""
+        first = self._first_unsigned
+        if first is not None and time.monotonic() - first >= self.policy.every_seconds:
+            return await self.checkpoint("interval")
+        return None
+
     async def _tick(self) -> None:
         step = min(1.0, self.policy.every_seconds / 4)
         while True:
             await asyncio.sleep(step)
-            first = self._first_unsigned
-            if first is not None and time.monotonic() - first >= self.policy.every_seconds:
-                with contextlib.suppress(Exception):  # a failed write is retried next tick
-                    await self.checkpoint("interval")
+            with contextlib.suppress(Exception):  # a failed write is retried next tick
+                await self.checkpoint_if_due()
 
     async def close(self) -> None:
         """Stop the timer and sign the head one last time (a clean stop)."""

@@ -29,7 +29,8 @@ the key store (``<state>/keys``):
 - **audit**: ``delivered`` (with the categories opened) for every input handled,
   ``routed`` and ``quarantined`` as above, in one hash chain per worker process, sent through
   the worker's producer like its other records (``exchange audit case <case-id>`` lists them);
-  the chain's head is signed every 100 records (:mod:`exchange.evidence.checkpoints`).
+  the chain's head is signed every 100 records and 60 s after an unsigned record (a timer of
+  the app; :mod:`exchange.evidence.checkpoints`).
 """
 
 from __future__ import annotations
@@ -199,8 +200,14 @@ class WorkerProtection:
                              value_serializer="raw")
 
         if self.audit_enabled:
-            # Its head signed every 100 records (exchange.evidence.checkpoints).
-            self.audit = AnchoredTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY, self.keys)
+            # Its head signed every 100 records, and every 60 s after an unsigned record
+            # (exchange.evidence.checkpoints).
+            trail = self.audit = AnchoredTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY, self.keys)
+
+            async def sign_head() -> None:
+                await trail.checkpoint_if_due()
+
+            app.timer(interval=1.0, name="audit-checkpoint")(sign_head)
         quarantine = raw(quarantine_topic(AGENCY))
 
         async def to_quarantine(topic: str, key: bytes | None, value: bytes | None,
