@@ -32,7 +32,7 @@ from typing import Any
 import cryptography
 
 from exchange.codec import EventCodec
-from exchange.examples.core import example
+from exchange.examples import example
 from exchange.models.registry import EVENTS
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore

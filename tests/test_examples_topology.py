@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.models.registry import EVENTS
 from exchange.topology.loader import load_topology
 

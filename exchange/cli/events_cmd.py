@@ -18,7 +18,7 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for

@@ -30,7 +30,7 @@ from exchange.codec import DecodedEvent, EventCodec
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
 from exchange.demo.act import KafkaAs
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 
 from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
-from exchange.examples.core import example_json, example_transport_sighting
+from exchange.examples import example_json
+from exchange.examples.core import example_transport_sighting
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
 from exchange.models.exceptions import validate_event
 from exchange.models.missing_persons import (

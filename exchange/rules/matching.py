@@ -1,4 +1,4 @@
-"""Score a transport sighting against the open missing-person cases (issue #3).
+"""Score a transport sighting against the open missing-person cases.
 
 Pure logic, no Kafka: the matching workflow keeps the open ``MissingPersonReport``s in a table
 keyed by case id and calls :func:`match_sighting` for each new ``TransportSighting``; each

@@ -12,7 +12,7 @@ from exchange.client.consumer import EventConsumer
 from exchange.client.exceptions import BatchPublishError, NotAuthorizedError, PublishError
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS

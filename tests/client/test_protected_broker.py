@@ -17,7 +17,7 @@ from support.protection import files_containing, quarantine_reasons
 from exchange.client.consumer import EventConsumer
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.examples.core import example
+from exchange.examples import example
 from exchange.metrics import BusMetrics
 from exchange.models.registry import EVENTS
 from exchange.protection.audit import AuditTrail, case_history, verify_chains

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from exchange.client.consumer import EventConsumer
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exchange.demo.scenario import run_demo
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.settings import KafkaSettings
 
 pytestmark = pytest.mark.broker

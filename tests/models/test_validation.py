@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from exchange.examples.core import example_json, example_missing_person_report
+from exchange.examples import example_json
+from exchange.examples.core import example_missing_person_report
 from exchange.models import (
     IdentityDocument,
     IdentityDocumentKind,

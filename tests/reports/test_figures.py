@@ -11,13 +11,12 @@ from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.examples.core import (
-    example_compliance_alert,
     example_intermediary_revocation,
     example_missing_person_report,
-    example_referral_state,
     example_rescue,
     example_transport_sighting,
 )
+from exchange.examples.workflow_outputs import example_compliance_alert, example_referral_state
 from exchange.models.common import AgencyRef
 from exchange.models.intermediaries import IntermediaryAction
 from exchange.models.referrals import ReferralStatus

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from exchange.examples.core import example_dispatch_acknowledgement, example_sighting_dispatch
-from exchange.models.sightings import DispatchKind
+from exchange.examples.workflow_outputs import (
+    example_dispatch_acknowledgement,
+    example_sighting_dispatch,
+)
+from exchange.models.sightings import DispatchKind, SightingDispatch
 from exchange.rules import deadlines
 from exchange.rules.deadlines import State
 
@@ -67,3 +70,30 @@ def test_escalation_goes_to_the_command_centre_with_the_reason() -> None:
     assert escalation.ackDueAt == now + timedelta(minutes=5)
     assert "railway-police.xian-north-station" in escalation.reason
     assert escalation.flagged
+
+
+def _respond(event_id: str) -> SightingDispatch:
+    return example_sighting_dispatch().model_copy(update={"dispatchId": f"{event_id}:respond"})
+
+
+def test_the_store_tells_a_new_sighting_a_duplicate_and_an_id_taken() -> None:
+    store = deadlines.DeadlineStore({})
+    event_id = "e-1"
+    dispatch = _respond(event_id)
+    assert store.lookup("/agencies/transport", event_id) == deadlines.New()
+    store.put(dispatch.dispatchId, deadlines.pending(dispatch, "/agencies/transport"))
+    assert store.lookup("/agencies/transport", event_id) == deadlines.Duplicate((dispatch,))
+    assert store.lookup("/agencies/other", event_id) == deadlines.IdTaken("/agencies/transport")
+
+
+def test_a_duplicate_of_an_acknowledged_sighting_has_nothing_pending() -> None:
+    store = deadlines.DeadlineStore({})
+    event_id = "e-2"
+    dispatch = _respond(event_id)
+    closed, _ = deadlines.acknowledge(
+        deadlines.pending(dispatch, "/s"), example_dispatch_acknowledgement()
+    ) or (None, None)
+    assert closed is not None
+    store.put(dispatch.dispatchId, closed)
+    assert store.lookup("/s", event_id) == deadlines.Duplicate(())
+    assert [key for key, _ in store.peeks()] == [dispatch.dispatchId]

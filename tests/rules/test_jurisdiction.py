@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from exchange.models.common import TransportFacilityKind as Kind
-from exchange.models.identifiers import XIAN_DISTRICTS, is_valid_region_code
+from exchange.models.regions import XIAN_DISTRICTS, is_valid_region_code
 from exchange.rules.geo import Point, distance_km
 from exchange.rules.jurisdiction import (
     JURISDICTION_FILE,

@@ -20,10 +20,11 @@ from support.worker import (
     stop_worker,
 )
 
-from exchange.cap.document import parse_cap, validate_cap
+from exchange.cap import parse_cap, validate_cap
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.examples.core import example_json, example_missing_person_report
+from exchange.examples import example_json
+from exchange.examples.core import example_missing_person_report
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.missing_persons import (

@@ -28,7 +28,7 @@ from support.protection import files_containing, quarantine_reasons
 from support.worker import REPO, sighting, start_worker, stop_worker
 
 from exchange.codec import EventCodec
-from exchange.examples.core import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import validate_event
 from exchange.models.identifiers import resident_id_check_char
 from exchange.models.missing_persons import MissingPersonReport

@@ -136,8 +136,8 @@ records. faust 0.15 fixes it at 1,500 ms, and a fetch leaves out the partitions 
 are still buffered: a sighting arriving on such a partition waited for the long poll on the
 other, idle partitions to time out. At 200 sightings/s that made the sighting -> inbox latency
 ~1.1 s p50 and 1.7 s p99 with the worker 70% idle; at 100 ms it was 28 ms p50 and 55 ms p99
-(fresh broker each, BENCHMARKS.md issue #3). An idle worker then sends about ten small fetches a
-second."""
+(fresh broker each, BENCHMARKS.md "Issue #3: sighting workflow"). An idle worker then sends
+about ten small fetches a second."""
 
 
 class _FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):

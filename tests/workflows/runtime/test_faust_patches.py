@@ -133,3 +133,49 @@ async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> N
     finally:
         await consumer.stop()
         thread.thread_loop.close()
+
+
+def test_every_private_name_the_patches_use_still_exists() -> None:
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    assert faust_patches.missing_private_names() == []
+
+
+def test_a_private_name_that_went_away_is_reported(monkeypatch: Any) -> None:
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    consumer = faust_patches.faust_aiokafka.Consumer
+    monkeypatch.setattr(faust_patches, "PRIVATE_NAMES", (
+        (consumer, "_add_gap"), (consumer, "_no_such_internal"),
+    ))
+    [missing] = faust_patches.missing_private_names()
+    assert missing.endswith("Consumer._no_such_internal")
+
+
+def test_the_patches_refuse_versions_they_were_not_proven_with(monkeypatch: Any) -> None:
+    import pytest  # noqa: PLC0415
+
+    from exchange.workflows.exceptions import UnsupportedRuntimeError  # noqa: PLC0415
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    faust_patches._check_versions()  # the pinned versions pass
+    monkeypatch.setattr(faust_patches.metadata, "version",
+                        lambda name: "0.16.0" if name == "faust-streaming" else "0.14.0")
+    with pytest.raises(UnsupportedRuntimeError, match=r"faust-streaming 0\.16\.0 .* 0\.15\.3"):
+        faust_patches._check_versions()
+
+
+def test_no_other_module_uses_those_private_names() -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[3]
+    names = {name for _, name in faust_patches.PRIVATE_NAMES}
+    users = {
+        str(path.relative_to(root))
+        for folder in ("exchange", "connectors", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if any(name in path.read_text(encoding="utf-8") for name in names)
+    }
+    assert users == {"exchange/workflows/runtime/faust_patches.py"}

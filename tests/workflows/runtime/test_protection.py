@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exchange.codec import EventCodec
-from exchange.examples.core import example
+from exchange.examples import example
 from exchange.protection.audit import AuditTrail
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
