@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.asyncapi.exceptions import AsyncApiError
-from exchange.asyncapi.messages import AUDIT, DEADLETTER, QUARANTINED, message_id
+from exchange.asyncapi.messages import ANCHOR, AUDIT, DEADLETTER, QUARANTINED, message_id
 from exchange.asyncapi.servers import KAFKA_BINDING_VERSION
+from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.protection.audit import AUDIT_TOPIC
 from exchange.topology.model import Topic
 
@@ -30,9 +31,11 @@ def message_ids(topic: Topic) -> list[str]:
         return [QUARANTINED]
     if topic.name == AUDIT_TOPIC:
         return [AUDIT]
+    if topic.name == NOTARY_TOPIC:
+        return [ANCHOR]
     raise AsyncApiError(
-        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine or audit "
-        "topic; name its event_types in topology/topics.toml"
+        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine, audit or "
+        "notary topic; name its event_types in topology/topics.toml"
     )
 
 
