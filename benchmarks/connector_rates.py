@@ -272,7 +272,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
     def kafka_for(agency: str) -> KafkaSettings:
         principal = topology.principal_of(agency)
-        return KafkaSettings(bootstrap_servers=cluster.bootstrap).with_principal(
+        return cluster.client_settings().with_principal(
             principal, credentials.password_for(principal)
         )
 

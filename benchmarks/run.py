@@ -96,7 +96,10 @@ def _consumer_process(
     kind: str, connection: dict[str, str], topic: str, records: int, signals: tuple[Any, Any]
 ) -> None:
     ready, finished = signals
-    settings = KafkaSettings(bootstrap_servers=connection["bootstrap"]).with_principal(
+    settings = KafkaSettings(
+        bootstrap_servers=connection["bootstrap"], security_protocol=connection["protocol"],
+        ssl_cafile=connection["cafile"] or None,
+    ).with_principal(
         connection["username"], connection["password"]
     )
     finished.put(asyncio.run(_consume(kind, settings, topic, records, ready)))
@@ -200,6 +203,7 @@ def _pipeline(
         raise RuntimeError("the benchmark connects as the admin principal; it has no password")
     connection = {
         "bootstrap": settings.bootstrap_servers, "username": settings.username,
+        "protocol": settings.security_protocol, "cafile": str(settings.ssl_cafile or ""),
         "password": settings.password.get_secret_value(),
     }
     process = spawn.Process(

@@ -105,12 +105,16 @@ def connection_of(settings: KafkaSettings) -> Connection:
         raise RuntimeError("the benchmark connects with SCRAM credentials; none known")
     return {
         "bootstrap": settings.bootstrap_servers, "username": settings.username,
+        "protocol": settings.security_protocol, "cafile": str(settings.ssl_cafile or ""),
         "password": settings.password.get_secret_value(),
     }
 
 
 def settings_of(connection: Connection) -> KafkaSettings:
-    return KafkaSettings(bootstrap_servers=connection["bootstrap"]).with_principal(
+    return KafkaSettings(
+        bootstrap_servers=connection["bootstrap"], security_protocol=connection["protocol"],
+        ssl_cafile=connection["cafile"] or None,
+    ).with_principal(
         connection["username"], connection["password"]
     )
 
@@ -619,7 +623,7 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
 
     def kafka_as(agency: str) -> KafkaSettings:
         principal = topology.principal_of(agency)
-        return KafkaSettings(bootstrap_servers=cluster.bootstrap).with_principal(
+        return cluster.client_settings().with_principal(
             principal, credentials.password_for(principal)
         )
 

@@ -15,6 +15,7 @@ from exchange.cli.protection_cmd import protected_codec
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.kafka import explain
 from exchange.workflows import (
     alerting,
     cases,
@@ -117,6 +118,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     flows = FlowMetrics(registry)
     kafka = context.kafka_as(topology.principal_of(AGENCY))
+    problem = explain(kafka)  # faust retries a failed handshake forever: say why at once
+    if problem is not None:
+        raise problem
     earlier = lookback.SightingLog(kafka, topology.topic(lookback.SIGHTINGS_TOPIC).partitions)
     app = create_app(
         kafka, workflow_context,
