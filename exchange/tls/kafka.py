@@ -37,10 +37,12 @@ def explain(settings: KafkaSettings) -> TlsHandshakeError | None:
 
 async def start_client(client: Any, settings: KafkaSettings) -> None:
     """``await client.start()`` for an aiokafka producer, consumer or admin client; a failure
-    to connect that TLS explains raises the :class:`TlsHandshakeError` instead."""
+    to connect that TLS explains raises the :class:`TlsHandshakeError` instead. A client that
+    failed to start is stopped (its connections closed) before the error is raised."""
     try:
         await client.start()
     except KafkaConnectionError as error:
+        await client.stop()
         problem = await asyncio.to_thread(explain, settings)
         if problem is None:
             raise
