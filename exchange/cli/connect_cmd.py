@@ -19,6 +19,7 @@ from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.pki import LocalPki
 
 
 def register(commands: Any) -> None:
@@ -67,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         topology=topology,
         codec=EventCodec(Catalogue.load()),
         registry=registry,
+        pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 
     async def main() -> None:
