@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from exchange.broker.config import (
     render_server_properties,
 )
 from exchange.broker.exceptions import BrokerError, BrokerNotRunningError, BrokerStartError
+from exchange.broker.processes import adopt, is_alive, port_open, read_pid, tail
 from exchange.credentials import CredentialStore
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import IssuedCertificate, LocalPki, PkiSettings
@@ -46,9 +46,6 @@ DEFAULT_BASE_PORT = 19092
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
 
-# Nodes started by this process, by pid: kept so they can be reaped when stopped (no zombies)
-# and so that Python does not warn about a child it forgot; nodes run on after we exit.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -239,15 +236,15 @@ class LocalCluster:
         Returns the ids of the nodes that were running."""
         stopped = []
         for node in self.nodes:
-            pid = _read_pid(node.pid_file)
-            if pid is None or not _alive(pid):
+            pid = read_pid(node.pid_file)
+            if pid is None or not is_alive(pid):
                 node.pid_file.unlink(missing_ok=True)
                 continue
             os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout_s
-            while _alive(pid) and time.monotonic() < deadline:
+            while is_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            if _alive(pid):
+            if is_alive(pid):
                 os.killpg(pid, signal.SIGKILL)
             node.pid_file.unlink(missing_ok=True)
             stopped.append(node.node_id)
@@ -272,10 +269,10 @@ class LocalCluster:
     def stop_node(self, node_id: int, *, hard: bool = False) -> None:
         """Stop one node (for fault tests): SIGTERM, or SIGKILL when ``hard``."""
         node = next(n for n in self.nodes if n.node_id == node_id)
-        pid = _read_pid(node.pid_file)
-        if pid is not None and _alive(pid):
+        pid = read_pid(node.pid_file)
+        if pid is not None and is_alive(pid):
             os.killpg(pid, signal.SIGKILL if hard else signal.SIGTERM)
-            while _alive(pid):
+            while is_alive(pid):
                 time.sleep(0.1)
         node.pid_file.unlink(missing_ok=True)
 
@@ -336,7 +333,7 @@ class LocalCluster:
             start_new_session=True, cwd=node.directory,
         )
         out.close()
-        _CHILDREN[process.pid] = process
+        adopt(process)
         node.pid_file.write_text(f"{process.pid}\n")
 
     def _check_ports_free(self, node: NodeLayout) -> None:
@@ -344,7 +341,7 @@ class LocalCluster:
         if self.insecure_plaintext_listener:
             ports.append(self.plaintext_port(node))
         for port in ports:
-            if _port_open(node.host, port):
+            if port_open(node.host, port):
                 raise BrokerStartError(
                     node.node_id,
                     f"port {node.host}:{port} is already in use by another process (another "
@@ -353,11 +350,11 @@ class LocalCluster:
                 )
 
     def _status(self, node: NodeLayout) -> NodeStatus:
-        pid = _read_pid(node.pid_file)
-        alive = pid is not None and _alive(pid)
+        pid = read_pid(node.pid_file)
+        alive = pid is not None and is_alive(pid)
         return NodeStatus(
             node_id=node.node_id, bootstrap=node.bootstrap, pid=pid if alive else None,
-            process_alive=alive, port_open=alive and _port_open(node.host, node.client_port),
+            process_alive=alive, port_open=alive and port_open(node.host, node.client_port),
         )
 
     def _wait_serving(self, node: NodeLayout, deadline: float) -> None:
@@ -366,14 +363,14 @@ class LocalCluster:
             if not status.process_alive:
                 raise BrokerStartError(
                     node.node_id, "the java process exited", node.log_dir / "server.log",
-                    _tail(node.log_dir / "stdout.log") or _tail(node.log_dir / "server.log"),
+                    tail(node.log_dir / "stdout.log") or tail(node.log_dir / "server.log"),
                 )
             if status.port_open:
                 return
             time.sleep(0.3)
         raise BrokerStartError(
             node.node_id, "timed out waiting for the client port", node.log_dir / "server.log",
-            _tail(node.log_dir / "server.log"),
+            tail(node.log_dir / "server.log"),
         )
 
     def _wait_ready(self, deadline: float) -> None:
@@ -394,46 +391,5 @@ class LocalCluster:
         node = self.nodes[0]
         raise BrokerStartError(
             node.node_id, f"cluster not ready in time ({last_error!r})",
-            node.log_dir / "server.log", _tail(node.log_dir / "server.log"),
+            node.log_dir / "server.log", tail(node.log_dir / "server.log"),
         )
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]  # reaped
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return True
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""

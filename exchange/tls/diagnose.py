@@ -31,7 +31,7 @@ PROBE_TIMEOUT_S = 3.0
 # OpenSSL's X509_V_ERR_* codes, as ssl.SSLCertVerificationError.verify_code reports them.
 _EXPIRED = {10}
 _UNTRUSTED = {2, 18, 19, 20, 21}
-_HOSTNAME = {62}
+_HOSTNAME = {62, 64}  # host name, IP address mismatch
 
 
 def split_address(address: str) -> tuple[str, int]:
