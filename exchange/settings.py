@@ -89,6 +89,22 @@ class KafkaSettings(BaseModel):
             cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile
         )
 
+    def environment(self) -> dict[str, str]:
+        """These settings as ``EXCHANGE_KAFKA__*`` variables, for a child process's entry point
+        (the demo's and the benchmarks' ``exchange worker``)."""
+        values: dict[str, str] = {
+            "BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "SECURITY_PROTOCOL": self.security_protocol,
+            "SASL_MECHANISM": self.sasl_mechanism,
+        }
+        if self.username and self.password is not None:
+            values |= {"USERNAME": self.username, "PASSWORD": self.password.get_secret_value()}
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path is not None:
+                values[name.upper()] = str(Path(path).resolve())
+        return {f"EXCHANGE_KAFKA__{name}": value for name, value in values.items()}
+
     def with_principal(self, username: str, password: str) -> KafkaSettings:
         """The same cluster, authenticated as another principal."""
         return self.model_copy(update={"username": username, "password": SecretStr(password)})

@@ -86,3 +86,13 @@ def test_worker_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     worker = ExchangeSettings().worker
     assert worker.protected is True
     assert worker.app_id == "workflows.protected"
+
+
+def test_settings_travel_to_a_child_process_whole(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    settings = KafkaSettings(
+        bootstrap_servers="127.0.0.1:29092", ssl_cafile=tmp_path / "ca.crt"
+    ).with_principal("agency.workflows", "pw")
+    for name, value in settings.environment().items():
+        monkeypatch.setenv(name, value)
+    assert ExchangeSettings().kafka == settings
