@@ -31,7 +31,7 @@ from run import KINDS, _pipeline
 
 from exchange.broker.local import LocalCluster
 from exchange.codec import EventCodec
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.http_gateway import HttpGateway, HttpGatewayConfig, token_digest
 from connectors.testing import ConnectorHarness
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.settings import KafkaSettings
 from exchange.tls.context import client_context
 from exchange.tls.exceptions import TlsError

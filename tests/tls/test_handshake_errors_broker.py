@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from kafka.admin import KafkaAdminClient
 from prometheus_client import CollectorRegistry
 
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
+from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
 from exchange.tls.exceptions import TlsHandshakeError
 from exchange.tls.kafka import explain, kafka_python_client, start_client
