@@ -68,7 +68,7 @@ async def test_accepted_event_reaches_the_bus_with_its_id(harness) -> None:
     async with harness.running(gateway):
         await harness.until(lambda: gateway.port)
         status, answer, _ = await post(
-            gateway.port, "/v1/events/transport-sighting", example_json("transport-sighting")
+            gateway, "/v1/events/transport-sighting", example_json("transport-sighting")
         )
         assert status == 202, answer
         got = await harness.read(
