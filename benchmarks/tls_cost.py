@@ -9,13 +9,13 @@ host name verified). Each round runs, interleaved so that machine noise hits bot
 - ``raw``: raw aiokafka producing pre-encoded bus records, a consumer process reading them
   undecoded (the transport alone);
 - ``bus``: ``Publisher`` (encode, acks=all, idempotent) then ``EventConsumer`` (decode,
-  validate, commit per batch) in its own process, as in ``benchmarks/run.py``.
+  validate, commit per batch) in its own process, as in ``benchmarks/codec_and_bus.py``.
 
 It prints events/s per path and listener, best of ``--rounds``, and TLS / plaintext.
 
 Usage::
 
-    python benchmarks/tls_cost.py [--records 20000] [--rounds 3] [--base-port 39392]
+    python -m benchmarks.tls_cost [--records 20000] [--rounds 3] [--base-port 39392]
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import argparse
 import os
 import platform
 import uuid
-from pathlib import Path
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from run import KINDS, _pipeline
 
+from benchmarks.codec_and_bus import KINDS, _pipeline
+from benchmarks.harness import STATE as BENCH_STATE
 from exchange.broker.local import LocalCluster
 from exchange.codec import EventCodec
 from exchange.examples import example_json
@@ -37,8 +37,7 @@ from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 
-REPO = Path(__file__).resolve().parent.parent
-STATE = REPO / ".state" / "bench-tls"
+STATE = BENCH_STATE / "bench-tls"
 PATHS = ("raw", "bus")
 
 
