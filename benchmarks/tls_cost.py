@@ -1,4 +1,4 @@
-"""What TLS alone costs (issue #14): the same records published and consumed over a plaintext
+"""What TLS alone costs: the same records published and consumed over a plaintext
 listener and over the TLS listener of one broker, both unprotected (no signatures, no sealing).
 
 The benchmark starts a broker of its own (``.state/bench-tls``, ports ``--base-port`` ..+2)
