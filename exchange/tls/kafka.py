@@ -8,20 +8,39 @@ would connect (:mod:`exchange.tls.diagnose`) and returns the error to raise inst
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from aiokafka.errors import KafkaConnectionError
 from kafka.errors import KafkaError as KafkaPythonError
 
-from exchange.settings import KafkaSettings
 from exchange.tls.diagnose import probe
 from exchange.tls.exceptions import TlsError, TlsHandshakeError
 
 T = TypeVar("T")
 
 
-def explain(settings: KafkaSettings) -> TlsHandshakeError | None:
+class KafkaConnection(Protocol):
+    """What the diagnosis needs of :class:`exchange.settings.KafkaSettings` (a Protocol, so
+    that this package sits below the settings that use its contexts)."""
+
+    @property
+    def bootstrap_servers(self) -> str: ...
+
+    @property
+    def ssl_cafile(self) -> Path | None: ...
+
+    @property
+    def uses_tls(self) -> bool: ...
+
+    def ssl_context(self) -> ssl.SSLContext: ...
+
+    def kafka_python_kwargs(self) -> dict[str, Any]: ...
+
+
+def explain(settings: KafkaConnection) -> TlsHandshakeError | None:
     """Why the bootstrap servers of ``settings`` refuse a connection at the TLS level, or None
     when the first one that answers completes the handshake (or none answers)."""
     try:
@@ -35,7 +54,7 @@ def explain(settings: KafkaSettings) -> TlsHandshakeError | None:
     return None
 
 
-async def start_client(client: Any, settings: KafkaSettings) -> None:
+async def start_client(client: Any, settings: KafkaConnection) -> None:
     """``await client.start()`` for an aiokafka producer, consumer or admin client; a failure
     to connect that TLS explains raises the :class:`TlsHandshakeError` instead. A client that
     failed to start is stopped (its connections closed) before the error is raised."""
@@ -49,7 +68,7 @@ async def start_client(client: Any, settings: KafkaSettings) -> None:
         raise problem from error
 
 
-def kafka_python_client(factory: Callable[..., T], settings: KafkaSettings, **extra: Any) -> T:
+def kafka_python_client(factory: Callable[..., T], settings: KafkaConnection, **extra: Any) -> T:
     """``factory(**settings.kafka_python_kwargs(), **extra)`` (a kafka-python client class);
     a failure to connect that TLS explains raises the :class:`TlsHandshakeError` instead."""
     try:
