@@ -27,6 +27,7 @@ from exchange.docsite.data import Connectors
 from exchange.metrics import serve_metrics
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.pki import LocalPki
 
 
 def register(commands: Any) -> None:
@@ -75,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         topology=topology,
         codec=EventCodec(Catalogue.load()),
         registry=registry,
+        pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 
     async def main() -> None:

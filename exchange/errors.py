@@ -8,6 +8,10 @@ own branch in its ``exceptions.py``::
     ├── BrokerError                         (exchange.broker.exceptions)
     │   ├── BrokerBuildError
     │   └── BrokerStartError
+    ├── TlsError                            (exchange.tls.exceptions)  .setting, .path
+    │   ├── PkiError
+    │   ├── TlsFileError
+    │   └── TlsHandshakeError               .reason: wrong-ca, expired, plaintext-client, ...
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError

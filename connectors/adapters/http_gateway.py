@@ -13,6 +13,12 @@ write. Answers:
   rule of the contract, nothing sent (counted in ``exchange_events_refused_total``);
 - ``503`` with ``Retry-After`` when the bus did not acknowledge in time.
 
+HTTPS by default: with a ``[tls]`` table the gateway presents that certificate (and may ask for
+client certificates); without one it presents a certificate issued by the local CA
+(``<state>/pki/gateway-<name>.pem``, renewed near its end), which callers trust through
+``<state>/pki/ca.crt``. Plain HTTP only with ``insecure_plain_http = true``, which logs a
+warning at every start.
+
 ``Idempotency-Key`` makes retries safe: the key (per agency) fixes the event's ``ce_id``
 (a UUIDv5 of agency and key), and the first answer is remembered in the progress file, so a
 retry gets the same answer and publishes nothing; if a crash came between publishing and
@@ -44,6 +50,8 @@ from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.publisher import Publisher
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
+from exchange.tls.context import server_context
+from exchange.tls.exceptions import TlsError
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d4e-8a3b-4c5d-9e7f-0a1b2c3d4e5f")
@@ -64,8 +72,8 @@ class Caller(BaseModel):
 class TlsConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    certfile: Path
-    keyfile: Path
+    certfile: Path = Field(description="PEM certificate chain (and the key, without keyfile).")
+    keyfile: Path | None = None
     client_cafile: Path | None = Field(None, description="CAs of client certificates (mTLS).")
 
 
@@ -80,7 +88,12 @@ class HttpGatewayConfig(ConnectorConfig):
     max_body_bytes: int = Field(1_000_000, gt=0)
     publish_timeout_s: float = Field(10.0, gt=0)
     idempotency_ttl_s: float = Field(86_400.0, gt=0)
-    tls: TlsConfig | None = None
+    tls: TlsConfig | None = Field(
+        None, description="The server certificate; none: one issued by the local CA."
+    )
+    insecure_plain_http: bool = Field(
+        False, description="INSECURE, for debugging: serve plain HTTP (warns at every start)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> HttpGatewayConfig:
@@ -92,6 +105,8 @@ class HttpGatewayConfig(ConnectorConfig):
                 raise ValueError(f"callers.{index}: give token_sha256 or certificate_cn")
             if caller.certificate_cn and not (self.tls and self.tls.client_cafile):
                 raise ValueError(f"callers.{index}: certificate_cn needs tls.client_cafile")
+        if self.insecure_plain_http and self.tls is not None:
+            raise ValueError("insecure_plain_http: remove it, or remove the [tls] table")
         return self
 
 
@@ -110,6 +125,8 @@ class HttpGateway(Connector[HttpGatewayConfig]):
     _runner: web.AppRunner | None = None
     port: int | None = None
     """The port served on (known after setup; useful with ``port = 0``)."""
+    certificate: Path | None = None
+    """The certificate issued by the local CA, when the config names none."""
 
     async def setup(self) -> None:
         config = self.config
@@ -129,18 +146,32 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else config.port
         self.progress.forget_older_than(SCOPE, config.idempotency_ttl_s)
-        log.info("http gateway %s on %s:%s", self.name, config.host, self.port)
+        scheme = "http" if config.insecure_plain_http else "https"
+        log.info("http gateway %s on %s://%s:%s", self.name, scheme, config.host, self.port)
 
     def _ssl(self) -> ssl.SSLContext | None:
-        tls = self.config.tls
-        if tls is None:
+        config = self.config
+        if config.insecure_plain_http:
+            log.warning(
+                "INSECURE: http gateway %s serves plain HTTP (insecure_plain_http): bearer "
+                "tokens and events cross the network unencrypted", self.name,
+            )
             return None
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(tls.certfile, tls.keyfile)
-        if tls.client_cafile is not None:
-            context.load_verify_locations(tls.client_cafile)
-            context.verify_mode = ssl.CERT_OPTIONAL
-        return context
+        if config.tls is None:
+            pki = self.context.pki
+            if pki is None:
+                raise TlsError(
+                    f"http gateway {self.name}: no certificate to serve HTTPS with: give the "
+                    "[tls] table's certfile (and keyfile), or run it where the local CA is "
+                    "(`exchange connect run` uses <state>/pki)", setting="tls",
+                )
+            hosts = [] if config.host in ("0.0.0.0", "::") else [config.host]  # noqa: S104
+            self.certificate = pki.server(f"gateway-{self.name}", hosts).path
+            return server_context(self.certificate)
+        return server_context(
+            config.tls.certfile, keyfile=config.tls.keyfile,
+            client_cafile=config.tls.client_cafile, setting="tls",
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -25,6 +25,7 @@ from exchange.models.registry import EVENTS, spec_for
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.kafka import start_client
 
 
 def register(commands: Any) -> None:
@@ -157,7 +158,7 @@ def _tail(args: argparse.Namespace) -> int:
             group_id=f"{args.agency}.tail.{uuid.uuid4().hex[:8]}",
             enable_auto_commit=False, auto_offset_reset="earliest",
         )
-        await consumer.start()
+        await start_client(consumer, settings)
         seen = 0
         try:
             await _wait_for_assignment(consumer)

@@ -50,6 +50,7 @@ from exchange.protection.audit import AuditTrail
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.quarantine import Quarantine
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class EventConsumer:
         self._started = False
 
     async def start(self) -> None:
-        await self._dlq.start()
+        await start_client(self._dlq, self.settings)
         try:
             await self._consumer.start()
         except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as error:

@@ -34,6 +34,7 @@ from exchange.protection.audit import AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 from exchange.topology.model import Topology
 
 
@@ -105,7 +106,7 @@ class Publisher:
         )
 
     async def __aenter__(self) -> Publisher:
-        await self._producer.start()
+        await start_client(self._producer, self.settings)
         return self
 
     async def __aexit__(
