@@ -164,9 +164,12 @@ class KeyFollower:
         """Wait (without blocking the loop) until the keyring knows ``key_id`` (revoked)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            with contextlib.suppress(KeyStoreError):
-                if not revoked or self.keyring.info(key_id).status == "revoked":
-                    return True
+            try:
+                status = self.keyring.info(key_id).status
+            except KeyStoreError:
+                status = None
+            if status is not None and (not revoked or status == "revoked"):
+                return True
             await asyncio.sleep(0.05)
         return False
 
