@@ -25,6 +25,7 @@ from exchange.cli import (
     broker_cmd,
     connect_cmd,
     events_cmd,
+    keys_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     worker_cmd.register(commands)
     connect_cmd.register(commands)
+    keys_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)

@@ -1,7 +1,8 @@
-"""``exchange keys init|rotate|revoke|list`` and ``exchange audit verify|case``.
+"""``exchange audit verify|case``, and the protected codec the event commands use.
 
 Keys live in ``<state>/keys`` (:class:`~exchange.protection.keys.FileKeyStore`): ``public/``
-to share with every agency, ``private/<key id>`` (mode 0600) for the agency that owns it.
+to share with every agency, ``private/<key id>`` (mode 0600) for the agency that owns it; see
+:mod:`exchange.cli.keys_cmd` for making, certifying, rotating and revoking them.
 """
 
 from __future__ import annotations
@@ -36,32 +37,6 @@ def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
 
 
 def register(commands: Any) -> None:
-    keys = commands.add_parser(
-        "keys",
-        help="create, rotate, revoke and list the agencies' signing and encryption keys",
-        description=(
-            "Each agency has an Ed25519 signing key (sig) and an X25519 key (enc) that receives "
-            "the data keys of the fields it may read. Rotation keeps old versions to open old "
-            "events; revocation makes a signing key fail verification."
-        ),
-    )
-    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub = actions.add_parser("init", help="give every agency without keys a first version")
-    sub.add_argument("agencies", nargs="*", metavar="AGENCY", help="default: every agency")
-    sub.set_defaults(run=_init)
-    sub = actions.add_parser(
-        "rotate", help="a new active key; the old one stays to open old events"
-    )
-    sub.add_argument("agency", metavar="AGENCY")
-    sub.add_argument("--kind", choices=("sig", "enc", "both"), default="both")
-    sub.set_defaults(run=_rotate)
-    sub = actions.add_parser("revoke", help="refuse events signed with this key from now on")
-    sub.add_argument("key_id", metavar="KEY_ID", help="e.g. police.sig.1")
-    sub.set_defaults(run=_revoke)
-    sub = actions.add_parser("list", help="key ids, kinds and status")
-    sub.add_argument("agencies", nargs="*", metavar="AGENCY")
-    sub.set_defaults(run=_list)
-
     audit = commands.add_parser(
         "audit",
         help="check the hash-chained audit trail; list who received what about a case",
@@ -75,41 +50,6 @@ def register(commands: Any) -> None:
     sub.add_argument("case", metavar="CASE_ID", help="the case key (the events' ce_subject)")
     context.add_agency_option(sub, required=False)
     sub.set_defaults(run=_case)
-
-
-def _init(args: argparse.Namespace) -> int:
-    agencies = args.agencies or [a.id for a in context.topology().agencies]
-    for agency in agencies:
-        context.topology().agency(agency)
-    created = key_store().init(agencies)
-    for info in created:
-        print(f"created {info.key_id}")
-    print(f"{len(created)} key(s) created in {key_store().root}")
-    return 0
-
-
-def _rotate(args: argparse.Namespace) -> int:
-    store = key_store()
-    context.topology().agency(args.agency)
-    for kind in ("sig", "enc") if args.kind == "both" else (args.kind,):
-        info = store.rotate(args.agency, kind)
-        print(f"{info.key_id} is now active")
-    return 0
-
-
-def _revoke(args: argparse.Namespace) -> int:
-    info = key_store().revoke(args.key_id)
-    print(f"{info.key_id} revoked")
-    return 0
-
-
-def _list(args: argparse.Namespace) -> int:
-    store = key_store()
-    agencies = args.agencies or [a.id for a in context.topology().agencies]
-    for agency in agencies:
-        for info in store.keys_of(agency):
-            print(f"{info.key_id:32} {info.status:8} created {info.created}")
-    return 0
 
 
 def _reader(args: argparse.Namespace) -> str:

@@ -224,10 +224,11 @@ class CertifyReport:
 
 async def certify_requests(
     settings: KafkaSettings, root: RootKey, agencies: Sequence[str], *,
-    only: Sequence[str] = (), now: datetime | None = None,
+    only: Sequence[str] = (), now: datetime | None = None, publish: bool = True,
 ) -> CertifyReport:
     """As the joint-meeting office: check every request of ``agencies`` and certify the keys
-    not certified yet (only those of ``only``, when given) on ``exchange.keys``."""
+    not certified yet (only those of ``only``, when given) on ``exchange.keys`` (unless not
+    ``publish``: a dry run)."""
     keyring = await read_keyring(settings, root.fingerprint)
     report = CertifyReport()
     issued = now or datetime.now(UTC)
@@ -258,7 +259,7 @@ async def certify_requests(
                 continue
             out.append((info.key_id.encode(), certify(info, root, issued=issued)))
             report.certified.append(info)
-    if out:
+    if out and publish:
         await send(settings, KEYS_TOPIC, out)
     return report
 

@@ -17,7 +17,6 @@ from exchange.codec import CloudEventAttributes
 from exchange.models.examples import example_json
 from exchange.protection.audit import AuditTrail, record_hash
 from exchange.protection.audit_kafka import KafkaAuditSink
-from exchange.protection.keys import FileKeyStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,26 +31,6 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
-
-
-def test_keys_init_rotate_revoke_list(tmp_path: Path) -> None:
-    env = {"EXCHANGE_STATE_DIR": str(tmp_path)}
-    created = run_cli("keys", "init", "police", "health", env=env)
-    assert created.returncode == 0, created.stderr
-    assert "4 key(s) created" in created.stdout
-    rotated = run_cli("keys", "rotate", "police", "--kind", "enc", env=env)
-    assert rotated.stdout.strip() == "police.enc.2 is now active"
-    assert run_cli("keys", "revoke", "health.sig.1", env=env).returncode == 0
-    listed = run_cli("keys", "list", "police", "health", env=env).stdout
-    assert "police.enc.1" in listed
-    assert "retired" in listed
-    assert "health.sig.1" in listed
-    assert "revoked" in listed
-    store = FileKeyStore(tmp_path / "keys")
-    assert store.active("police", "enc").key_id == "police.enc.2"
-    unknown = run_cli("keys", "rotate", "nobody", env=env)
-    assert unknown.returncode == 2
-    assert "nobody" in unknown.stderr
 
 
 @pytest.mark.broker
