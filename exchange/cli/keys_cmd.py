@@ -35,7 +35,7 @@ from exchange.protection.key_bus import (
     revoke_key,
 )
 from exchange.protection.keys import FileKeyStore
-from exchange.topology.trust import TRUST_FILE, load_trust
+from exchange.topology.trust import TRUST_FILE
 
 OFFICE = "joint-meeting-office"
 ROOT_DIR = "root"
@@ -257,7 +257,7 @@ def _list(args: argparse.Namespace) -> int:
             for info in store.keys_of(agency):
                 print(f"{info.key_id:32} {info.status:8} created {info.created}")
         return 0
-    pinned = args.pinned or load_trust(topology=context.topology()).root_fingerprint
+    pinned = args.pinned or context.trust().root_fingerprint
     reader = args.agency_as or "operators"
     keyring = asyncio.run(read_keyring(context.kafka_as_agency(reader), pinned))
     shown = 0

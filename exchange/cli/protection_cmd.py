@@ -19,6 +19,7 @@ from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import Verifier
+from exchange.topology.trust import MigrationPolicy
 
 
 def key_store() -> FileKeyStore:
@@ -30,7 +31,11 @@ def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
     topology = context.topology()
     topology.agency(agency)
     keys = key_store()
-    verifier = Verifier(keys, writers_of=lambda topic: topology.topic(topic).writers)
+    verifier = Verifier(
+        keys,
+        writers_of=lambda topic: topology.topic(topic).writers,
+        migration=MigrationPolicy(context.trust()),  # unsigned: refused unless trust.toml says
+    )
     return ProtectedCodec(
         codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
     )
