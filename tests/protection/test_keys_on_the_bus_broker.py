@@ -21,11 +21,11 @@ from aiokafka.errors import TopicAuthorizationFailedError
 from prometheus_client import CollectorRegistry
 from support.protection import quarantine_reasons
 
-from exchange.client.metrics import BusMetrics
 from exchange.codec import EncodedEvent, EventCodec
-from exchange.models.events import MissingPersonReport
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
+from exchange.models.missing_persons import MissingPersonReport
 from exchange.protection.certificates import RootKey, certify
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.exceptions import VerificationError

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from exchange.codec import EventCodec
-from exchange.models.events import IntermediaryRevocation
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import validate_event
+from exchange.models.intermediaries import IntermediaryRevocation
 from exchange.protection.entitlements import Entitlements
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.keys import FileKeyStore
