@@ -1,7 +1,8 @@
 """``exchange audit verify|case``, and the protected codec the event commands use.
 
-Keys live in ``<state>/keys`` (:class:`~exchange.protection.keys.FileKeyStore`): ``public/``
-to share with every agency, ``private/<key id>`` (mode 0600) for the agency that owns it; see
+An agency's private keys live in ``<state>/keys/private`` (mode 0600). Its readers' public
+keys come from ``exchange.keys`` once the joint-meeting office's root is pinned in
+``topology/trust.toml``; until then (development) from ``<state>/keys/public``. See
 :mod:`exchange.cli.keys_cmd` for making, certifying, rotating and revoking them.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 from typing import Any
 
 from exchange.cli import context
@@ -16,7 +18,9 @@ from exchange.codec import EventCodec
 from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history, verify_chains
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements
-from exchange.protection.keys import FileKeyStore
+from exchange.protection.key_bus import KeyFollowerThread
+from exchange.protection.keyring import Keyring
+from exchange.protection.keys import FileKeyStore, KeyStore
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import Verifier
 from exchange.topology.trust import MigrationPolicy
@@ -26,11 +30,37 @@ def key_store() -> FileKeyStore:
     return FileKeyStore(context.settings().state_dir / "keys")
 
 
+def key_store_for(agency: str) -> KeyStore:
+    """``agency``'s key store. With a root pinned in ``topology/trust.toml``: public keys
+    learned from ``exchange.keys`` (read to its end now, then followed in a background thread
+    as ``agency``) and private keys from ``<state>/keys``; without one, the development folder
+    ``<state>/keys`` for everything."""
+    local = key_store()
+    pinned = context.trust().root_fingerprint
+    if pinned is None:
+        return local
+    follower = KeyFollowerThread(context.kafka_as_agency(agency), Keyring(pinned, local))
+    follower.start()
+    if not _FOLLOWERS:
+        atexit.register(stop_key_followers)
+    _FOLLOWERS.append(follower)
+    return follower.keyring
+
+
+_FOLLOWERS: list[KeyFollowerThread] = []
+
+
+def stop_key_followers() -> None:
+    """Stop the followers :func:`key_store_for` started (at exit, or when a caller is done)."""
+    while _FOLLOWERS:
+        _FOLLOWERS.pop().stop()
+
+
 def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
-    """Seal, sign, verify and open as ``agency`` with the keys of ``<state>/keys``."""
+    """Seal, sign, verify and open as ``agency`` with its keys (:func:`key_store_for`)."""
     topology = context.topology()
     topology.agency(agency)
-    keys = key_store()
+    keys = key_store_for(agency)
     verifier = Verifier(
         keys,
         writers_of=lambda topic: topology.topic(topic).writers,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ __all__ = [
     "KEYS_TOPIC",
     "CertifyReport",
     "KeyFollower",
+    "KeyFollowerThread",
     "certify_requests",
     "read_keyring",
     "request_certification",
@@ -194,6 +196,40 @@ class KeyFollower:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+class KeyFollowerThread:
+    """A :class:`KeyFollower` on its own event loop in a daemon thread, for code that is not
+    async or runs on a loop it does not own (the CLI's commands, a faust worker): :meth:`start`
+    returns once the keyring holds everything on ``exchange.keys``; the thread then follows."""
+
+    def __init__(self, settings: KafkaSettings, keyring: Keyring) -> None:
+        self.follower = KeyFollower(settings, keyring)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="exchange.keys follower", daemon=True
+        )
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.follower.keyring
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self.follower.start(timeout_s), self._loop)
+        try:
+            future.result(timeout_s + 5)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        asyncio.run_coroutine_threadsafe(self.follower.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
 
 
 async def request_certification(

@@ -58,12 +58,14 @@ class Keyring:
             certificate = self._check(key_id, value)
         except CertificateError as error:
             if key_id and key_id not in self._certs:
-                self._refused[key_id] = str(error)
+                self._refused = {**self._refused, key_id: str(error)}
             return error
         known = self._certs.get(certificate.key_id)
         if known is None or known.status != "revoked":
-            self._certs[certificate.key_id] = certificate
-        self._refused.pop(certificate.key_id, None)
+            # copy on write: a follower thread may learn while the consumer's thread reads
+            self._certs = {**self._certs, certificate.key_id: certificate}
+        if certificate.key_id in self._refused:
+            self._refused = {k: v for k, v in self._refused.items() if k != certificate.key_id}
         return self._certs[certificate.key_id]
 
     def _check(self, key_id: str, value: bytes) -> Certificate:
