@@ -7,8 +7,7 @@ own branch in its ``exceptions.py``::
     ├── SettingsError                       (exchange.errors)
     ├── BrokerError                         (exchange.broker.exceptions)
     │   ├── BrokerBuildError
-    │   ├── BrokerStartError
-    │   └── BrokerNotRunningError
+    │   └── BrokerStartError
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError
@@ -30,7 +29,7 @@ own branch in its ``exceptions.py``::
     │   ├── NoTopicError
     │   ├── NotAuthorizedError
     │   └── PublishError
-    ├── ConnectorError                      (connectors.exceptions: config, delivery, retries)
+    ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
     └── ProtectionError                     (exchange.protection.exceptions)
         ├── KeyStoreError
         │   └── UnknownKeyError (also KeyError)
