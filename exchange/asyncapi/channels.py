@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.asyncapi.exceptions import AsyncApiError
+from exchange.asyncapi.key_messages import (
+    KEY_CERTIFICATE,
+    KEY_REQUEST,
+    KEY_REQUEST_PREFIX,
+    KEYS_TOPIC,
+)
 from exchange.asyncapi.messages import AUDIT, DEADLETTER, QUARANTINED, message_id
 from exchange.asyncapi.servers import KAFKA_BINDING_VERSION
 from exchange.protection.audit import AUDIT_TOPIC
@@ -30,9 +36,13 @@ def message_ids(topic: Topic) -> list[str]:
         return [QUARANTINED]
     if topic.name == AUDIT_TOPIC:
         return [AUDIT]
+    if topic.name.startswith(KEY_REQUEST_PREFIX):
+        return [KEY_REQUEST]
+    if topic.name == KEYS_TOPIC:
+        return [KEY_CERTIFICATE]
     raise AsyncApiError(
-        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine or audit "
-        "topic; name its event_types in topology/topics.toml"
+        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine, audit "
+        "or key topic; name its event_types in topology/topics.toml"
     )
 
 
