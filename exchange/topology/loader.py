@@ -93,8 +93,7 @@ def _load_topics(file: Path, agencies: list[Agency]) -> list[Topic]:
     for where, given in raws:
         raw = {**defaults.model_dump(), **given}
         raw["writers"] = _expand_all(raw.get("writers", []), members)
-        if "readers" in raw:
-            raw["readers"] = _expand_all(raw["readers"], members)
+        raw["readers"] = _expand_all(raw.get("readers", []), members)
         try:
             topics.append(Topic.model_validate(raw))
         except ValidationError as error:

@@ -54,6 +54,7 @@ NOT_EVENT_TOPICS = ("exchange.deadletter.", "exchange.quarantine.")
 AUDIT = "exchange.audit"
 # Keys on the bus (signed JSON requests and certificates), one partition each.
 KEY_TOPICS = ("exchange.key-request.", "exchange.keys")
+NOTARY = "exchange.notary"
 
 
 def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) -> None:
@@ -62,7 +63,9 @@ def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) 
         assert topic.readers
         assert all(e.startswith(EVENTS) for e in topic.event_types)
         keys = topic.name.startswith(KEY_TOPICS)
-        carries_no_events = topic.name.startswith(NOT_EVENT_TOPICS) or topic.name == AUDIT or keys
+        carries_no_events = (
+            topic.name.startswith(NOT_EVENT_TOPICS) or topic.name in (AUDIT, NOTARY) or keys
+        )
         assert bool(topic.event_types) != carries_no_events
         assert topic.partitions == (1 if keys else 3)
 
@@ -125,6 +128,7 @@ def test_lookups(topology: Topology) -> None:
     assert readable == {
         "exchange.rescue", "exchange.referral.to.health", "exchange.compliance.to.health",
         "exchange.keys",  # every agency learns every key from the bus
+        "exchange.notary",  # anchors (no personal data): the fail-closed guard waits there
     }  # fmt: skip
     with pytest.raises(UnknownNameError, match="no agency 'nobody'"):
         topology.agency("nobody")
