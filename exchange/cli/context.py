@@ -14,6 +14,7 @@ from exchange.errors import SettingsError
 from exchange.settings import LOCAL_BOOTSTRAP, ExchangeSettings, KafkaSettings
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from exchange.topology.trust import Trust, load_trust
 
 
 @cache
@@ -24,6 +25,12 @@ def settings() -> ExchangeSettings:
 @cache
 def topology() -> Topology:
     return load_topology()
+
+
+@cache
+def trust() -> Trust:
+    """``topology/trust.toml``: the pinned root and the migration exceptions."""
+    return load_trust(topology=topology())
 
 
 def credentials() -> CredentialStore:

@@ -28,6 +28,7 @@ from exchange.cli import (
     broker_cmd,
     events_cmd,
     evidence_cmd,
+    keys_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_cmd.register(commands)
     events_cmd.register(commands)
     worker_cmd.register(commands)
+    keys_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
