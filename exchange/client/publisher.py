@@ -208,6 +208,8 @@ class Publisher:
             return result
 
         def done(ack: asyncio.Future[Any]) -> None:
+            if result.done():  # the caller gave up waiting (cancelled): the ack comes too late
+                return
             if ack.cancelled():
                 result.cancel()
                 return
@@ -238,4 +240,9 @@ class Publisher:
         ).inc()
         failure = PublishError(topic, error)
         failure.__cause__ = error
-        result.set_exception(failure)
+        if not result.done():
+            result.set_exception(failure)
+
+    async def reachable(self) -> None:
+        """Return when the bus answers a metadata request (raises ``KafkaError`` if none does)."""
+        await self._producer.client.fetch_all_metadata()
