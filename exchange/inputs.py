@@ -40,7 +40,9 @@ class InputError(ValidationFailed):
         super().__init__([FieldError(field, rule, message)])
 
     def __str__(self) -> str:
-        return str(self.errors[0])
+        error = self.errors[0]
+        where = f"{error.field}: " if error.field else ""
+        return f"{where}{error.message} [{error.rule}]"
 
 
 def decode_text(content: bytes, encoding: Encoding = "utf-8") -> str:

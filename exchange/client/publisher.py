@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
+from exchange.client.translate import translated
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
 from exchange.metrics import BusMetrics
@@ -100,7 +101,14 @@ class Publisher:
         )
 
     async def __aenter__(self) -> Publisher:
-        await self._producer.start()
+        """Connect (raises :class:`~exchange.client.exceptions.BusUnreachableError` and the
+        like); a producer that did not start is closed again."""
+        try:
+            with translated(self.settings, f"publishing as {self.agency!r}"):
+                await self._producer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
         return self
 
     async def __aexit__(
