@@ -268,10 +268,14 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         except InputError as error:
             if error.errors[0].rule == "json_depth":
                 return self._refuse(caller.agency, name, _invalid(error))
-            return self._refuse(caller.agency, name, _problem(400, "not-json", str(error)))
-        if not isinstance(data, dict):
             return self._refuse(
-                caller.agency, name, _problem(400, "not-an-object", "send one JSON object")
+                caller.agency, name, _problem(400, "not-json", str(error), errors=_errors(error))
+            )
+        if not isinstance(data, dict):
+            rule = [{"field": "", "rule": "json_object", "message": "send one JSON object"}]
+            return self._refuse(
+                caller.agency, name,
+                _problem(400, "not-an-object", "send one JSON object", errors=rule),
             )
         return data, body
 
@@ -321,9 +325,14 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         return web.json_response(answer, status=202)
 
 
+def _errors(error: ValidationFailed) -> list[dict[str, str]]:
+    return [{"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors]
+
+
 def _invalid(error: ValidationFailed) -> web.Response:
-    errors = [{"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors]
-    return _problem(422, "invalid-event", "fix the named fields; nothing was sent", errors=errors)
+    return _problem(
+        422, "invalid-event", "fix the named fields; nothing was sent", errors=_errors(error)
+    )
 
 
 def _unavailable(event_id: str, key: str) -> web.Response:

@@ -119,8 +119,7 @@ def _publish(args: argparse.Namespace) -> int:
     spec = spec_for(args.event_type)
     data = _read_json(args.file)
     if not isinstance(data, dict):
-        print("exchange: error: the event must be a JSON object", file=sys.stderr)
-        return 1
+        raise InputError("json_object", "the event must be one JSON object {...}")
     try:
         event = validate_event(spec.model, data)
     except ValidationFailed as error:
