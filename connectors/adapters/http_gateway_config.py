@@ -53,7 +53,9 @@ class HttpGatewayConfig(ConnectorConfig):
         10.0, gt=0, description="A body not received within this time: 408, connection closed."
     )
     keepalive_timeout_s: float = Field(
-        15.0, gt=0, description="An idle kept-alive connection is closed after this time."
+        15.0, gt=0,
+        description="A connection that is idle, or whose request headers do not arrive, is "
+        "closed after this time.",
     )
     publish_timeout_s: float = Field(10.0, gt=0)
     health_timeout_s: float = Field(3.0, gt=0, description="Limit of the health probe of the bus.")

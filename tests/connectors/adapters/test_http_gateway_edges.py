@@ -91,6 +91,22 @@ async def test_a_body_that_does_not_arrive_is_cut_off(harness) -> None:
     assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
 
 
+async def test_a_connection_whose_headers_do_not_arrive_is_closed(harness) -> None:
+    config = gateway_config(harness, harness.unique_name("gw"), keepalive_timeout_s=1)
+    gateway = HttpGateway(config, harness.context)
+    async with harness.running(gateway):
+        await harness.until(lambda: gateway.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(f"POST {PATH} HTTP/1.1\r\nHost: x\r\n".encode())  # and nothing more
+        await writer.drain()
+        try:
+            answer = await asyncio.wait_for(reader.read(), 10)  # ends when the server closes
+        finally:
+            writer.close()
+            await writer.wait_closed()
+    assert answer == b""
+
+
 async def test_health_is_not_ready_without_credentials(harness) -> None:
     def no_credentials(agency: str) -> KafkaSettings:
         raise SettingsError("credentials", f"no password for {agency}")
