@@ -99,7 +99,9 @@ class KafkaClientError(ClientError):
 
     def __init__(self, cause: BaseException) -> None:
         self.cause = cause
+        name, text = type(cause).__name__, str(cause)
+        said = text if text.startswith(name) else f"{name}: {text}"
         super().__init__(
-            f"the Kafka client failed: {type(cause).__name__}: {cause}; check the broker "
+            f"the Kafka client failed: {said}; check the broker "
             "(`exchange broker status`) and retry, or run with -v for details"
         )

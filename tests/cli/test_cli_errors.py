@@ -78,3 +78,27 @@ def test_a_topic_the_agency_may_not_read_is_one_line(provisioned) -> None:
         "tail", "exchange.referral.to.health", "--as", "transport", "--timeout", "3", env=env
     )
     one_line_error(done, "not authorized", "exchange.referral.to.health")
+
+
+def test_connectors_with_the_broker_down_are_one_line_and_closed(tmp_path: Path) -> None:
+    secret = tmp_path / "hook.secret"
+    assert run_cli("connect", "new-secret", str(secret)).returncode == 0
+    common = f'state_dir = "{tmp_path / "state"}"\n'
+    configs = {
+        "source": 'kind = "file-drop"\nname = "fd"\nagency = "transport"\n'
+        f'inbox = "{tmp_path / "in"}"\nevent_type = "transport-sighting"\n',
+        "sink": 'kind = "webhook"\nname = "wh"\nagency = "civil-affairs"\n'
+        'topics = ["exchange.referral.to.civil-affairs"]\nurl = "http://127.0.0.1:9/x"\n'
+        f'secret_file = "{secret}"\n',
+    }
+    env = {
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
+        "EXCHANGE_KAFKA__USERNAME": "someone",
+        "EXCHANGE_KAFKA__PASSWORD": "irrelevant",
+        "PYTHONWARNINGS": "always::ResourceWarning",
+    }
+    for name, text in configs.items():
+        config = tmp_path / f"{name}.toml"
+        config.write_text(text + common)
+        done = run_cli("connect", "run", str(config), env=env)
+        one_line_error(done, "cannot reach the Kafka broker")
