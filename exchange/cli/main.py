@@ -26,6 +26,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from exchange.cli import (
+    asyncapi_cmd,
     broker_cmd,
     events_cmd,
     protection_cmd,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
+    asyncapi_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)
