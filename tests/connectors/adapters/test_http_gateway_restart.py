@@ -5,7 +5,7 @@ reaches the bus carries one ce_id, and the late acknowledgement logs no error.""
 from __future__ import annotations
 
 import asyncio
-import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +28,25 @@ STATE = Path(__file__).resolve().parents[3] / ".state" / "test-broker-restart"
 PATH = "/v1/events/transport-sighting"
 
 
+def free_port_pair() -> int:
+    """A free loopback port whose successor is free too (client and controller ports)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise AssertionError("no two free consecutive ports on loopback")
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    """A one-node broker of this module's own (base port + 200), so it can be stopped."""
-    base_port = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092")) + 200
-    cluster = LocalCluster(STATE, base_port=base_port)
+    """A one-node broker of this module's own (on free ports), so it can be stopped."""
+    cluster = LocalCluster(STATE, base_port=free_port_pair())
     cluster.reset()
     cluster.up()
     try:
