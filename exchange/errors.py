@@ -33,13 +33,17 @@ own branch in its ``exceptions.py``::
     │   ├── BusUnreachableError             no broker answered (exchange.client.translate)
     │   └── KafkaClientError                any other Kafka client error, by class name
     ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
-    └── ProtectionError                     (exchange.protection.exceptions)
-        ├── KeyStoreError
-        │   └── UnknownKeyError (also KeyError)
-        ├── EntitlementError
-        ├── SealError
-        ├── VerificationError               .reason: the quarantine reason code
-        └── AuditChainError
+    ├── ProtectionError                     (exchange.protection.exceptions)
+    │   ├── KeyStoreError
+    │   │   └── UnknownKeyError (also KeyError)
+    │   ├── EntitlementError
+    │   ├── SealError
+    │   ├── VerificationError               .reason: the quarantine reason code
+    │   └── AuditChainError
+    └── EvidenceError                       (exchange.evidence.exceptions)
+        ├── TimeStampError                  .stage: url, http, reply, token, openssl
+        ├── AuditUnavailableError           fail-closed: .agency, .retry_after
+        └── BundleError                     .file, .rule
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.

@@ -32,6 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "exchange.settings exchange.credentials exchange.models exchange.schemas",
         "exchange.topology exchange.broker exchange.codec",
         "exchange.rules exchange.protection",
+        "exchange.evidence",
         "exchange.client exchange.cap",
         "exchange.examples exchange.reports",
         "exchange.asyncapi",

@@ -29,6 +29,7 @@ from exchange.cli import (
     asyncapi_cmd,
     broker_cmd,
     events_cmd,
+    evidence_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     referrals_cmd.register(commands)
     report_cmd.register(commands)
     asyncapi_cmd.register(commands)
+    evidence_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)
