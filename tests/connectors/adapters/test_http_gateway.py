@@ -49,6 +49,8 @@ async def post(
     if key:
         headers["Idempotency-Key"] = key
     data = body if isinstance(body, bytes) else None
+    if data is not None:
+        headers["Content-Type"] = "application/json"
     async with (
         aiohttp.ClientSession() as session,
         session.post(
