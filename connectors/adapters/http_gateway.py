@@ -45,6 +45,7 @@ import json
 import logging
 import ssl
 import uuid
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
