@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from pydantic_core import PydanticCustomError
 
 from exchange.models.identifiers import AwareDatetime
+from exchange.models.rule_errors import rule_error
 
 #: An identifier assigned by an agency (case number, rescue id, ...): 1-64 characters without
 #: whitespace. Used as a Kafka record key, so it must be stable and printable.
@@ -35,14 +35,14 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def not_after_report(what: str, when: AwareDatetime, reported: AwareDatetime) -> None:
     if when > reported + CLOCK_SKEW:
-        raise PydanticCustomError(
+        raise rule_error(
             "chronology",
-            "{what} {when} is after reportedAt {reported}; an event cannot report the future",
-            {"what": what, "when": when.isoformat(), "reported": reported.isoformat()},
+            f"{what} {when.isoformat()} is after reportedAt {reported.isoformat()}; an event "
+            "cannot report the future",
         )
 
 def non_empty(items: tuple[_T, ...]) -> tuple[_T, ...]:
     # Not Field(min_length=1): pydantic then also reports "too_short" when an item is invalid.
     if not items:
-        raise PydanticCustomError("too_short", "at least one item is required")
+        raise rule_error("too_short", "at least one item is required")
     return items

@@ -13,8 +13,11 @@ so that a CLI, an HTTP endpoint or a dead-letter header can report exactly what 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -82,12 +85,39 @@ def field_errors(error: PydanticValidationError) -> list[FieldError]:
     ]
 
 
-def validate_event(model_cls: type[M], data: Mapping[str, Any]) -> M:
+def validate_event(model_cls: type[M], data: Mapping[str, Any], *, strict: bool = True) -> M:
     """Validate ``data`` (JSON-shaped or Python values) as ``model_cls``.
+
+    Strict by default, as JSON is: a number is a JSON number (``true`` is no latitude, ``"30"``
+    is no age), a string is a JSON string, a boolean is ``true`` or ``false``; times, dates and
+    enum values are their JSON text. ``strict=False`` is for text-only input (CSV cells), whose
+    numbers and booleans can only be text. Avro records are typed by their schema and are
+    validated by the codec, not here.
 
     Raises :class:`ValidationFailed` listing every broken rule with its dotted field path.
     """
     try:
-        return model_cls.model_validate(data)
-    except PydanticValidationError as exc:
+        if not strict:
+            return model_cls.model_validate(data)
+        text = json.dumps(data, default=_json_value, ensure_ascii=False, allow_nan=False)
+        return model_cls.model_validate_json(text, strict=True)
+    except ValueError as exc:
+        if not isinstance(exc, PydanticValidationError):  # NaN or infinity: JSON has neither
+            raise ValidationFailed(
+                [FieldError("", "json_number", "NaN and Infinity are not JSON numbers")],
+                model=model_cls.__name__,
+            ) from None
         raise ValidationFailed(field_errors(exc), model=model_cls.__name__) from None
+
+
+def _json_value(value: object) -> object:
+    """Python values a caller may give in place of their JSON text."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
