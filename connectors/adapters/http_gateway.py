@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from connectors.adapters.http_openapi import openapi_document
 from connectors.sdk.base import Connector
 from connectors.sdk.config import ConnectorConfig
+from exchange.client.addressing import check_addressee
 from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.publisher import Publisher
 from exchange.models.exceptions import ValidationFailed, validate_event
@@ -279,6 +280,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
                 return web.json_response({**answer, "duplicate": True}, status=202)
         try:
             event = validate_event(EVENTS[name].model, data)
+            check_addressee(self.context.topology, event)  # as the publisher will: 422, not 403
         except ValidationFailed as error:
             errors = [
                 {"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
-from exchange.client.publisher import Publisher
+from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
@@ -132,14 +132,19 @@ def _publish(args: argparse.Namespace) -> int:
             metrics=BusMetrics.on(CollectorRegistry()),
             protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
         ) as publisher:
-            result = await publisher.publish(event, topic=args.topic)
+            result = await publisher.publish(event, topic=topic)
         print(
             f"published {spec.name} id={result.event_id} key={result.key} to "
             f"{result.topic}[{result.partition}]@{result.offset}"
         )
         return 0
 
-    return asyncio.run(send())
+    try:
+        topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
+        return asyncio.run(send())
+    except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
+        print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)
+        return 1
 
 
 def _tail(args: argparse.Namespace) -> int:

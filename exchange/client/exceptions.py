@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from exchange.errors import ExchangeError
+from exchange.models.exceptions import ValidationFailed
 
 
 class ClientError(ExchangeError):
@@ -75,3 +76,9 @@ class SnapshotIncompleteError(ClientError):
             f"could not read {topic!r} to its end in {timeout_s:g} s ({sum(left.values())} "
             "records left); is the broker reachable? retry with a longer --timeout"
         )
+
+
+class AddresseeError(ClientError, ValidationFailed):
+    """An addressed event names an addressee without an inbox for it, or was sent to another
+    agency's inbox: a field error (``.errors`` names the addressee's field), refused before
+    anything is sent (a gateway answers 422)."""
