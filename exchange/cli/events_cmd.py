@@ -22,6 +22,7 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
+from exchange.models.text_rules import escape_for_terminal
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
@@ -176,7 +177,7 @@ def _tail(args: argparse.Namespace) -> int:
                 for records in batch.values():
                     for record in records:
                         line = _record_json(codec, record, protected)
-                        print(json.dumps(line, ensure_ascii=False), flush=True)
+                        print(escape_for_terminal(json.dumps(line, ensure_ascii=False)), flush=True)
                         kind = line["ce"]["type"] if "ce" in line else "undecodable"
                         metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
                         seen += 1

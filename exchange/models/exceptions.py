@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from exchange.errors import ExchangeError
+from exchange.models.text_rules import MAX_EVENT_BYTES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,16 +98,24 @@ def validate_event(model_cls: type[M], data: Mapping[str, Any], *, strict: bool 
     Raises :class:`ValidationFailed` listing every broken rule with its dotted field path.
     """
     try:
+        text = json.dumps(data, default=_json_value, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or infinity: JSON has neither
+        raise ValidationFailed(
+            [FieldError("", "json_number", "NaN and Infinity are not JSON numbers")],
+            model=model_cls.__name__,
+        ) from None
+    size = len(text.encode())
+    if size > MAX_EVENT_BYTES:
+        raise ValidationFailed(
+            [FieldError("", "event_too_large", f"at most {MAX_EVENT_BYTES} bytes as JSON, "
+                        f"got {size}")],
+            model=model_cls.__name__,
+        )
+    try:
         if not strict:
             return model_cls.model_validate(data)
-        text = json.dumps(data, default=_json_value, ensure_ascii=False, allow_nan=False)
         return model_cls.model_validate_json(text, strict=True)
-    except ValueError as exc:
-        if not isinstance(exc, PydanticValidationError):  # NaN or infinity: JSON has neither
-            raise ValidationFailed(
-                [FieldError("", "json_number", "NaN and Infinity are not JSON numbers")],
-                model=model_cls.__name__,
-            ) from None
+    except PydanticValidationError as exc:
         raise ValidationFailed(field_errors(exc), model=model_cls.__name__) from None
 
 

@@ -20,7 +20,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -289,7 +289,27 @@ def check_aware_datetime(value: datetime) -> datetime:
             f"'{value.isoformat()}+08:00' for China Standard Time",
             value,
         )
+    if value < EARLIEST_TIME:
+        raise InvalidIdentifier(
+            "time_too_early",
+            f"time {value.isoformat()} is before {EARLIEST_TIME.date().isoformat()}; "
+            "a default or epoch value was probably sent for a missing time",
+            value,
+        )
+    latest = datetime.now(UTC) + LATEST_AHEAD
+    if value > latest:
+        raise InvalidIdentifier(
+            "time_too_late",
+            f"time {value.isoformat()} is more than {LATEST_AHEAD.days} days in the future",
+            value,
+        )
     return value
+
+
+#: The earliest time an event may name (older cases are still reported: long-missing children).
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+#: How far ahead of now an event may name a time (deadlines and expiries lie ahead, by weeks).
+LATEST_AHEAD = timedelta(days=366)
 
 
 # --- Annotated types for the models ------------------------------------------------------------
