@@ -42,6 +42,7 @@ from connectors.sdk.base import Connector
 from connectors.sdk.config import ConnectorConfig
 from exchange.client.addressing import check_addressee
 from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
@@ -281,6 +282,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         try:
             event = validate_event(EVENTS[name].model, data)
             check_addressee(self.context.topology, event)  # as the publisher will: 422, not 403
+            check_sender(caller.agency, event)
         except ValidationFailed as error:
             errors = [
                 {"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors

@@ -31,7 +31,7 @@ from connectors.sdk.base import C, Connector
 from connectors.sdk.exceptions import RetriesExhaustedError
 from connectors.sdk.retry import with_retries
 from exchange.client.consumer import MAX_ERROR_TEXT
-from exchange.client.exceptions import AddresseeError, NoTopicError, PublishError
+from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.publisher import Publisher, PublishResult, choose_topic
 from exchange.codec import EncodedEvent
 from exchange.codec.exceptions import EncodeError
@@ -136,7 +136,7 @@ class Source(Connector[C]):
                 encoded = publisher.encode(
                     record.event, topic=topic, id=record.event_id, time=record.time
                 )
-            except AddresseeError as error:  # a field error: refused like an invalid event
+            except ValidationFailed as error:  # addressee or sender: refused as invalid events
                 outcomes[index] = Outcome(record, reason="invalid-event", error=error)
                 continue
             except (EncodeError, NoTopicError) as error:

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
+from exchange.client.identity import check_sender, check_source
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
@@ -142,6 +143,8 @@ def _publish(args: argparse.Namespace) -> int:
 
     try:
         topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
+        check_sender(args.agency, event)
+        check_source(args.agency, args.source or f"/agencies/{args.agency}/cli")
         return asyncio.run(send())
     except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
         print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)

@@ -82,3 +82,8 @@ class AddresseeError(ClientError, ValidationFailed):
     """An addressed event names an addressee without an inbox for it, or was sent to another
     agency's inbox: a field error (``.errors`` names the addressee's field), refused before
     anything is sent (a gateway answers 422)."""
+
+
+class SenderError(ClientError, ValidationFailed):
+    """The event (or its ``ce_source``) names a sender other than the publishing agency: a
+    field error, refused before anything is sent."""

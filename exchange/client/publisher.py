@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from exchange.client.addressing import addressees, check_addressee
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
+from exchange.client.identity import check_sender, check_source
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
 from exchange.metrics import BusMetrics
@@ -99,6 +100,7 @@ class Publisher:
         )
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
+        check_source(agency, source)
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -120,6 +122,7 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> EncodedEvent:
         """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
+        check_sender(self.agency, event)
         topic = choose_topic(self.topology, self.agency, event, topic)
         return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
 
@@ -127,6 +130,7 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
+        check_sender(self.agency, event)
         topic = choose_topic(self.topology, self.agency, event, topic)
         encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
@@ -149,6 +153,7 @@ class Publisher:
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}
         for index, event in enumerate(events):
+            check_sender(self.agency, event)
             chosen = choose_topic(self.topology, self.agency, event, topic)
             by_topic.setdefault(chosen, []).append(index)
         encoded: dict[int, tuple[str, EncodedEvent]] = {}

@@ -104,6 +104,11 @@ def validate_event(model_cls: type[M], data: Mapping[str, Any], *, strict: bool 
             [FieldError("", "json_number", "NaN and Infinity are not JSON numbers")],
             model=model_cls.__name__,
         ) from None
+    except RecursionError:
+        raise ValidationFailed(
+            [FieldError("", "json_depth", "the event is nested too deeply")],
+            model=model_cls.__name__,
+        ) from None
     size = len(text.encode())
     if size > MAX_EVENT_BYTES:
         raise ValidationFailed(

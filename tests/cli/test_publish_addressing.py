@@ -38,3 +38,18 @@ def test_a_referral_to_an_unknown_agency_is_a_field_error(tmp_path: Path) -> Non
     assert "toAgency.agencyId" in done.stderr
     assert "[unknown_addressee]" in done.stderr
     assert "--topic" not in done.stderr
+
+
+def test_a_body_or_source_naming_another_sender_is_refused(tmp_path: Path) -> None:
+    sighting = example_json("transport-sighting")  # reporter: transport
+    env = {**NO_BROKER, "EXCHANGE_STATE_DIR": str(tmp_path)}
+    done = run_cli("publish", "transport-sighting", "-", "--as", "railway-police",
+                   stdin=json.dumps(sighting), env=env)
+    assert done.returncode == 1, done.stderr
+    assert "reporter.agencyId" in done.stderr
+    assert "[sender_identity]" in done.stderr
+    done = run_cli("publish", "transport-sighting", "-", "--as", "transport",
+                   "--source", "/agencies/police/cli", stdin=json.dumps(sighting), env=env)
+    assert done.returncode == 1, done.stderr
+    assert "ce_source" in done.stderr
+    assert "Traceback" not in done.stderr
