@@ -144,7 +144,8 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
         check_sender(args.agency, event)
-        check_source(args.agency, args.source or f"/agencies/{args.agency}/cli")
+        check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
+                     [a.id for a in topology.agencies])
         return asyncio.run(send())
     except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
         print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)

@@ -9,6 +9,8 @@ exception: it issues referrals and dispatches on behalf of the agencies the rule
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import BaseModel
 
 from exchange.client.exceptions import SenderError
@@ -53,12 +55,13 @@ def check_sender(agency: str, event: BaseModel) -> None:
         ))], model=type(event).__name__)
 
 
-def check_source(agency: str, source: str) -> None:
-    """Raise :class:`SenderError` when ``source`` (``ce_source``) names another agency."""
+def check_source(agency: str, source: str, agencies: Collection[str]) -> None:
+    """Raise :class:`SenderError` when ``source`` (``ce_source``) names another of
+    ``agencies`` (the topology's)."""
     parts = source.split("/")
     if agency in ON_BEHALF or len(parts) < 3 or parts[:2] != ["", "agencies"]:
         return
-    if parts[2] != agency:
+    if parts[2] != agency and parts[2] in agencies:
         raise SenderError([FieldError("ce_source", "sender_identity", (
             f"{source!r} names agency {parts[2]!r} but the caller is {agency!r}"
         ))], model="CloudEvent")

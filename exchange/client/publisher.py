@@ -100,7 +100,7 @@ class Publisher:
         )
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
-        check_source(agency, source)
+        check_source(agency, source, [a.id for a in topology.agencies])
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -122,16 +122,16 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> EncodedEvent:
         """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
-        check_sender(self.agency, event)
         topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
 
     async def publish(
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
-        check_sender(self.agency, event)
         topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
         await self._audit_published(encoded, result)
@@ -153,8 +153,8 @@ class Publisher:
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}
         for index, event in enumerate(events):
-            check_sender(self.agency, event)
             chosen = choose_topic(self.topology, self.agency, event, topic)
+            check_sender(self.agency, event)
             by_topic.setdefault(chosen, []).append(index)
         encoded: dict[int, tuple[str, EncodedEvent]] = {}
         for chosen, indexes in by_topic.items():

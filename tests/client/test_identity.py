@@ -28,7 +28,9 @@ def test_the_named_sender_may_publish_and_no_one_else(fullname: str) -> None:
 
 
 def test_a_source_naming_another_agency_is_refused() -> None:
-    check_source("police", "/agencies/police/cli")
-    check_source("police", "/staff-app")  # names no agency
+    agencies = ("police", "health")
+    check_source("police", "/agencies/police/cli", agencies)
+    check_source("police", "/staff-app", agencies)  # names no agency
+    check_source("police", "/agencies/test/harness", agencies)  # names none of the topology's
     with pytest.raises(SenderError, match="names agency 'health'"):
-        check_source("police", "/agencies/health/cli")
+        check_source("police", "/agencies/health/cli", agencies)
