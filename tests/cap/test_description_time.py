@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from exchange.cap.document import CAP_NS, build_cap, message_identifier
+from exchange.cap import CAP_NS, build_cap, message_identifier
 from exchange.examples.core import example_missing_person_report
 from exchange.rules.public_alert import public_alert_from
 
