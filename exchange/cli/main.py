@@ -25,6 +25,7 @@ from exchange.cli import (
     broker_cmd,
     connect_cmd,
     events_cmd,
+    monitor_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
+    monitor_cmd.register(commands)
     return parser
 
 
