@@ -18,6 +18,7 @@ install: $(BIN)/exchange
 demo: install
 	$(BIN)/exchange broker up
 	$(BIN)/exchange topology apply --replication 1
+	$(BIN)/exchange monitoring up
 	$(BIN)/exchange demo
 
 test: install
@@ -30,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 broker-down: install
+	-$(BIN)/exchange monitoring down
 	$(BIN)/exchange broker down
 
 clean: broker-down

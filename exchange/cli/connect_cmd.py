@@ -18,6 +18,7 @@ from connectors.registry import BUILTIN, load_config
 from exchange.cli import context
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 
 
@@ -62,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     port = args.metrics_port or config.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
+        announce(context.settings().state_dir.resolve(), "exchange-connector", port)
     connector_context = ConnectorContext(
         kafka_for=context.kafka_as_agency,
         topology=topology,

@@ -26,6 +26,7 @@ from exchange.cli import (
     connect_cmd,
     events_cmd,
     monitor_cmd,
+    monitoring_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     referrals_cmd.register(commands)
     report_cmd.register(commands)
     monitor_cmd.register(commands)
+    monitoring_cmd.register(commands)
     return parser
 
 

@@ -13,6 +13,7 @@ from exchange.cli import context
 from exchange.errors import SettingsError
 from exchange.operations.health import OpsServer
 from exchange.operations.monitor import LagMonitor
+from exchange.operations.targets import announce
 
 DEFAULT_PORT = 9308
 
@@ -47,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
         interval_s=args.interval,
     )
     server = OpsServer(registry, monitor.not_ready, args.port).start()
+    announce(context.settings().state_dir.resolve(), "exchange-monitor", server.port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -14,6 +14,7 @@ from exchange.cli import context
 from exchange.cli.protection_cmd import protected_codec
 from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 from exchange.workflows import (
     alerting,
@@ -136,5 +137,6 @@ def _run(args: argparse.Namespace) -> int:
     port = args.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
+        announce(context.settings().state_dir.resolve(), "exchange-worker", port)
     QuietWorker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
     return 0
