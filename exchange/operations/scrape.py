@@ -83,8 +83,9 @@ def alertmanager_config(
     settings: MonitoringSettings, agencies: list[str], *, group_wait_s: float = 30.0
 ) -> dict[str, Any]:
     """Routing by severity and agency: ``info`` is only recorded; ``critical`` pages the on-call
-    operator (``/oncall``) and goes on; an alert naming an agency then reaches that agency's
-    liaison (``/agency/<id>``); everything else reaches the operators (``/operators``)."""
+    operator (``/oncall``) and goes on; an alert naming an agency then (also) reaches that
+    agency's liaison (``/agency/<id>``); a warning naming no agency reaches the operators
+    (``/operators``)."""
     base = settings.webhook_url.rstrip("/") if settings.webhook_url else None
 
     def url(path: str) -> str | None:
