@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from exchange.cli import (
     broker_cmd,
     connect_cmd,
+    deadletter_cmd,
     events_cmd,
     monitor_cmd,
     monitoring_cmd,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.register(commands)
     monitor_cmd.register(commands)
     monitoring_cmd.register(commands)
+    deadletter_cmd.register(commands)
     return parser
 
 
