@@ -25,6 +25,7 @@ from exchange.cli import (
     broker_cmd,
     connect_cmd,
     deadletter_cmd,
+    doctor_cmd,
     events_cmd,
     monitor_cmd,
     monitoring_cmd,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor_cmd.register(commands)
     monitoring_cmd.register(commands)
     deadletter_cmd.register(commands)
+    doctor_cmd.register(commands)
     return parser
 
 
