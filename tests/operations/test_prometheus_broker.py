@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
@@ -21,6 +23,23 @@ from support.worker import publish, sighting, start_worker
 pytestmark = pytest.mark.broker
 
 WORKER_METRICS_PORT = BASE + 65
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback http
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+async def _ready(url: str, timeout_s: float = 60) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _status(url) == 200:
+            return True
+        await asyncio.sleep(0.5)
+    return False
 
 
 def test_prometheus_scrapes_the_brokers_agent_and_the_lag_monitor(stack) -> None:
@@ -42,6 +61,8 @@ async def test_a_killed_worker_fires_an_alert_that_reaches_the_webhook(
     try:
         target = f"127.0.0.1:{WORKER_METRICS_PORT}"
         wait_for(stack, f'up{{job="exchange-worker", instance="{target}"}} == 1', 90)
+        assert await _ready(f"http://{target}/readyz"), "the worker never had partitions"
+        assert _status(f"http://{target}/healthz") == 200
         sighting_id = f"ops-{uuid.uuid4().hex[:8]}"
         await publish(provisioned, codec, sighting(sighting_id))
         routed = wait_for(
