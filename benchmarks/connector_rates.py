@@ -49,11 +49,11 @@ from connectors.base import ConnectorContext
 from connectors.file_drop import FileDropConfig, FileDropSource
 from connectors.http_gateway import token_digest
 from exchange.broker.local import LocalCluster
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue

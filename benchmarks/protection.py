@@ -1,6 +1,6 @@
 """Benchmark of issue #4: the cost of protection on the codec path, both measured in one run.
 
-Per event type, for the example event of ``exchange.models.examples``:
+Per event type, for the example event of ``exchange.examples.core``:
 
 - **plain**: ``EventCodec.encode`` + ``decode`` (what an unprotected agency does);
 - **protected, per event** (batch of 1): ``ProtectedCodec.encode`` (sensitive leaves sealed
@@ -32,7 +32,7 @@ from typing import Any
 import cryptography
 
 from exchange.codec import EventCodec
-from exchange.models.examples import example
+from exchange.examples import example
 from exchange.models.registry import EVENTS
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore

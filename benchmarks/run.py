@@ -33,10 +33,10 @@ from prometheus_client import CollectorRegistry
 
 from exchange.broker.local import LocalCluster
 from exchange.client.consumer import EventConsumer
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue

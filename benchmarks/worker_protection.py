@@ -1,6 +1,6 @@
 """What the worker's protected mode adds per event, in-process (no broker, no faust).
 
-The steps :mod:`exchange.workflows.protection` adds to a sighting's handling, each timed alone
+The steps :mod:`exchange.workflows.runtime.protection` adds to a sighting's handling, each timed
 against its unprotected counterpart, best of 5 rounds of ``--records`` events:
 
 - input: ``ProtectedCodec.decode`` as ``workflows`` (signature, replay check, opening,
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exchange.codec import CloudEventAttributes, EventCodec
-from exchange.models.examples import example
+from exchange.examples import example
 from exchange.protection.audit import AuditTrail
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
@@ -35,7 +35,7 @@ from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import Verifier
 from exchange.schemas.catalogue import Catalogue
 from exchange.topology.loader import load_topology
-from exchange.workflows.protection import StateSealer, WorkerProtection
+from exchange.workflows.runtime.protection import StateSealer, WorkerProtection
 
 SIGHTINGS = "exchange.sighting"
 DISPATCHES = "exchange.sighting.to.railway-police"

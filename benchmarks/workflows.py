@@ -71,19 +71,19 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 
 from exchange.broker.local import LocalCluster
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
-from exchange.models.events import TransportSighting
-from exchange.models.examples import example_transport_sighting
+from exchange.examples.core import example_transport_sighting
+from exchange.metrics import BusMetrics
+from exchange.models.sightings import TransportSighting
+from exchange.rules import deadlines
+from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
-from exchange.workflows import deadlines
-from exchange.workflows.jurisdiction import load_jurisdiction
 from exchange.workflows.runtime import create_app
 from exchange.workflows.sightings import SOURCE_TOPIC, inbox_of, plan_dispatches
 

@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry
 from connectors.config import ConnectorConfig
 from connectors.metrics import ConnectorMetrics
 from connectors.progress import ProgressStore
-from exchange.client.metrics import BusMetrics
 from exchange.codec import EventCodec
+from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 

@@ -26,9 +26,9 @@ from pydantic import AnyHttpUrl, Field, model_validator
 
 from connectors.exceptions import DeliveryError, PermanentDeliveryError
 from connectors.sink import Sink, SinkConfig, idempotency_key
+from exchange.cap.document import validate_cap
 from exchange.codec import DecodedEvent
-from exchange.models.workflow_events import EmergencyAlert
-from exchange.workflows.cap import validate_cap
+from exchange.models.missing_persons import EmergencyAlert
 
 RETRYABLE_STATUS = {408, 425, 429}
 CAP_MEDIA_TYPE = "application/cap+xml"

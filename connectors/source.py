@@ -133,7 +133,9 @@ class Source(Connector[C]):
                 topic = record.topic or choose_topic(
                     self.context.topology, self.config.agency, record.event
                 )
-                encoded = publisher.encode(record.event, id=record.event_id, time=record.time)
+                encoded = publisher.encode(
+                    record.event, topic=topic, id=record.event_id, time=record.time
+                )
             except (EncodeError, NoTopicError) as error:
                 reason = "no-topic" if isinstance(error, NoTopicError) else "encode-error"
                 outcomes[index] = Outcome(record, reason=reason, error=error)

@@ -31,9 +31,9 @@ from pydantic import BaseModel
 
 from connectors.base import Connector, ConnectorContext
 from connectors.config import ConnectorConfig
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
+from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.registry import EVENTS
 from exchange.topology.loader import load_topology
 

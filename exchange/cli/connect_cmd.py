@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry
 from connectors.base import ConnectorContext
 from connectors.registry import BUILTIN, load_config
 from exchange.cli import context
-from exchange.client.metrics import serve_metrics
 from exchange.codec import EventCodec
+from exchange.metrics import serve_metrics
 from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 

@@ -14,12 +14,12 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
-from exchange.client.metrics import BusMetrics, serve_metrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
-from exchange.demo import run_demo
-from exchange.models.examples import example_json
+from exchange.demo.scenario import run_demo
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
 from exchange.protection.exceptions import VerificationError

@@ -11,9 +11,9 @@ from typing import Any
 from exchange.cli import context
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
-from exchange.models.referral_events import ReferralState
+from exchange.models.referrals import ReferralState
+from exchange.rules.referral_board import build_board, render
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows.referral_board import build_board, render
 
 BOARD_TOPIC = "exchange.referral-board"
 

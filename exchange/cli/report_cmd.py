@@ -14,8 +14,8 @@ from exchange.codec import EventCodec
 from exchange.errors import SettingsError
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.render import write_report
+from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows.jurisdiction import load_jurisdiction
 
 
 def register(commands: Any) -> None:

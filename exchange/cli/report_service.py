@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.client.metrics import BusMetrics, serve_metrics
 from exchange.client.publisher import Publisher
+from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
+from exchange.metrics import BusMetrics, serve_metrics
 from exchange.operations.targets import announce
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.figures import CST, YearReport
 from exchange.reports.flag_alerts import INBOX_PREFIX, flag_alerts
 from exchange.reports.schedule import ReportArchive, ReportRun, ScheduleMetrics, serve
+from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows.alerts import Clock, ScaledClock, system_clock
-from exchange.workflows.jurisdiction import load_jurisdiction
 
 __all__ = ["run_service"]
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import Any
 
-from faust.worker import Worker
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
@@ -16,21 +14,10 @@ from exchange.codec import EventCodec
 from exchange.operations.health import OpsServer, Readiness
 from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
-from exchange.workflows import (
-    alerting,
-    cases,
-    infants,
-    lookback,
-    referrals,
-    revocations,
-    sightings,
-    tips,
-)
-from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.jurisdiction import load_jurisdiction
-from exchange.workflows.protection import WorkerProtection
-from exchange.workflows.referral_rules import load_referral_rules
-from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics, create_app
+from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics
+from exchange.workflows.runtime.faust_patches import QuietWorker
+from exchange.workflows.runtime.protection import WorkerProtection
+from exchange.workflows.worker import build_worker_app
 
 
 def register(commands: Any) -> None:
@@ -86,19 +73,6 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=_run)
 
 
-class QuietWorker(Worker):
-    """faust's worker without its terminal spinner.
-
-    To turn the spinner on every log record, faust sets the root logger to DEBUG when the log
-    level is WARN or above; every ``logger.debug`` on the per-event path (faust publishes one
-    per message sent) then builds a record: measured at ~60 us each, a third of a worker's
-    time. No spinner, and the root logger keeps the level asked for.
-    """
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        self.spinner = None
-
-
 def _protection(codec: EventCodec) -> WorkerProtection:
     protected = protected_codec(codec, AGENCY)
     return WorkerProtection(protected, protected.keys, context.topology())
@@ -120,7 +94,6 @@ def _readiness(app: Any) -> Readiness:
 
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
-    jurisdiction = load_jurisdiction()
     registry = CollectorRegistry()
     settings = context.settings().worker
     protected = settings.protected if args.protected is None else args.protected
@@ -130,23 +103,10 @@ def _run(args: argparse.Namespace) -> int:
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
         protection=_protection(codec) if protected else None,
     )
-    flows = FlowMetrics(registry)
-    kafka = context.kafka_as(topology.principal_of(AGENCY))
-    earlier = lookback.SightingLog(kafka, topology.topic(lookback.SIGHTINGS_TOPIC).partitions)
-    app = create_app(
-        kafka, workflow_context,
+    app = build_worker_app(
+        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
         app_id=args.app_id or settings.app_id, replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
-        workflows=[
-            sightings.register(jurisdiction), alerting.register(jurisdiction),
-            cases.register(earlier),
-            referrals.register(
-                jurisdiction, load_referral_rules(topology=topology),
-                referrals.ReferralMetrics(registry),
-            ),
-            revocations.register(flows), infants.register(flows),
-            tips.register(jurisdiction, flows),
-        ],
     )
     port = args.metrics_port or context.settings().metrics_port
     if port:

@@ -42,10 +42,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from exchange.client.exceptions import NotAuthorizedError
-from exchange.client.metrics import BusMetrics
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.errors import SettingsError
+from exchange.metrics import BusMetrics
 from exchange.protection.audit import AuditTrail
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.quarantine import Quarantine

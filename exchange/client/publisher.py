@@ -25,10 +25,12 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
-from exchange.client.metrics import BusMetrics
 from exchange.codec import EncodedEvent, EventCodec
+from exchange.codec.encoder import EventEncoder, PlainEncoder
+from exchange.metrics import BusMetrics
 from exchange.models.registry import spec_for_model
 from exchange.protection.audit import AuditTrail
+from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
@@ -84,6 +86,11 @@ class Publisher:
         self.source = source
         self.metrics = metrics
         self.protection = protection
+        self.encoder: EventEncoder = (
+            ProtectedEncoder(protection, topology) if protection is not None
+            else PlainEncoder(codec)
+        )
+        """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
@@ -102,21 +109,19 @@ class Publisher:
     ) -> None:
         await self._producer.stop()
 
-    def encode(self, event: BaseModel, **attributes: Any) -> EncodedEvent:
-        return self.codec.encode(event, source=self.source, **attributes)
+    def encode(
+        self, event: BaseModel, *, topic: str | None = None, **attributes: Any
+    ) -> EncodedEvent:
+        """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
+        topic = topic or choose_topic(self.topology, self.agency, event)
+        return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
 
     async def publish(
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
         topic = topic or choose_topic(self.topology, self.agency, event)
-        if self.protection is not None:
-            readers = self.topology.topic(topic).readers
-            encoded = self.protection.encode(
-                event, source=self.source, readers=readers, **attributes
-            )
-        else:
-            encoded = self.encode(event, **attributes)
+        encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
         await self._audit_published(encoded, result)
         return result
@@ -167,18 +172,10 @@ class Publisher:
         indexes: list[int],
         ids: Sequence[str | None] | None,
     ) -> list[EncodedEvent]:
-        chosen_ids = [None if ids is None else ids[i] for i in indexes]
-        if self.protection is not None:
-            return self.protection.encode_batch(
-                [events[i] for i in indexes],
-                source=self.source,
-                readers=self.topology.topic(topic).readers,
-                ids=chosen_ids,
-            )
-        return [
-            self.encode(events[i], id=event_id)
-            for i, event_id in zip(indexes, chosen_ids, strict=True)
-        ]
+        return self.encoder.encode_batch(
+            [events[i] for i in indexes], topic=topic, source=self.source,
+            ids=[None if ids is None else ids[i] for i in indexes],
+        )
 
     async def _audit_published(self, encoded: EncodedEvent, result: PublishResult) -> None:
         if self.audit is not None:

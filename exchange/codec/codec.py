@@ -40,7 +40,6 @@ pydantic model. Every failure is a :class:`~exchange.codec.exceptions.DecodeErro
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +59,7 @@ from exchange.codec.exceptions import (
 )
 from exchange.codec.unions import union_hinter
 from exchange.errors import ExchangeError
+from exchange.models import registry as models_registry
 from exchange.schemas.catalogue import Catalogue, SchemaVersion
 from exchange.schemas.exceptions import UnknownSchemaError
 
@@ -220,8 +220,7 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def _default_registry() -> EventRegistry:
-    module: Any = importlib.import_module("exchange.models.registry")
-    registry: EventRegistry = module
+    registry: EventRegistry = models_registry
     return registry
 
 

@@ -10,8 +10,7 @@ apply them inside the models:
 - GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from a 31-character
   set, ISO 7064-style MOD 31 check character. Lower case is rejected: the code is printed in upper
   case on every licence, so lower case signals a transcription error worth a look.
-- GB/T 2260 administrative region code (行政区划代码): 6 digits with a valid province-level
-  prefix; the Xi'an districts and counties (西安市, 610100) are tabulated for helpers.
+- GB/T 2260 administrative region codes: :mod:`exchange.models.regions`.
 - WGS84 coordinates, ISO 3166-1 alpha-3 country codes, timezone-aware instants.
 """
 
@@ -20,9 +19,8 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -30,11 +28,9 @@ from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from exchange.models.exceptions import InvalidIdentifier
+from exchange.models.regions import PROVINCE_CODES, check_region_code
 
 __all__ = [
-    "PROVINCE_CODES",
-    "XIAN_CITY_CODE",
-    "XIAN_DISTRICTS",
     "AwareDatetime",
     "CountryCode",
     "Latitude",
@@ -49,14 +45,11 @@ __all__ = [
     "check_latitude",
     "check_longitude",
     "check_phone_number",
-    "check_region_code",
     "check_resident_id",
     "check_social_credit_code",
     "check_uri",
-    "is_valid_region_code",
     "is_valid_resident_id",
     "is_valid_social_credit_code",
-    "is_xian_district",
     "resident_id_birth_date",
     "resident_id_check_char",
     "resident_id_is_male",
@@ -64,79 +57,6 @@ __all__ = [
 ]
 
 CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
-
-# --- GB/T 2260 ---------------------------------------------------------------------------------
-
-#: Province-level division codes (first two digits of a GB/T 2260 code), incl. Taiwan (71),
-#: Hong Kong (81) and Macao (82).
-PROVINCE_CODES: Final = frozenset(
-    {
-        "11", "12", "13", "14", "15",
-        "21", "22", "23",
-        "31", "32", "33", "34", "35", "36", "37",
-        "41", "42", "43", "44", "45", "46",
-        "50", "51", "52", "53", "54",
-        "61", "62", "63", "64", "65",
-        "71", "81", "82",
-    }
-)  # fmt: skip
-
-XIAN_CITY_CODE: Final = "610100"
-
-#: Districts and counties of Xi'an (西安市) by GB/T 2260 code: (Chinese name, English name).
-XIAN_DISTRICTS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
-    {
-        "610102": ("新城区", "Xincheng"),
-        "610103": ("碑林区", "Beilin"),
-        "610104": ("莲湖区", "Lianhu"),
-        "610111": ("灞桥区", "Baqiao"),
-        "610112": ("未央区", "Weiyang"),
-        "610113": ("雁塔区", "Yanta"),
-        "610114": ("阎良区", "Yanliang"),
-        "610115": ("临潼区", "Lintong"),
-        "610116": ("长安区", "Chang'an"),
-        "610117": ("高陵区", "Gaoling"),
-        "610118": ("鄠邑区", "Huyi"),
-        "610122": ("蓝田县", "Lantian (county)"),
-        "610124": ("周至县", "Zhouzhi (county)"),
-    }
-)
-
-_SIX_DIGITS = re.compile(r"[0-9]{6}")
-
-
-def check_region_code(code: str) -> str:
-    """Return ``code`` if it is a plausible GB/T 2260 region code: 6 digits, known province.
-
-    The full table changes yearly (districts merge, counties become districts), so beyond the
-    province only the shape is checked; use :data:`XIAN_DISTRICTS` for Xi'an specifics.
-    """
-    if not _SIX_DIGITS.fullmatch(code):
-        raise InvalidIdentifier(
-            "gbt2260_format", f"GB/T 2260 region code must be 6 digits, got {code!r}", code
-        )
-    if code[:2] not in PROVINCE_CODES:
-        raise InvalidIdentifier(
-            "gbt2260_province",
-            f"GB/T 2260 region code {code!r}: {code[:2]!r} is not a province-level code",
-            code,
-        )
-    return code
-
-
-def is_valid_region_code(code: str) -> bool:
-    """True if :func:`check_region_code` accepts ``code``."""
-    try:
-        check_region_code(code)
-    except InvalidIdentifier:
-        return False
-    return True
-
-
-def is_xian_district(code: str) -> bool:
-    """True if ``code`` is one of the 13 districts and counties of Xi'an (610102-610124)."""
-    return code in XIAN_DISTRICTS
-
 
 # --- GB 11643 ----------------------------------------------------------------------------------
 

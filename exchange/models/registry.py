@@ -13,30 +13,14 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from exchange.errors import ExchangeError
-from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import (
-    IntermediaryRevocation,
-    MissingPersonReport,
-    Referral,
-    Rescue,
-    TransportSighting,
-)
-from exchange.models.intake_events import (
-    InfantCustodyEvent,
-    JobPlacement,
-    PublicTip,
-    RewardEligibility,
-    TipDispatch,
-    TipOutcome,
-)
-from exchange.models.referral_events import (
-    ComplianceAlert,
-    FollowUpVisit,
-    ReferralState,
-    ReferralUpdate,
-    ReportConfirmation,
-)
-from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.infants import InfantCustodyEvent
+from exchange.models.intermediaries import IntermediaryRevocation, JobPlacement
+from exchange.models.missing_persons import CandidateMatch, EmergencyAlert, MissingPersonReport
+from exchange.models.referrals import FollowUpVisit, Referral, ReferralState, ReferralUpdate, Rescue
+from exchange.models.reporting import ReportConfirmation
+from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch, TransportSighting
+from exchange.models.tips import PublicTip, RewardEligibility, TipDispatch, TipOutcome
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
 

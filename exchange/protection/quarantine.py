@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from exchange.client.metrics import BusMetrics
 from exchange.codec import CloudEventAttributes
+from exchange.metrics import BusMetrics
 from exchange.protection.audit import AuditTrail
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import OpenedEvent, ProtectedCodec

@@ -8,10 +8,10 @@ from exchange.client.snapshot import read_snapshot
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.models.common import Location
 from exchange.reports.figures import Places, YearReport, build_report
+from exchange.rules.geo import Point
+from exchange.rules.jurisdiction import Jurisdiction
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
-from exchange.workflows.geo import Point
-from exchange.workflows.jurisdiction import Jurisdiction
 
 __all__ = ["AGENCY", "collect_report", "places_of", "report_topics"]
 

@@ -27,21 +27,12 @@ from typing import Any
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import Location
-from exchange.models.dispatch import DispatchAcknowledgement
-from exchange.models.events import (
-    IntermediaryAction,
-    IntermediaryRevocation,
-    MissingPersonReport,
-    ReferralStatus,
-    Rescue,
-    TransportSighting,
-)
-from exchange.models.referral_events import (
-    ComplianceAlert,
-    ReferralState,
-    ReportConfirmation,
-    ReportLevel,
-)
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation
+from exchange.models.missing_persons import MissingPersonReport
+from exchange.models.referrals import ReferralState, ReferralStatus, Rescue
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.sightings import DispatchAcknowledgement, TransportSighting
 
 __all__ = ["DEADLINES", "DistrictFigures", "Flag", "UnitFigures", "YearReport", "build_report"]
 

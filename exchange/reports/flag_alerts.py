@@ -11,7 +11,8 @@ sends the same alerts and receivers drop the copies by ``ce_source`` + ``ce_id``
 from __future__ import annotations
 
 from exchange.models.common import AgencyRef
-from exchange.models.referral_events import ComplianceAlert, ComplianceAlertKind, ReportLevel
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.reporting import ReportLevel
 from exchange.reports.figures import CST, YearReport
 from exchange.reports.schedule import ReportRun
 

@@ -13,7 +13,7 @@ system), so a crash leaves no half report, a restart does what is missing, and a
 on the same directory loses the rename instead of writing twice. ``schedule.json`` remembers
 the first year served, so a service that was down over a deadline catches up after a restart.
 
-:func:`serve` is the loop (an injected clock, e.g. :class:`exchange.workflows.alerts.ScaledClock`
+:func:`serve` is the loop (an injected clock, e.g. :class:`exchange.clock.ScaledClock`
 for a demonstration or test, and an injected ``generate``); :mod:`exchange.cli.report_cmd` runs it
 as ``exchange report --at-deadlines``.
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter
 
-from exchange.models.referral_events import ReportLevel
+from exchange.models.reporting import ReportLevel
 from exchange.reports.figures import CST, YearReport, deadline
 from exchange.reports.render import write_report
 

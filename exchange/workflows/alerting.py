@@ -2,7 +2,7 @@
 
 A ``MissingPersonReport`` of category MINOR with ``publicAlert`` set and status OPEN starts an
 alert: a CAP 1.2 ``Alert`` at once, with the radius that applies to the time since the child was
-last seen (Tuanyuan schedule, :mod:`exchange.workflows.alerts`), then an ``Update`` at each
+last seen (Tuanyuan schedule, :mod:`exchange.rules.public_alert`), then an ``Update`` at each
 later step (200, 300, 500 km). A later report of the same case that is no longer OPEN (found, or
 the report was false) sends the ``Cancel`` at once. Every message references all earlier ones.
 
@@ -11,7 +11,7 @@ Each message goes, as an ``EmergencyAlert`` event carrying the CAP document, to
 the transport facilities inside the radius. The alert's state (steps, messages sent) lives in a
 table keyed by case id, so the steps survive a restart; a timer sends ticks to the internal topic
 ``<app id>-alert-ticks`` (keyed by case id, co-partitioned with ``exchange.missing-person``) and
-the tick agent sends the due Update, as in :mod:`exchange.workflows.deadlines`.
+the tick agent sends the due Update, as in :mod:`exchange.rules.deadlines`.
 """
 
 from __future__ import annotations
@@ -23,18 +23,22 @@ from typing import Any
 
 import faust
 
+from exchange.cap.document import CapReference, build_cap, message_identifier
 from exchange.codec import DecodedEvent
-from exchange.models.events import MissingPersonReport, MissingPersonStatus
-from exchange.models.workflow_events import AlertMessageType, EmergencyAlert
-from exchange.workflows.alerts import (
+from exchange.models.missing_persons import (
+    AlertMessageType,
+    EmergencyAlert,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.public_alert import (
     AlertNotAllowedError,
     PublicAlert,
     plan_steps,
     public_alert_from,
 )
-from exchange.workflows.cap import CapReference, build_cap, message_identifier
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 SOURCE_TOPIC = "exchange.missing-person"
 PUBLIC_TOPIC = "exchange.public-alert"
@@ -143,16 +147,9 @@ def next_message(
     return Message(alert, after, facilities)
 
 
-def register(jurisdiction: Jurisdiction) -> Workflow:
-    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
+class AlertWorkflow:
+    """Handlers, table and ticker of the emergency alert workflow."""
 
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _AlertWorkflow(app, context, streams, jurisdiction)
-
-    return add_to
-
-
-class _AlertWorkflow:
     def __init__(
         self, app: faust.App, context: WorkflowContext, streams: Streams,
         jurisdiction: Jurisdiction,
@@ -160,23 +157,14 @@ class _AlertWorkflow:
         self.context = context
         self.streams = streams
         self.jurisdiction = jurisdiction
-        partitions = context.topology.topic(SOURCE_TOPIC).partitions
         self.alerts = streams.table("alerts", SOURCE_TOPIC)
         self.public = streams.raw_topic(PUBLIC_TOPIC)
         self.transport = streams.raw_topic(TRANSPORT_TOPIC)
-        self.ticks = streams.raw_topic(
-            f"{app.conf.id}-alert-ticks", internal=True, partitions=partitions
-        )
         self.ticked: dict[str, int] = {}
         streams.on(SOURCE_TOPIC, self.on_report)
-        internal = Guard(app, context)
-
-        @app.agent(self.ticks, name="alert-ticks")
-        async def ticks(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await internal.raw(event, self.on_tick)
-
-        app.timer(interval=1.0, name="alert-scan")(self.scan)
+        self.ticker = streams.ticker(
+            "alert", source=SOURCE_TOPIC, scan=self.scan, on_tick=self.on_tick
+        )
 
     async def on_report(self, decoded: DecodedEvent, record: Incoming) -> None:
         report = decoded.event
@@ -193,7 +181,7 @@ class _AlertWorkflow:
             reason = "found" if report.status is MissingPersonStatus.FOUND else "withdrawn"
             await self._advance(report.caseId, AlertState.loads(raw), now, cancel=reason)
 
-    async def scan(self, *_: object) -> None:
+    async def scan(self) -> None:
         """Send a tick for each alert whose next step is due (once per step per process)."""
         now = self.context.clock()
         for case_id, raw in list(self.alerts.items()):
@@ -206,7 +194,7 @@ class _AlertWorkflow:
             if self.ticked.get(case_id) == step:
                 continue
             self.ticked[case_id] = step
-            await self.streams.publish(self.ticks, key=case_id.encode(), value=case_id.encode())
+            await self.ticker.tick(case_id, case_id)
 
     async def on_tick(self, record: Incoming) -> None:
         case_id = (record.value or b"").decode()
@@ -223,13 +211,10 @@ class _AlertWorkflow:
                 self.alerts[case_id] = state.dumps()
             return
         context = self.context
-        encoded = context.codec.encode(
-            message.alert, source=f"{context.source}/alerts", id=message.alert.identifier
+        await self.streams.emit(
+            message.alert, self.public, self.transport, id=message.alert.identifier,
+            source="alerts",
         )
-        for topic in (self.public, self.transport):
-            await self.streams.publish(
-                topic, key=encoded.key, value=encoded.value, headers=encoded.headers
-            )
         self.alerts[case_id] = message.state.dumps()
         alert = message.alert
         context.metrics.alerts.labels(alert.msgType.value, str(alert.radiusKm)).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from exchange.models.referral_events import ComplianceAlert
+from exchange.models.compliance import ComplianceAlert
 from exchange.workflows.runtime import Streams, WorkflowContext
 
 __all__ = ["ComplianceSender", "short_id"]
@@ -24,15 +24,14 @@ class ComplianceSender:
     def __init__(self, streams: Streams, context: WorkflowContext, source: str) -> None:
         self.context = context
         self.streams = streams
-        self.source = f"{context.source}/{source}"
+        self.source = source
         self.inboxes = streams.inboxes(INBOX_PREFIX)
 
     async def send(self, alert: ComplianceAlert) -> None:
-        encoded = self.context.codec.encode(alert, source=self.source, id=alert.alertId)
-        for agency in dict.fromkeys(ref.agencyId for ref in alert.addressedTo):
-            inbox = self.inboxes.get(agency)
-            if inbox is None:
-                raise LookupError(f"no compliance inbox for {agency!r}")
-            await self.streams.publish(
-                inbox, key=encoded.key, value=encoded.value, headers=encoded.headers
-            )
+        """Emit ``alert`` to the compliance inbox of every agency it is addressed to."""
+        agencies = dict.fromkeys(ref.agencyId for ref in alert.addressedTo)
+        missing = [agency for agency in agencies if agency not in self.inboxes]
+        if missing:
+            raise LookupError(f"no compliance inbox for {', '.join(map(repr, missing))}")
+        inboxes = [self.inboxes[agency] for agency in agencies]
+        await self.streams.emit(alert, *inboxes, id=alert.alertId, source=self.source)

@@ -1,11 +1,11 @@
-"""Errors of the referral workflows (their branch of :mod:`exchange.errors`)::
+"""Errors of the workflow runtime (their branch of :mod:`exchange.errors`)::
 
 ExchangeError
 └── WorkflowError
-    └── ReferralStepError (also ValueError)   a referral update the lifecycle does not allow
+    └── UnsupportedRuntimeError   faust-streaming or aiokafka at a version not proven here
 
-A workflow handler that raises one has its event dead-lettered with the message (naming the
-field and the rule) in the headers; the stream goes on.
+A workflow handler's own failures are dead-lettered with their message (naming the field and the
+rule) by the runtime's guard; the stream goes on.
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ from exchange.errors import ExchangeError
 
 
 class WorkflowError(ExchangeError):
-    """Root of the workflows' own errors."""
+    """Root of the workflow runtime's own errors."""
 
 
-class ReferralStepError(WorkflowError, ValueError):
-    """A ``ReferralUpdate`` the referral's lifecycle refuses; ``field`` and ``rule`` say which
-    part and which rule, ``referral_id`` which referral."""
+class UnsupportedRuntimeError(WorkflowError, RuntimeError):
+    """The worker patches private internals of faust-streaming and aiokafka
+    (:mod:`exchange.workflows.runtime.faust_patches`) and refuses other versions than those the
+    patches were proven with."""
 
-    def __init__(self, referral_id: str, field: str, rule: str, problem: str) -> None:
-        self.referral_id = referral_id
-        self.field = field
-        self.rule = rule
-        self.problem = problem
+    def __init__(self, package: str, installed: str, proven: str) -> None:
+        self.package = package
+        self.installed = installed
+        self.proven = proven
         super().__init__(
-            f"referral {referral_id}: {field}: {problem} [{rule}]; the update was not applied, "
-            "send a corrected one"
+            f"{package} {installed} is installed, but the worker's patches of its internals "
+            f"were proven with {proven} only: install {package}=={proven} (pyproject.toml pins "
+            "it), or re-prove exchange/workflows/runtime/faust_patches.py against the new version"
         )

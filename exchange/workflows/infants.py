@@ -17,11 +17,10 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.intake_events import InfantCustodyEvent, InfantCustodyStep
-from exchange.models.referral_events import ComplianceAlert, ComplianceAlertKind
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
 from exchange.workflows.compliance import ComplianceSender, short_id
-from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 TOPIC = "exchange.infant-custody"
 ALERTED = (AgencyRef(agencyId="police"), AgencyRef(agencyId="civil-affairs"))
@@ -55,17 +54,12 @@ def missing_sample(
     )  # fmt: skip
 
 
-def register(metrics: FlowMetrics) -> Workflow:
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _InfantWorkflow(context, streams, metrics)
+class InfantWorkflow:
+    """Handler and table of the abandoned-infant workflow."""
 
-    return add_to
-
-
-class _InfantWorkflow:
-    def __init__(self, context: WorkflowContext, streams: Streams, metrics: FlowMetrics) -> None:
+    def __init__(self, app: faust.App, context: WorkflowContext, streams: Streams) -> None:
         self.context = context
-        self.metrics = metrics
+        self.metrics = context.metrics
         self.samples = streams.table("infant-dna-samples", TOPIC)
         self.alerts = ComplianceSender(streams, context, "infants")
         streams.on(TOPIC, self.on_step)

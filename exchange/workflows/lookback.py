@@ -2,7 +2,7 @@
 
 A family often reports a child missing hours after the child was last seen, and transport staff
 may have reported the child in between. Those sightings were handled before the case existed,
-so the live matching (:mod:`exchange.workflows.cases`) never compared them with it. When a new
+so the live matching (:mod:`exchange.workflows.matching`) never compared them with it. When a new
 case opens, the matching workflow reads ``exchange.sighting`` back from the case's last-seen
 time (Kafka keeps sightings for the topic's retention, 7 days) and scores each sighting against
 the new case.

@@ -26,18 +26,17 @@ from datetime import datetime
 from typing import Any
 
 import faust
-from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent
-from exchange.models.events import ReferralPurpose, Rescue
-from exchange.models.referral_events import ComplianceAlert, FollowUpVisit, ReferralUpdate
-from exchange.workflows import follow_up
-from exchange.workflows import referral_lifecycle as lifecycle
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.referrals import FollowUpVisit, ReferralPurpose, ReferralUpdate, Rescue
+from exchange.rules import follow_up
+from exchange.rules import referral_lifecycle as lifecycle
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.referral_rules import ReferralRules, plan_referrals
 from exchange.workflows.compliance import ComplianceSender
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.referral_rules import ReferralRules, plan_referrals
-from exchange.workflows.runtime import Guard, Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 RESCUE_TOPIC = "exchange.rescue"
 UPDATE_TOPIC = "exchange.referral-update"
@@ -45,59 +44,17 @@ BOARD_TOPIC = "exchange.referral-board"
 REINDEX_EVERY = 30
 
 
-class ReferralMetrics:
-    """The referral workflow's metrics, on the worker's registry."""
+class ReferralWorkflow:
+    """Handlers, table and ticker of the referral workflow."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.issued = Counter(
-            "exchange_referrals_issued_total",
-            "Referrals issued (from a rescue or a transfer), by agency and purpose.",
-            ["agency", "purpose"], registry=registry,
-        )
-        self.steps = Counter(
-            "exchange_referral_steps_total",
-            "Referral steps applied, by agency and new status.",
-            ["agency", "status"], registry=registry,
-        )
-        self.overdue = Counter(
-            "exchange_referrals_overdue_total",
-            "Referrals still open after their due time, escalated to the joint-meeting office.",
-            ["agency", "purpose"], registry=registry,
-        )
-        self.visits = Counter(
-            "exchange_follow_up_visits_total",
-            "Follow-up visits recorded by the residence police station.",
-            ["agency"], registry=registry,
-        )
-        self.visits_missed = Counter(
-            "exchange_follow_up_visits_missed_total",
-            "Follow-up visits not recorded in time, escalated to the joint-meeting office.",
-            ["agency"], registry=registry,
-        )
-
-
-def register(
-    jurisdiction: Jurisdiction, rules: ReferralRules, metrics: ReferralMetrics
-) -> Workflow:
-    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
-
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _ReferralWorkflow(
-            app, context, streams, jurisdiction=jurisdiction, rules=rules, metrics=metrics
-        )
-
-    return add_to
-
-
-class _ReferralWorkflow:
     def __init__(
         self, app: faust.App, context: WorkflowContext, streams: Streams, *,
-        jurisdiction: Jurisdiction, rules: ReferralRules, metrics: ReferralMetrics,
+        jurisdiction: Jurisdiction, rules: ReferralRules,
     ) -> None:
         self.context = context
         self.jurisdiction = jurisdiction
         self.rules = rules
-        self.metrics = metrics
+        self.metrics = context.metrics
         partitions = context.topology.topic(RESCUE_TOPIC).partitions
         if context.topology.topic(UPDATE_TOPIC).partitions != partitions:
             raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
@@ -106,28 +63,16 @@ class _ReferralWorkflow:
         self.referral_inboxes = streams.inboxes("exchange.referral.to.")
         self.alerts = ComplianceSender(streams, context, "referrals")
         self.board = streams.raw_topic(BOARD_TOPIC)
-        self.ticks = streams.raw_topic(
-            f"{app.conf.id}-referral-ticks", internal=True, partitions=partitions
-        )
         self.due: dict[str, tuple[datetime, str]] = {}  # open referral id -> due, case id
         self.scans = 0
         streams.on(RESCUE_TOPIC, self.on_rescue)
         streams.on(UPDATE_TOPIC, self.on_update)
-        internal = Guard(app, context)
-
-        @app.agent(self.ticks, name="referral-ticks")
-        async def referral_ticks(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await internal.raw(event, self.on_tick)
-
-        app.timer(interval=1.0, name="referral-scan")(self.scan)
+        self.ticker = streams.ticker(
+            "referral", source=RESCUE_TOPIC, scan=self.scan, on_tick=self.on_tick
+        )
 
     async def _send(self, topic: Any, event: BaseModel, event_id: str) -> None:
-        context = self.context
-        encoded = context.codec.encode(event, source=f"{context.source}/referrals", id=event_id)
-        await self.streams.publish(
-            topic, key=encoded.key, value=encoded.value, headers=encoded.headers
-        )
+        await self.streams.emit(event, topic, id=event_id, source="referrals")
 
     async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
         """Keep ``entry`` in the table and (given an event id) put its state on the board."""
@@ -153,7 +98,9 @@ class _ReferralWorkflow:
             raise LookupError(f"no referral inbox for {referral.toAgency.agencyId!r}")
         await self._send(inbox, referral, f"{referral.referralId}:issued")
         await self._store(entry, f"{referral.referralId}:ISSUED")
-        self.metrics.issued.labels(referral.toAgency.agencyId, referral.purpose.value).inc()
+        self.metrics.referrals_issued.labels(
+            referral.toAgency.agencyId, referral.purpose.value
+        ).inc()
 
     async def on_rescue(self, decoded: DecodedEvent, record: Incoming) -> None:
         rescue = decoded.event
@@ -184,7 +131,7 @@ class _ReferralWorkflow:
             return
         state = step.entry.state
         await self._store(step.entry, f"{state.referralId}:{state.status.value}")
-        self.metrics.steps.labels(state.toAgency.agencyId, state.status.value).inc()
+        self.metrics.referral_steps.labels(state.toAgency.agencyId, state.status.value).inc()
         if step.transferred is not None:
             await self._issue(step.transferred)
 
@@ -202,7 +149,7 @@ class _ReferralWorkflow:
             await self._store(replace(entry, visits=visits), None)
             self.metrics.visits.labels(entry.state.toAgency.agencyId).inc()
 
-    async def scan(self, *_: object) -> None:
+    async def scan(self) -> None:
         """Send a tick for each open referral past its due time (see the module doc)."""
         self.scans += 1
         if self.scans % REINDEX_EVERY == 1:
@@ -211,9 +158,7 @@ class _ReferralWorkflow:
         for ident, (due, case_id) in list(self.due.items()):
             if due < now:
                 del self.due[ident]
-                await self.streams.publish(
-                    self.ticks, key=case_id.encode(), value=ident.encode()
-                )
+                await self.ticker.tick(case_id, ident)
 
     def reindex(self) -> None:
         self.due = {}
@@ -245,7 +190,7 @@ class _ReferralWorkflow:
         await self._store(marked, f"{ident}:escalated")
         await self.send_alert(alert)
         state = marked.state
-        self.metrics.overdue.labels(state.toAgency.agencyId, state.purpose.value).inc()
+        self.metrics.referrals_overdue.labels(state.toAgency.agencyId, state.purpose.value).inc()
 
     async def send_alert(self, alert: ComplianceAlert) -> None:
         await self.alerts.send(alert)

@@ -33,12 +33,12 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation, ReferralStatus
-from exchange.models.intake_events import JobPlacement, PublicTip
-from exchange.models.referral_events import ComplianceAlert, ComplianceAlertKind, ReferralState
+from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation, JobPlacement
+from exchange.models.referrals import ReferralState, ReferralStatus
+from exchange.models.tips import PublicTip
 from exchange.workflows.compliance import ComplianceSender, short_id
-from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 REVOCATION_TOPIC = "exchange.intermediary-revocation"
 PLACEMENT_TOPIC = "exchange.job-placement"
@@ -90,17 +90,12 @@ def named_alert(
     )  # fmt: skip
 
 
-def register(metrics: FlowMetrics) -> Workflow:
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _RevocationWorkflow(context, streams, metrics)
+class RevocationWorkflow:
+    """Handlers and global tables of the intermediary revocation workflow."""
 
-    return add_to
-
-
-class _RevocationWorkflow:
-    def __init__(self, context: WorkflowContext, streams: Streams, metrics: FlowMetrics) -> None:
+    def __init__(self, app: faust.App, context: WorkflowContext, streams: Streams) -> None:
         self.context = context
-        self.metrics = metrics
+        self.metrics = context.metrics
         self.table = streams.table("revoked-intermediaries", REVOCATION_TOPIC, global_=True)
         self.mentions = streams.table("intermediary-mentions", REVOCATION_TOPIC, global_=True)
         self.alerts = ComplianceSender(streams, context, "revocations")

@@ -1,7 +1,7 @@
 """Sighting -> police: every transport sighting is dispatched to the one responsible unit.
 
 For each ``TransportSighting`` on ``exchange.sighting`` the routing rules
-(:mod:`exchange.workflows.routing`) choose the responsible police unit; a ``SightingDispatch``
+(:mod:`exchange.rules.routing`) choose the responsible police unit; a ``SightingDispatch``
 with the rule, the reason and the acknowledgement deadline goes to that police agency's inbox
 (``exchange.sighting.to.<agency>``). A sighting on a moving train also asks the railway police
 at the next stop to intercept: a second dispatch of kind ``INTERCEPT``.
@@ -10,11 +10,12 @@ Dispatch ids and CloudEvents ids derive from the sighting's own (``<ce_id>:respo
 ``<ce_id>:intercept``), so a replay after a crash re-sends the same events, not new ones.
 
 The deadline table also recognises duplicates (it holds every dispatch with its sighting's
-``ce_source``), so a sighting costs one table write, not two. A duplicate of a sighting whose
-dispatch is not acknowledged yet re-sends it (same ids, for the receiver to drop) rather than
-nothing: after a crash the table's changelog may hold a dispatch whose record never reached the
-inbox. A sighting whose ``ce_id``
-another source already used is dead-lettered, never merged with the other.
+``ce_source``), so a sighting costs one table write, not two: the workflow keeps the topic's
+dedupe itself (:class:`~exchange.rules.deadlines.DeadlineStore`'s verdict). A duplicate of a
+sighting whose dispatch is not acknowledged yet re-sends it (same ids, for the receiver to drop)
+rather than nothing: after a crash the table's changelog may hold a dispatch whose record never
+reached the inbox. A sighting whose ``ce_id`` another source already used is dead-lettered, never
+merged with the other.
 """
 
 from __future__ import annotations
@@ -25,18 +26,16 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchAcknowledgement, DispatchKind, SightingDispatch
-from exchange.models.events import TransportSighting
-from exchange.workflows import deadlines
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.routing import Target, ack_deadline, route_sighting
-from exchange.workflows.runtime import (
-    Guard,
-    Incoming,
-    Streams,
-    Workflow,
-    WorkflowContext,
+from exchange.models.sightings import (
+    DispatchAcknowledgement,
+    DispatchKind,
+    SightingDispatch,
+    TransportSighting,
 )
+from exchange.rules import deadlines
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.routing import Target, ack_deadline, route_sighting
+from exchange.workflows.runtime import Incoming, Outcome, Streams, WorkflowContext
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
@@ -84,59 +83,35 @@ def plan_dispatches(
     return dispatches
 
 
-def register(jurisdiction: Jurisdiction) -> Workflow:
-    """The workflow registration for :func:`exchange.workflows.runtime.create_app`."""
-
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _SightingWorkflow(app, context, streams, jurisdiction)
-
-    return add_to
-
-
-class _SightingWorkflow:
-    """Handlers, table, internal topic and timer of the sighting workflow."""
+class SightingWorkflow:
+    """Handlers, deadline store and ticker of the sighting workflow."""
 
     def __init__(
         self, app: faust.App, context: WorkflowContext, streams: Streams,
         jurisdiction: Jurisdiction,
     ) -> None:
-        self.app = app
         self.context = context
         self.streams = streams
         self.jurisdiction = jurisdiction
         partitions = context.topology.topic(SOURCE_TOPIC).partitions
         if context.topology.topic(ACK_TOPIC).partitions != partitions:
             raise ValueError(f"{ACK_TOPIC} must have as many partitions as {SOURCE_TOPIC}")
-        self.deadlines = streams.table("sightings-deadlines", SOURCE_TOPIC)
+        self.store = deadlines.DeadlineStore(streams.table("sightings-deadlines", SOURCE_TOPIC))
         self.inboxes = streams.inboxes("exchange.sighting.to.")
-        self.ticks = streams.raw_topic(
-            f"{app.conf.id}-deadline-ticks", internal=True, partitions=partitions
-        )
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
         self.scans = 0
-        self.looked_up: tuple[str, bytes | None] = ("", None)  # event id, its respond entry
         self.sweep_due = True
         app.on_rebalance_complete.connect(self.on_rebalance_complete)
-        streams.on(SOURCE_TOPIC, self.on_sighting)
-        streams.dedupe_with(SOURCE_TOPIC, self)
+        streams.on(SOURCE_TOPIC, self.on_sighting, dedupes=True)
         streams.on(ACK_TOPIC, self.on_acknowledgement)
-        internal = Guard(app, context)
-
-        @app.agent(self.ticks, name="deadline-ticks")
-        async def deadline_ticks(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await internal.raw(event, self.on_tick)
-
-        app.timer(interval=1.0, name="deadline-scan")(self.scan)
+        self.ticker = streams.ticker(
+            "deadline", source=SOURCE_TOPIC, scan=self.scan, on_tick=self.on_tick
+        )
 
     async def deliver(self, dispatch: SightingDispatch) -> None:
-        context = self.context
-        encoded = context.codec.encode(
-            dispatch, source=f"{context.source}/sightings", id=dispatch.dispatchId
-        )
-        await self.streams.publish(
-            self.inboxes[dispatch.target.agencyId], key=encoded.key, value=encoded.value,
-            headers=encoded.headers,
+        await self.streams.emit(
+            dispatch, self.inboxes[dispatch.target.agencyId], id=dispatch.dispatchId,
+            source="sightings",
         )
 
     async def send(self, dispatch: SightingDispatch, source: str = "") -> None:
@@ -147,55 +122,43 @@ class _SightingWorkflow:
         ).inc()
         if dispatch.flagged:
             metrics.sightings_flagged.labels(dispatch.rule).inc()
-        if dispatch.kind is not DispatchKind.ESCALATION or (
-            self.deadlines.get(dispatch.dispatchId) is None  # a repeated tick escalates once
+        if dispatch.kind is not DispatchKind.ESCALATION or not self.store.has(
+            dispatch.dispatchId  # a repeated tick escalates once
         ):
-            self.deadlines[dispatch.dispatchId] = deadlines.pending(dispatch, source).dumps()
+            self.store.put(dispatch.dispatchId, deadlines.pending(dispatch, source))
             if dispatch.kind is not DispatchKind.ESCALATION:
                 self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
 
-    async def seen(self, key: str, record: Incoming) -> bool:
-        """A sighting handled before: its dispatches are in the table under its ``ce_id``."""
-        source, _, event_id = key.partition("\x1f")
-        raw = self.deadlines.get(f"{event_id}:respond")
-        self.looked_up = (event_id, raw)  # on_sighting needs it next: one table read, not two
-        if raw is None or deadlines.peek(raw).source != source:
-            return False
-        for found in (raw, self.deadlines.get(f"{event_id}:intercept")):
-            if found is not None and deadlines.peek(found).state is deadlines.State.PENDING:
-                await self.deliver(deadlines.Entry.loads(found).dispatch)  # not acknowledged
-        return True
-
-    def remember(self, key: str, record: Incoming) -> None:
-        """Nothing to do: :meth:`send` recorded the sighting's dispatches."""
-
-    async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> None:
+    async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> Outcome | None:
         sighting = decoded.event
         if not isinstance(sighting, TransportSighting):
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
         context = self.context
         source, event_id = decoded.attributes.source, decoded.attributes.id
-        looked_up, taken = self.looked_up
-        if looked_up != event_id:
-            taken = self.deadlines.get(f"{event_id}:respond")
-        if taken is not None:
-            raise ValueError(
-                f"ce_id {event_id!r} was already used by source {deadlines.peek(taken).source!r}"
-                " (CloudEvents ids must be unique per source; this one is kept apart, not merged)"
-            )
-        for dispatch in plan_dispatches(
-            sighting, event_id, self.jurisdiction, context.clock(), context.time_scale,
-        ):
-            await self.send(dispatch, source)
+        match self.store.lookup(source, event_id):
+            case deadlines.Duplicate(pending):
+                for dispatch in pending:  # not acknowledged: re-sent with the same ids
+                    await self.deliver(dispatch)
+                return Outcome.DUPLICATE
+            case deadlines.IdTaken(other):
+                raise ValueError(
+                    f"ce_id {event_id!r} was already used by source {other!r} (CloudEvents ids "
+                    "must be unique per source; this one is kept apart, not merged)"
+                )
+            case deadlines.New():
+                for dispatch in plan_dispatches(
+                    sighting, event_id, self.jurisdiction, context.clock(), context.time_scale,
+                ):
+                    await self.send(dispatch, source)
+        return None
 
     async def on_acknowledgement(self, decoded: DecodedEvent, record: Incoming) -> None:
         ack = decoded.event
         if not isinstance(ack, DispatchAcknowledgement):
             raise TypeError(f"{ACK_TOPIC} carries DispatchAcknowledgement, not {type(ack)}")
-        raw = self.deadlines.get(ack.dispatchId)
-        if raw is None:
+        entry = self.store.get(ack.dispatchId)
+        if entry is None:
             raise LookupError(f"acknowledgement of unknown dispatch {ack.dispatchId!r}")
-        entry = deadlines.Entry.loads(raw)
         if ack.unit.agencyId != entry.dispatch.target.agencyId:
             raise PermissionError(
                 f"{ack.unit.agencyId} acknowledged a dispatch addressed to "
@@ -205,7 +168,7 @@ class _SightingWorkflow:
         if outcome is None:
             return  # acknowledged before: nothing changes
         closed, took = outcome
-        self.deadlines[ack.dispatchId] = closed.dumps()  # kept: it recognises a duplicate
+        self.store.put(ack.dispatchId, closed)  # kept: it recognises a duplicate
         self.due.pop(ack.dispatchId, None)
         metrics = self.context.metrics
         target = entry.dispatch.target
@@ -218,13 +181,12 @@ class _SightingWorkflow:
         """The partitions (and their recovered tables) changed: rebuild the index."""
         self.sweep_due = True
 
-    async def scan(self, *_: object) -> None:
-        """Send a tick for each overdue dispatch this worker knows is pending.
+    async def scan(self) -> None:
+        """Tick each overdue dispatch this worker knows is pending.
 
         Runs every second over an in-memory index of pending deadlines, not over the table. The
         table is read whole only after a rebalance and every :data:`SWEEP_EVERY`, to rebuild
-        the index and to sweep closed deadlines older than :data:`RETENTION`. (faust passes the
-        app to a timer whose signature takes arguments; it is not needed.)"""
+        the index and to sweep closed deadlines older than :data:`RETENTION`."""
         self.scans += 1
         every = max(1, round(self.context.scaled(SWEEP_EVERY).total_seconds()))
         if self.sweep_due or self.scans % every == 0:
@@ -234,47 +196,38 @@ class _SightingWorkflow:
         for dispatch_id, (due, sighting_id) in list(self.due.items()):
             if due < now:
                 del self.due[dispatch_id]
-                await self.streams.publish(
-                    self.ticks, key=sighting_id.encode(), value=dispatch_id.encode()
-                )
+                await self.ticker.tick(sighting_id, dispatch_id)
 
     async def sweep(self) -> None:
         """Rebuild the index of pending deadlines; tick the expired closed ones (the tick
         agent deletes them: only an agent may change the table)."""
         self.due = {}
         expired = self.context.clock() - self.context.scaled(RETENTION)
-        for dispatch_id, raw in list(self.deadlines.items()):
-            if raw is None:
-                continue
-            found = deadlines.peek(raw)
+        for dispatch_id, found in self.store.peeks():
             if found.state is deadlines.State.PENDING and not found.escalation:
                 self.due[dispatch_id] = (found.due, found.sighting_id)
             elif found.due < expired:
-                await self.streams.publish(
-                    self.ticks, key=found.sighting_id.encode(), value=dispatch_id.encode()
-                )
+                await self.ticker.tick(found.sighting_id, dispatch_id)
 
     async def on_tick(self, record: Incoming) -> None:
         dispatch_id = (record.value or b"").decode()
-        raw = self.deadlines.get(dispatch_id)
+        entry = self.store.get(dispatch_id)
         now = self.context.clock()
-        if raw is None:
+        if entry is None:
             return
-        entry = deadlines.Entry.loads(raw)
         closed = entry.state is not deadlines.State.PENDING
         if closed or entry.dispatch.kind is DispatchKind.ESCALATION:
             if entry.due < now - self.context.scaled(RETENTION):
-                del self.deadlines[dispatch_id]  # past the dedupe window
+                self.store.delete(dispatch_id)  # past the dedupe window
             return
         if not deadlines.overdue(entry, now):
             return
         original = entry.dispatch
         deadline = original.ackDueAt - original.dispatchedAt  # the same time to acknowledge
         escalated = deadlines.escalation(entry, now, deadline)
-        self.deadlines[dispatch_id] = deadlines.Entry(
+        self.store.put(dispatch_id, deadlines.Entry(
             deadlines.State.ESCALATED, entry.due, entry.dispatch, entry.source
-        ).dumps()
+        ))
         await self.send(escalated)
         target = entry.dispatch.target
         self.context.metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
-

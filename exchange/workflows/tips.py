@@ -2,7 +2,7 @@
 that led to a result becomes eligible for a reward.
 
 A ``PublicTip`` on ``exchange.tip`` is routed by the sighting rules themselves
-(:func:`exchange.workflows.routing.route_sighting`, applied to the tip seen as a sighting of its
+(:func:`exchange.rules.routing.route_sighting`, applied to the tip seen as a sighting of its
 place: a station, the airport, the metro, a district by region code or coordinates, else the
 command centre, flagged). The ``TipDispatch``, without the tipster's contact, goes to
 ``exchange.tip.to.<police agency>``. A table keyed by tip id (co-partitioned with
@@ -21,12 +21,11 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.common import AgencyRef
-from exchange.models.events import TransportSighting
-from exchange.models.intake_events import PublicTip, RewardEligibility, TipDispatch, TipOutcome
-from exchange.workflows.flow_metrics import FlowMetrics
-from exchange.workflows.jurisdiction import Jurisdiction
-from exchange.workflows.routing import route_sighting
-from exchange.workflows.runtime import Incoming, Streams, Workflow, WorkflowContext
+from exchange.models.sightings import TransportSighting
+from exchange.models.tips import PublicTip, RewardEligibility, TipDispatch, TipOutcome
+from exchange.rules.jurisdiction import Jurisdiction
+from exchange.rules.routing import route_sighting
+from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
 TIP_TOPIC = "exchange.tip"
 OUTCOME_TOPIC = "exchange.tip-outcome"
@@ -55,21 +54,16 @@ def dispatch_tip(tip: PublicTip, jurisdiction: Jurisdiction, now: datetime) -> T
     )  # fmt: skip
 
 
-def register(jurisdiction: Jurisdiction, metrics: FlowMetrics) -> Workflow:
-    def add_to(app: faust.App, context: WorkflowContext, streams: Streams) -> None:
-        _TipWorkflow(context, streams, jurisdiction, metrics)
+class TipWorkflow:
+    """Handlers and table of the public tip workflow."""
 
-    return add_to
-
-
-class _TipWorkflow:
     def __init__(
-        self, context: WorkflowContext, streams: Streams, jurisdiction: Jurisdiction,
-        metrics: FlowMetrics,
+        self, app: faust.App, context: WorkflowContext, streams: Streams,
+        jurisdiction: Jurisdiction,
     ) -> None:
         self.context = context
         self.jurisdiction = jurisdiction
-        self.metrics = metrics
+        self.metrics = context.metrics
         if context.topology.topic(OUTCOME_TOPIC).partitions != context.topology.topic(
             TIP_TOPIC
         ).partitions:
@@ -82,11 +76,7 @@ class _TipWorkflow:
         streams.on(OUTCOME_TOPIC, self.on_outcome)
 
     async def _send(self, topic: Any, event: Any, event_id: str) -> None:
-        context = self.context
-        encoded = context.codec.encode(event, source=f"{context.source}/tips", id=event_id)
-        await self.streams.publish(
-            topic, key=encoded.key, value=encoded.value, headers=encoded.headers
-        )
+        await self.streams.emit(event, topic, id=event_id, source="tips")
 
     async def on_tip(self, decoded: DecodedEvent, record: Incoming) -> None:
         tip = decoded.event

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from exchange.cli.main import main
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from exchange.codec import CloudEventAttributes
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.protection.audit import AuditTrail, record_hash
 from exchange.protection.audit_kafka import KafkaAuditSink
 from exchange.protection.keys import FileKeyStore

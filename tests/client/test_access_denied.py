@@ -10,10 +10,10 @@ from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
 from exchange.client.exceptions import BatchPublishError, NotAuthorizedError, PublishError
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 

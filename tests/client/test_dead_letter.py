@@ -12,10 +12,10 @@ from fastavro import schemaless_writer
 from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import SINGLE_OBJECT_MARKER, DecodedEvent, EventCodec
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue

@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry
 from support.protection import files_containing, quarantine_reasons
 
 from exchange.client.consumer import EventConsumer
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.models.examples import example
+from exchange.examples import example
+from exchange.metrics import BusMetrics
 from exchange.models.registry import EVENTS
 from exchange.protection.audit import AuditTrail, case_history, verify_chains
 from exchange.protection.audit_kafka import KafkaAuditSink, read_audit

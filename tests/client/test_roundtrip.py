@@ -11,10 +11,10 @@ from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.models.examples import example_json
+from exchange.examples import example_json
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 

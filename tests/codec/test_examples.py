@@ -9,7 +9,7 @@ import pytest
 from fastavro import schemaless_reader
 
 from exchange.codec import EventCodec
-from exchange.models.examples import EXAMPLES, example
+from exchange.examples import EXAMPLES, example
 from exchange.models.registry import spec_for
 from exchange.schemas import Catalogue, default_schema_dir, freeze
 

@@ -8,7 +8,7 @@ import pytest
 from fastavro import schemaless_writer
 
 from exchange.codec.unions import union_hinter
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue

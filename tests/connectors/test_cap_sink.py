@@ -13,8 +13,8 @@ import pytest
 
 from connectors.cap_sink import CapSink, CapSinkConfig
 from connectors.testing import ConnectorHarness
-from exchange.models.examples import example
-from exchange.workflows.cap import parse_cap
+from exchange.cap.document import parse_cap
+from exchange.examples import example
 from tests.connectors.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.broker

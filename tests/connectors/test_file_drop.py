@@ -13,7 +13,7 @@ import pytest
 
 from connectors.file_drop import FileDropConfig, FileDropSource, nest
 from connectors.testing import ConnectorHarness
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.settings import KafkaSettings
 
 pytestmark = pytest.mark.broker

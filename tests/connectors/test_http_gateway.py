@@ -10,7 +10,7 @@ import pytest
 
 from connectors.http_gateway import HttpGateway, HttpGatewayConfig, token_digest
 from connectors.testing import ConnectorHarness
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.settings import KafkaSettings
 
 pytestmark = pytest.mark.broker

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from connectors.http_gateway import HttpGateway, HttpGatewayConfig
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 
 pytestmark = pytest.mark.broker
 

@@ -15,7 +15,7 @@ import pytest
 
 from connectors.outbox import OutboxConfig, OutboxSource
 from connectors.testing import ConnectorHarness
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 
 pytestmark = pytest.mark.broker
 

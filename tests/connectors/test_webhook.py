@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from connectors.testing import ConnectorHarness
 from connectors.webhook import WebhookConfig, WebhookSink
-from exchange.models.examples import example
+from exchange.examples import example
 from tests.connectors.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.broker

@@ -15,8 +15,9 @@ from fastavro.schema import expand_schema
 from exchange.models.base import ExchangeModel
 from exchange.models.common import AgencyRef, Location
 from exchange.models.drift import check_model_matches_schema
-from exchange.models.events import IntermediaryKind, IntermediaryRevocation, TransportSighting
+from exchange.models.intermediaries import IntermediaryKind, IntermediaryRevocation
 from exchange.models.registry import EVENTS
+from exchange.models.sightings import TransportSighting
 
 Expand = Callable[[str], dict[str, Any]]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from exchange.models.examples import EXAMPLES, example, example_json
+from exchange.examples import EXAMPLES, example, example_json
 from exchange.models.identifiers import is_valid_resident_id, is_valid_social_credit_code
 from exchange.models.registry import EVENTS
 

@@ -8,24 +8,26 @@ import pytest
 
 from exchange.models.exceptions import InvalidIdentifier, ValidationFailed
 from exchange.models.identifiers import (
-    XIAN_DISTRICTS,
     check_aware_datetime,
     check_country_code,
     check_latitude,
     check_longitude,
     check_phone_number,
-    check_region_code,
     check_resident_id,
     check_social_credit_code,
     check_uri,
-    is_valid_region_code,
     is_valid_resident_id,
     is_valid_social_credit_code,
-    is_xian_district,
     resident_id_birth_date,
     resident_id_check_char,
     resident_id_is_male,
     social_credit_check_char,
+)
+from exchange.models.regions import (
+    XIAN_DISTRICTS,
+    check_region_code,
+    is_valid_region_code,
+    is_xian_district,
 )
 
 # Computed by hand from the weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2:

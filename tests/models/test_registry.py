@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from exchange.errors import ExchangeError
-from exchange.models.examples import example, example_rescue
+from exchange.examples import example
+from exchange.examples.core import example_rescue
 from exchange.models.registry import EVENTS, UnknownEventError, spec_for, spec_for_model
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from exchange.examples import example_json
+from exchange.examples.core import example_missing_person_report
 from exchange.models import (
     IdentityDocument,
     IdentityDocumentKind,
@@ -19,7 +21,6 @@ from exchange.models import (
     validate_event,
 )
 from exchange.models.common import AgencyRef, AgeRange, Gender
-from exchange.models.examples import example_json, example_missing_person_report
 from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
 

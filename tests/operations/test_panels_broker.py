@@ -27,9 +27,9 @@ from prometheus_client import CollectorRegistry
 from support.monitoring import BASE, WEBHOOK_PORT, query
 from support.worker import REPO, dispatches, sighting, start_worker, stop_worker
 
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
-from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
+from exchange.metrics import BusMetrics
+from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch
 from exchange.operations.panels import DASHBOARDS
 
 pytestmark = pytest.mark.broker

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exchange.codec import EncodedEvent
-from exchange.models.examples import example
+from exchange.examples import example
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import ProtectedCodec

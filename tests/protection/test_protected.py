@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from exchange.models.examples import example
+from exchange.examples import example
 from exchange.models.registry import EVENTS, spec_for
 from exchange.protection.entitlements import Entitlements
 from exchange.protection.fields import put

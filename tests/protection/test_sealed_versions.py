@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from exchange.codec import EventCodec
-from exchange.models.examples import example
+from exchange.examples import example
 from exchange.models.registry import spec_for
 from exchange.protection.entitlements import Entitlements
 from exchange.protection.envelope import SEALED_HEADER

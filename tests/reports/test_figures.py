@@ -10,22 +10,22 @@ import pytest
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.models.common import AgencyRef
-from exchange.models.dispatch import DispatchAcknowledgement
-from exchange.models.events import IntermediaryAction, ReferralStatus
-from exchange.models.examples import (
-    example_compliance_alert,
+from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
-    example_referral_state,
     example_rescue,
     example_transport_sighting,
 )
-from exchange.models.referral_events import ReportConfirmation, ReportLevel
+from exchange.examples.workflow_outputs import example_compliance_alert, example_referral_state
+from exchange.models.common import AgencyRef
+from exchange.models.intermediaries import IntermediaryAction
+from exchange.models.referrals import ReferralStatus
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.sightings import DispatchAcknowledgement
 from exchange.reports.collect import places_of
 from exchange.reports.figures import CST, YearReport, build_report
 from exchange.reports.render import write_report
-from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.rules.jurisdiction import load_jurisdiction
 
 YEAR = 2025
 AT = datetime(2025, 6, 1, 12, tzinfo=CST)

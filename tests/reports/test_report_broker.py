@@ -13,12 +13,12 @@ import pytest
 
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
-from exchange.models.dispatch import DispatchAcknowledgement
-from exchange.models.events import ReferralStatus
-from exchange.models.examples import example_missing_person_report
-from exchange.models.referral_events import ReferralState, ReportConfirmation, ReportLevel
-from exchange.workflows.jurisdiction import load_jurisdiction
-from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from exchange.examples.core import example_missing_person_report
+from exchange.models.referrals import ReferralState, ReferralStatus
+from exchange.models.reporting import ReportConfirmation, ReportLevel
+from exchange.models.sightings import DispatchAcknowledgement
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.cli.test_cli import run_cli
 from tests.workflows.referral_people import BOY_17_NOT_HOME, CHILD_8
 from tests.workflows.test_referrals_broker import board, new_rescue, publish, update

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from exchange.models.referral_events import ReportLevel
+from exchange.models.reporting import ReportLevel
 from exchange.reports.collect import places_of
 from exchange.reports.figures import CST, YearReport, build_report
 from exchange.reports.flag_alerts import flag_alerts
@@ -24,7 +24,7 @@ from exchange.reports.schedule import (
     runs_due,
     serve,
 )
-from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.rules.jurisdiction import load_jurisdiction
 
 MEMBER, DISTRICT = ReportLevel.MEMBER_UNIT, ReportLevel.DISTRICT_OFFICE
 

@@ -20,7 +20,8 @@ import pytest
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef
-from exchange.models.referral_events import ComplianceAlert, ReportConfirmation, ReportLevel
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.reporting import ReportConfirmation, ReportLevel
 from exchange.reports.figures import CST
 from tests.workflows.test_referrals_broker import collect, publish
 

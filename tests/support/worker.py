@@ -17,13 +17,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
+from exchange.examples.core import example_transport_sighting
+from exchange.metrics import BusMetrics
 from exchange.models.common import Location
-from exchange.models.dispatch import SightingDispatch
-from exchange.models.events import TransportSighting
-from exchange.models.examples import example_transport_sighting
+from exchange.models.sightings import SightingDispatch, TransportSighting
 
 REPO = Path(__file__).resolve().parents[2]
 

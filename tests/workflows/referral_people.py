@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from exchange.examples.core import example_rescue
 from exchange.models.common import AgeRange, Gender, Person, PersonDescription
-from exchange.models.events import Rescue, RescuedVictim, VictimNeeds, VictimSituation
-from exchange.models.examples import example_rescue
+from exchange.models.referrals import Rescue, RescuedVictim, VictimNeeds, VictimSituation
 
 
 def victim(

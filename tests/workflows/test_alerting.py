@@ -5,12 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from exchange.models.events import MissingPersonStatus
-from exchange.models.examples import example_missing_person_report
-from exchange.models.workflow_events import AlertMessageType
+from exchange.cap.document import parse_cap, validate_cap
+from exchange.examples.core import example_missing_person_report
+from exchange.models.missing_persons import AlertMessageType, MissingPersonStatus
+from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.workflows.alerting import AlertState, next_message, start
-from exchange.workflows.cap import parse_cap, validate_cap
-from exchange.workflows.jurisdiction import load_jurisdiction
 
 JURISDICTION = load_jurisdiction()
 

@@ -19,27 +19,22 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from exchange.codec import EventCodec
-from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
-from exchange.models.events import IntermediaryAction, IntermediaryRevocation, Referral
-from exchange.models.examples import example_intermediary_revocation
-from exchange.models.identifiers import social_credit_check_char
-from exchange.models.intake_events import (
-    InfantCustodyEvent,
-    InfantCustodyStep,
-    JobPlacement,
-    RewardEligibility,
-    TipDispatch,
-    TipOutcome,
-)
-from exchange.models.intake_examples import (
+from exchange.examples.core import example_intermediary_revocation
+from exchange.examples.intake import (
     example_infant_custody,
     example_job_placement,
     example_public_tip,
 )
-from exchange.models.referral_events import ComplianceAlert, ReferralState
+from exchange.models.common import AgencyRef, Location, TransportFacility, TransportFacilityKind
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.identifiers import social_credit_check_char
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
+from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation, JobPlacement
+from exchange.models.referrals import Referral, ReferralState
+from exchange.models.tips import RewardEligibility, TipDispatch, TipOutcome
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from exchange.workflows.compliance import short_id
-from exchange.workflows.jurisdiction import load_jurisdiction
-from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
 from tests.workflows.referral_people import WOMAN_GOING_HOME
 from tests.workflows.test_referrals_broker import board, collect, new_rescue, publish
 from tests.workflows.test_worker_broker import start_worker, stop_worker

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from exchange.examples.intake import example_infant_custody
 from exchange.models.common import AgencyRef
-from exchange.models.intake_events import InfantCustodyEvent, InfantCustodyStep
-from exchange.models.intake_examples import example_infant_custody
+from exchange.models.infants import InfantCustodyEvent, InfantCustodyStep
 from exchange.workflows.infants import missing_sample
 
 NOW = datetime(2025, 6, 5, tzinfo=UTC)

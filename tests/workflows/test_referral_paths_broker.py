@@ -13,10 +13,9 @@ import pytest
 
 from exchange.codec import EventCodec
 from exchange.models.common import AgencyRef
-from exchange.models.events import ReferralPurpose, ReferralStatus
-from exchange.models.referral_events import FollowUpVisit, ReferralState
-from exchange.workflows.jurisdiction import load_jurisdiction
-from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from exchange.models.referrals import FollowUpVisit, ReferralPurpose, ReferralState, ReferralStatus
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.workflows.referral_people import WOMAN_GOING_HOME
 from tests.workflows.test_referrals_broker import board, collect, new_rescue, one, publish, update
 from tests.workflows.test_worker_broker import start_worker, stop_worker

@@ -17,20 +17,23 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from exchange.client.metrics import BusMetrics
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.metrics import BusMetrics
 from exchange.models.common import AgencyRef
-from exchange.models.events import Referral, ReferralPurpose, ReferralStatus, Rescue
-from exchange.models.referral_events import (
-    ComplianceAlert,
+from exchange.models.compliance import ComplianceAlert
+from exchange.models.referrals import (
     FollowUpVisit,
+    Referral,
+    ReferralPurpose,
     ReferralState,
+    ReferralStatus,
     ReferralUpdate,
+    Rescue,
 )
-from exchange.workflows.jurisdiction import load_jurisdiction
-from exchange.workflows.referral_rules import load_referral_rules, plan_referrals
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.cli.test_cli import run_cli
 from tests.workflows.referral_people import PEOPLE, WOMAN_GOING_HOME, rescue_of
 from tests.workflows.test_worker_broker import start_worker, stop_worker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from exchange.models.events import IntermediaryAction
+from exchange.models.intermediaries import IntermediaryAction
 from exchange.workflows.revocations import Revoked, named_alert
 
 CODE = "91610104MA7B3CRQ1H"

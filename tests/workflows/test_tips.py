@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from exchange.examples.intake import example_public_tip
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
-from exchange.models.intake_examples import example_public_tip
-from exchange.workflows.jurisdiction import load_jurisdiction
+from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.workflows.tips import dispatch_tip
 
 NOW = datetime(2025, 6, 5, 13, tzinfo=UTC)

@@ -20,16 +20,21 @@ from support.worker import (
     stop_worker,
 )
 
-from exchange.client.metrics import BusMetrics
+from exchange.cap.document import parse_cap, validate_cap
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.models.dispatch import DispatchAcknowledgement, SightingDispatch
-from exchange.models.events import MissingPersonReport, MissingPersonStatus
-from exchange.models.examples import example_json, example_missing_person_report
+from exchange.examples import example_json
+from exchange.examples.core import example_missing_person_report
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
-from exchange.models.workflow_events import CandidateMatch, EmergencyAlert
-from exchange.workflows.alerts import public_reference
-from exchange.workflows.cap import parse_cap, validate_cap
+from exchange.models.missing_persons import (
+    CandidateMatch,
+    EmergencyAlert,
+    MissingPersonReport,
+    MissingPersonStatus,
+)
+from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch
+from exchange.rules.public_alert import public_reference
 
 pytestmark = pytest.mark.broker
 

@@ -13,7 +13,7 @@ import pytest
 from support.worker import DATA_DIR, dispatches, publish, sighting, start_worker, stop_worker
 
 from exchange.codec import EventCodec
-from exchange.models.events import TransportSighting
+from exchange.models.sightings import TransportSighting
 
 pytestmark = pytest.mark.broker
 

@@ -28,17 +28,17 @@ from support.protection import files_containing, quarantine_reasons
 from support.worker import REPO, sighting, start_worker, stop_worker
 
 from exchange.codec import EventCodec
-from exchange.models.events import MissingPersonReport
-from exchange.models.examples import example_json
+from exchange.examples import example_json
 from exchange.models.exceptions import validate_event
 from exchange.models.identifiers import resident_id_check_char
+from exchange.models.missing_persons import MissingPersonReport
 from exchange.protection.audit import case_history, verify_chains
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import PROTECTED, OpenedEvent, ProtectedCodec
 from exchange.protection.signing import SIG_HEADER, Verifier
-from exchange.workflows.alerts import public_reference
+from exchange.rules.public_alert import public_reference
 
 pytestmark = pytest.mark.broker
 

@@ -1,0 +1,35 @@
+"""The one way a workflow's record leaves the worker: :func:`send`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import faust
+
+log = logging.getLogger(__name__)
+
+
+async def send(
+    app: faust.App, topic: Any, *, key: bytes | None, value: bytes | None,
+    headers: Sequence[tuple[str, bytes]] | None = None,
+) -> None:
+    """Send a record now, without waiting for the broker's acknowledgement.
+
+    Not a faust attachment (``force=True``): faust flushes its producer before every offset
+    commit, so an event's offset is committed only after what was sent while handling it is
+    acknowledged. A record the producer gives up on (after its retries) crashes the worker, which
+    resumes from the last committed offset; the replay re-sends with the same ids."""
+    delivery = await topic.send(key=key, value=value, headers=list(headers or ()), force=True)
+    delivery.add_done_callback(partial(_on_delivery, app))
+
+
+def _on_delivery(app: faust.App, delivery: asyncio.Future[Any]) -> None:
+    error = delivery.exception() if not delivery.cancelled() else asyncio.CancelledError()
+    if error is not None:
+        log.critical("a record was not delivered (%s): stopping the worker so that its events "
+                     "are handled again after a restart", type(error).__name__)
+        app.loop.create_task(app.crash(error))

@@ -1,0 +1,247 @@
+"""Every use of faust-streaming's and aiokafka's private internals, in one module that refuses
+to load on versions it was not proven with (:data:`PROVEN_WITH`).
+
+What is patched, and why:
+
+- the consumer's read positions (:class:`RewindingConsumer`, :class:`PositionWatch`): no record
+  is skipped after a restart or a rebalance (below);
+- the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
+- the producer's buffer (:func:`tune_producer`) and the worker's root logger
+  (:class:`QuietWorker`), for throughput.
+
+``tests/workflows/runtime/test_faust_patches.py`` checks that each private name used here
+(:data:`PRIVATE_NAMES`) still exists in the installed packages.
+
+**Read positions.**
+
+faust-streaming 0.15.3 can move the Kafka consumer's position past records it never hands to
+an agent. Seen against the real broker (``tests/workflows/test_worker_faults.py``), about one
+restart in three after a SIGKILL:
+
+- **Nothing committed yet.** The new worker fetches while its recovery runs, drops what it
+  fetched, and "seeks to the committed offsets", which aiokafka skips for a partition with no
+  committed offset (or offset 0). The position stays at the end of the partition: every
+  record before it is never processed, and the worker looks healthy.
+- **A hole.** A fetched batch (8 records in each partition) is dropped after recovery; the
+  records after it are processed, so the commit stops at the hole and the hole's records are
+  never processed.
+- **A skip.** When faust sees a partition's offsets jump (the records in between dropped), it
+  records a "gap" that its commit may pass, meant for compacted topics: records in it not
+  handled before are then lost silently, the commit moving on as if they had been handled
+  (inferred from faust's code and a clean-clone CI run in which 27 sightings never came while
+  no commit was stuck).
+
+Three repairs, all within faust's own machinery:
+
+- :class:`RewindingConsumer` rewinds, after faust's seek to the committed offsets, each
+  partition that has no committed offset to its beginning: what ``auto_offset_reset=earliest``
+  promised, made true even when records were fetched early.
+- The same consumer records no gap on a topic that is not compacted: the commit stops before
+  the skipped records, where the watch below finds them.
+- :class:`PositionWatch` checks every few seconds that each assigned source partition's commit
+  keeps up with its consumer position. A partition whose position stays ahead of a commit
+  that did not move between two looks lost records (dropped, or left "in flight" by a
+  rebalance and never handled: seen in the two-worker takeover test). It is sought back to
+  the commit, counted in ``exchange_workflow_rewinds_total`` and logged. The records are read
+  again; those already handled are recognised as duplicates (``ce_source`` + ``ce_id``), so
+  none is lost and none repeated. A handler merely slow for that long (the workflows' are
+  fast; the broker down) costs re-reading a few records, which the dedupe absorbs.
+
+The same consumer also shortens faust's fetch wait (:data:`FETCH_WAIT_MS`): not about
+positions, about latency, but it lives where faust's consumer is replaced.
+
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from importlib import metadata
+from typing import Any
+
+import aiokafka
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.worker import Worker
+from prometheus_client import Counter
+
+from exchange.workflows.exceptions import UnsupportedRuntimeError
+
+log = logging.getLogger(__name__)
+
+PROVEN_WITH = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0"}
+"""The versions whose internals this module was written and fault-tested against."""
+
+PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
+    (faust_aiokafka.AIOKafkaConsumerThread, "_create_worker_consumer"),
+    (faust_aiokafka.Consumer, "_new_consumer_thread"),
+    (faust_aiokafka.Consumer, "_add_gap"),
+    (faust_aiokafka.Consumer, "_is_changelog_tp"),
+    (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
+    (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
+)
+
+
+def _check_versions() -> None:
+    for package, proven in PROVEN_WITH.items():
+        installed = metadata.version(package)
+        if installed != proven:
+            raise UnsupportedRuntimeError(package, installed, proven)
+
+
+def missing_private_names() -> list[str]:
+    """The private names of :data:`PRIVATE_NAMES` that the installed packages lack (an
+    attribute set in ``__init__`` is looked for in its source)."""
+    missing = []
+    for owner, name in PRIVATE_NAMES:
+        if hasattr(owner, name):
+            continue
+        source = "".join(inspect.getsource(klass) for klass in inspect.getmro(owner)
+                         if klass.__module__.split(".")[0] in ("faust", "aiokafka", "mode"))
+        if f"self.{name} " not in source and f"self.{name}:" not in source:
+            missing.append(f"{owner.__module__}.{owner.__qualname__}.{name}")
+    return missing
+
+
+_check_versions()
+
+PRODUCER_BUFFER = 10_000
+"""Table changelog records faust may hold before it pauses the streams to drain them (faust's
+default, 100, paused every sighting's stream in 0.1 s steps under load)."""
+
+
+def tune_producer(app: faust.App) -> None:
+    app.producer.buffer.max_messages = PRODUCER_BUFFER
+
+
+class QuietWorker(Worker):
+    """faust's worker without its terminal spinner.
+
+    To turn the spinner on every log record, faust sets the root logger to DEBUG when the log
+    level is WARN or above; every ``logger.debug`` on the per-event path (faust publishes one
+    per message sent) then builds a record: measured at ~60 us each, a third of a worker's
+    time. No spinner, and the root logger keeps the level asked for.
+    """
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        self.spinner = None
+
+CHECK_EVERY_S = 5.0
+"""How often :class:`PositionWatch` looks; a lost record waits at most about twice this."""
+
+
+FETCH_WAIT_MS = 100
+"""How long the broker may hold the worker's fetch request when none of its partitions has new
+records. faust 0.15 fixes it at 1,500 ms, and a fetch leaves out the partitions whose records
+are still buffered: a sighting arriving on such a partition waited for the long poll on the
+other, idle partitions to time out. At 200 sightings/s that made the sighting -> inbox latency
+~1.1 s p50 and 1.7 s p99 with the worker 70% idle; at 100 ms it was 28 ms p50 and 55 ms p99
+(fresh broker each, BENCHMARKS.md "Issue #3: sighting workflow"). An idle worker then sends
+about ten small fetches a second."""
+
+
+class _FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_WAIT_MS  # read when the consumer starts its fetcher
+        return consumer
+
+
+class RewindingConsumer(faust_aiokafka.Consumer):
+    """faust's aiokafka consumer whose seek to the committed offsets also rewinds partitions
+    that have none (aiokafka leaves them wherever the early fetches moved them), and which
+    never lets the commit jump over records it skipped on a topic that is not compacted."""
+
+    compacted: frozenset[str] = frozenset()
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _FetchingThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        """faust records a jump in a partition's offsets as a gap the commit may pass: right
+        for a compacted topic, but on the others (no transactions on this bus: no control
+        records) the offsets in between are records faust dropped. Without the gap the commit
+        stops before them, and :class:`PositionWatch` reads them again."""
+        if tp.topic in self.compacted:
+            await super()._add_gap(tp, offset_from, offset_to)
+            return
+        log.warning(
+            "%s[%d]: the consumer jumped over offsets %d..%d; any of them not handled before "
+            "holds the commit back until the position watch reads them again",
+            tp.topic, tp.partition, offset_from, offset_to - 1,
+        )
+
+    async def seek_to_committed(self) -> Any:
+        committed = await super().seek_to_committed()
+        for tp in self.assignment():
+            if _is_source(self, tp) and not committed.get(tp):
+                log.debug("%s[%d]: nothing committed, reading from the beginning", *tp)
+                await self.seek(tp, 0)  # out of range (retention) resets to earliest
+        return committed
+
+
+def _is_source(consumer: Any, tp: Any) -> bool:
+    """A partition an agent reads (not a table's changelog, not faust's leader topic)."""
+    return not consumer._is_changelog_tp(tp) and not tp.topic.endswith("__assignor-__leader")
+
+
+class PositionWatch:
+    """Finds source partitions whose consumer position ran ahead of what was handled, and
+    seeks them back to their committed offset."""
+
+    def __init__(self, app: faust.App, rewinds: Counter, *, skip: frozenset[str]) -> None:
+        self.app = app
+        self.rewinds = rewinds
+        self.skip = skip  # compacted topics: their commit may rightly stop short of the end
+        self.suspects: dict[Any, int | None] = {}  # partition -> committed offset when seen
+
+    async def check(self) -> list[Any]:
+        """One look; returns the partitions it sought back."""
+        app = self.app
+        consumer: Any = app.consumer
+        if app.rebalancing or not consumer.flow_active:
+            self.suspects.clear()
+            return []
+        suspects: dict[Any, int | None] = {}
+        rewound = []
+        for tp in sorted(consumer.assignment()):
+            if not _is_source(consumer, tp) or tp.topic in self.skip:
+                continue
+            committed = consumer._committed_offset.get(tp)
+            position = await consumer.position(tp)
+            if position is None or position <= (committed or 0):
+                continue
+            if tp in self.suspects and self.suspects[tp] == committed:
+                target = committed or 0
+                log.warning(
+                    "%s[%d]: position %d is ahead of a commit that has not moved from %d for "
+                    "%.0f s; records were read but not handled. Seeking back to %d "
+                    "(handled records come again and are recognised as duplicates).",
+                    tp.topic,
+                    tp.partition,
+                    position,
+                    target,
+                    CHECK_EVERY_S,
+                    target,
+                )
+                await consumer.seek(tp, target)
+                self.rewinds.labels(tp.topic).inc()
+                rewound.append(tp)
+            else:
+                suspects[tp] = committed
+        self.suspects = suspects
+        return rewound
+
+
+def install(app: faust.App, rewinds: Counter, *, compacted: frozenset[str]) -> PositionWatch:
+    """Use :class:`RewindingConsumer` and run a :class:`PositionWatch` on ``app`` (not on the
+    ``compacted`` topics, where compaction may rightly leave the commit short of the end)."""
+    consumer = type("RewindingConsumer", (RewindingConsumer,), {"compacted": compacted})
+    app.transport.Consumer = consumer  # type: ignore[misc]
+    watch = PositionWatch(app, rewinds, skip=compacted)
+
+    async def check_positions(*_: object) -> None:
+        await watch.check()
+
+    app.timer(interval=CHECK_EVERY_S, name="position-watch")(check_positions)
+    return watch

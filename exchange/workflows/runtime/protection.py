@@ -1,0 +1,245 @@
+"""The worker's protected mode: verify and open its inputs, seal and sign its outputs and state.
+
+:class:`WorkerProtection` is the one object the runtime calls when the worker runs protected
+(``exchange worker --protected``, ``EXCHANGE_WORKER__PROTECTED=true``);
+without it the runtime behaves as before. It acts as the ``workflows`` agency with the keys of
+the key store (``<state>/keys``):
+
+- **inputs** (:meth:`open`): every record of a source topic is verified and opened with the
+  :class:`~exchange.protection.protected.ProtectedCodec` *before* the runtime's dedupe and
+  handlers. Unsigned, forged, tampered and replayed records, and keys revoked or not the
+  sender's, go unchanged to ``exchange.quarantine.workflows`` with the reason in headers,
+  counted in ``exchange_events_quarantined_total`` and audited as ``quarantined``; no handler
+  sees them. The worker opens only the categories ``topology/entitlements.toml`` grants it
+  (identity, minor, location); contact, family and health data stay sealed and reach its
+  handlers, and so its outputs, as placeholders (data minimisation: what it cannot read it
+  cannot forward or keep).
+- **outputs** (:attr:`encoder`): the worker's one encoder, chosen when its context is built:
+  every event the workflows emit (``Streams.emit``, the one send path) is encoded sealed for
+  the readers of its topic and signed as ``workflows``, once; internal records (timer ticks)
+  are not events and are sent as they are. Each output is audited as ``routed``
+  (:meth:`routed`; partition and offset -1: they are not known when the record is handed to
+  the producer; the topic and the output's ``ce_id`` identify it).
+- **state** (:meth:`table`): every table value is sealed with AES-256-GCM under a key derived
+  (HKDF-SHA256) from the workflows' active ``enc`` key, bound to the table and key as
+  associated data, so neither the RocksDB files nor the changelog topics hold plaintext. The
+  key id travels with each value: after ``exchange keys rotate workflows`` old values still
+  open and new ones use the new key. A value written by an unprotected worker (no prefix) is
+  read as it is and sealed when next written.
+- **audit**: ``delivered`` (with the categories opened) for every input handled,
+  ``routed`` and ``quarantined`` as above, in one hash chain per worker process, sent through
+  the worker's producer like its other records (``exchange audit case <case-id>`` lists them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import faust
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
+from exchange.codec.exceptions import DecodeError
+from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditTrail
+from exchange.protection.encoder import ProtectedEncoder
+from exchange.protection.exceptions import ProtectionError
+from exchange.protection.keys import KeyStore
+from exchange.protection.protected import OpenedEvent, ProtectedCodec
+from exchange.protection.quarantine import Quarantine, quarantine_topic
+from exchange.topology.model import Topology
+from exchange.workflows.runtime.context import AGENCY, WorkflowContext
+from exchange.workflows.runtime.emit import send
+from exchange.workflows.runtime.records import Incoming
+
+Headers = list[tuple[str, bytes]]
+STATE_PREFIX = b"\xa5ws1:"
+"""Marks a sealed table value: prefix, key id, ``\\x00``, 12-byte nonce, AES-GCM ciphertext."""
+_STATE_INFO = b"exchange.workflows.state.v1"
+
+
+class StateOpenError(ProtectionError):
+    """A sealed table value does not open (wrong key, altered, or moved to another key)."""
+
+    def __init__(self, table: str, key: str, problem: str) -> None:
+        self.table = table
+        self.key = key
+        super().__init__(f"table {table!r}, key {key!r}: {problem}")
+
+
+class StateSealer:
+    """Seal and open table values under keys derived from an agency's ``enc`` keys."""
+
+    def __init__(self, keys: KeyStore, agency: str = AGENCY) -> None:
+        self.keys = keys
+        self.key_id = keys.active(agency, "enc").key_id
+        self._ciphers: dict[str, AESGCM] = {}
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            secret = self.keys.decryption_key(key_id).private_bytes_raw()
+            derived = HKDF(hashes.SHA256(), 32, salt=None, info=_STATE_INFO).derive(secret)
+            cipher = self._ciphers[key_id] = AESGCM(derived)
+        return cipher
+
+    def seal(self, table: str, key: str, value: bytes) -> bytes:
+        nonce = os.urandom(12)
+        sealed = self._cipher(self.key_id).encrypt(nonce, value, _aad(table, key))
+        return b"".join((STATE_PREFIX, self.key_id.encode(), b"\x00", nonce, sealed))
+
+    def open(self, table: str, key: str, value: bytes) -> bytes:
+        if not value.startswith(STATE_PREFIX):
+            return value  # written by an unprotected worker: sealed when next written
+        key_id, sep, rest = value[len(STATE_PREFIX):].partition(b"\x00")
+        if not sep or len(rest) < 12:
+            raise StateOpenError(table, key, "truncated sealed value")
+        try:
+            return self._cipher(key_id.decode()).decrypt(rest[:12], rest[12:], _aad(table, key))
+        except InvalidTag:
+            raise StateOpenError(table, key, "does not open (altered or moved)") from None
+        except (ProtectionError, UnicodeDecodeError) as error:
+            raise StateOpenError(table, key, f"key {key_id!r}: {error}") from None
+
+
+def _aad(table: str, key: str) -> bytes:
+    return f"{table}\x00{key}".encode()
+
+
+class SealedTable:
+    """A faust table whose values are sealed at rest; the workflows use it like the table
+    (``get``, ``[]``, ``items``, ...) with plaintext bytes."""
+
+    def __init__(self, table: Any, name: str, sealer: StateSealer) -> None:
+        self.inner = table
+        self.name = name
+        self.sealer = sealer
+
+    def _open(self, key: str, raw: bytes | None) -> bytes | None:
+        return None if raw is None else self.sealer.open(self.name, key, raw)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._open(key, self.inner.get(key))
+        return default if found is None else found
+
+    def __getitem__(self, key: str) -> bytes | None:
+        return self._open(key, self.inner[key])
+
+    def __setitem__(self, key: str, value: bytes | None) -> None:
+        self.inner[key] = None if value is None else self.sealer.seal(self.name, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        del self.inner[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.inner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.inner)
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self.inner.keys()))
+
+    def items(self) -> Iterator[tuple[str, bytes | None]]:
+        for key, raw in list(self.inner.items()):
+            yield key, self._open(key, raw)
+
+    def values(self) -> Iterator[bytes | None]:
+        for _, value in self.items():
+            yield value
+
+    def __getattr__(self, name: str) -> Any:  # faust's own API (on_recover, ...)
+        return getattr(self.inner, name)
+
+
+class _AppSink:
+    """Audit records through the worker's producer (same at-least-once path as its outputs)."""
+
+    def __init__(self, app: faust.App, topic: Any) -> None:
+        self.app = app
+        self.topic = topic
+
+    async def write(self, key: bytes, value: bytes) -> None:
+        await send(self.app, self.topic, key=key, value=value,
+                   headers=[("content-type", CONTENT_TYPE)])
+
+
+class WorkerProtection:
+    """The protected mode's hooks for :mod:`exchange.workflows.runtime` (see the module docs)."""
+
+    def __init__(
+        self, protected: ProtectedCodec, keys: KeyStore, topology: Topology, *, audit: bool = True
+    ) -> None:
+        if protected.agency != AGENCY:
+            raise ValueError(f"the worker acts as {AGENCY!r}, not {protected.agency!r}")
+        self.protected = protected
+        self.codec: EventCodec = protected.codec
+        self.topology = topology
+        self.encoder = ProtectedEncoder(protected, topology)
+        self.sealer = StateSealer(keys)
+        self.audit_enabled = audit
+        self.audit: AuditTrail | None = None
+        self._quarantine: Quarantine | None = None
+
+    def attach(self, app: faust.App, context: WorkflowContext) -> None:
+        """Create the quarantine and audit senders on ``app`` (before it starts)."""
+
+        def raw(name: str) -> Any:
+            return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                             value_serializer="raw")
+
+        if self.audit_enabled:
+            self.audit = AuditTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY)
+        quarantine = raw(quarantine_topic(AGENCY))
+
+        async def to_quarantine(topic: str, key: bytes | None, value: bytes | None,
+                                headers: Headers) -> None:
+            await send(app, quarantine, key=key, value=value, headers=headers)
+
+        self._quarantine = Quarantine(
+            self.protected, to_quarantine, context.metrics.bus, agency=AGENCY, group=app.conf.id,
+            audit=self.audit,
+        )
+
+    def table(self, name: str, table: Any) -> SealedTable:
+        return SealedTable(table, name, self.sealer)
+
+    async def open(self, record: Incoming) -> OpenedEvent | None:
+        """The verified event as ``workflows`` may read it, or None when it was quarantined.
+        Raises :class:`DecodeError` when it verifies but does not decode (dead-letter it)."""
+        if self._quarantine is None:
+            raise RuntimeError("WorkerProtection.attach(app, context) was not called")
+        return await self._quarantine.open(record)
+
+    def peek(self, record: Incoming) -> DecodedEvent | None:
+        """A record read again (a sighting looked back at for a new case), verified and opened
+        as ``workflows``: None when it does not verify or decode. Nothing is quarantined,
+        dead-lettered or audited: that was done when the record was first read."""
+        try:
+            return self.protected.decode(
+                record.key, record.value, record.headers,
+                (record.topic, record.partition, record.offset),
+            ).decoded
+        except (ProtectionError, DecodeError):
+            return None
+
+    async def delivered(self, opened: OpenedEvent, record: Incoming) -> None:
+        if self.audit is not None:
+            await self.audit.record(
+                "delivered", opened.decoded.attributes, topic=record.topic,
+                partition=record.partition, offset=record.offset,
+                categories=opened.opened.categories,
+            )
+
+    async def routed(self, encoded: EncodedEvent, topic: str) -> None:
+        """Audit an output as ``routed`` to ``topic``."""
+        if self.audit is not None:
+            await self.audit.record("routed", encoded.attributes, topic=topic, partition=-1,
+                                    offset=-1)

@@ -1,0 +1,51 @@
+"""The workflows one ``exchange worker`` runs, in one place: :func:`build_worker_app`."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import faust
+
+from exchange.rules.jurisdiction import load_jurisdiction
+from exchange.rules.referral_rules import load_referral_rules
+from exchange.settings import KafkaSettings
+from exchange.workflows.alerting import AlertWorkflow
+from exchange.workflows.infants import InfantWorkflow
+from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
+from exchange.workflows.matching import MatchingWorkflow
+from exchange.workflows.referrals import ReferralWorkflow
+from exchange.workflows.revocations import RevocationWorkflow
+from exchange.workflows.runtime import Workflow, WorkflowContext, create_app
+from exchange.workflows.sightings import SightingWorkflow
+from exchange.workflows.tips import TipWorkflow
+
+
+def standard_workflows(context: WorkflowContext, kafka: KafkaSettings) -> list[Workflow]:
+    """Every workflow of the rules, with the reference data of the topology."""
+    topology = context.topology
+    jurisdiction = load_jurisdiction()
+    earlier = SightingLog(kafka, topology.topic(SIGHTINGS_TOPIC).partitions)
+    return [
+        partial(SightingWorkflow, jurisdiction=jurisdiction),
+        partial(AlertWorkflow, jurisdiction=jurisdiction),
+        partial(MatchingWorkflow, earlier=earlier),
+        partial(
+            ReferralWorkflow, jurisdiction=jurisdiction,
+            rules=load_referral_rules(topology=topology),
+        ),
+        RevocationWorkflow,
+        InfantWorkflow,
+        partial(TipWorkflow, jurisdiction=jurisdiction),
+    ]
+
+
+def build_worker_app(
+    kafka: KafkaSettings, context: WorkflowContext, *, app_id: str, datadir: Path,
+    replication_cap: int | None = None,
+) -> faust.App:
+    """The worker's faust app, running :func:`standard_workflows` as ``kafka``'s principal."""
+    return create_app(
+        kafka, context, app_id=app_id, datadir=datadir, replication_cap=replication_cap,
+        workflows=standard_workflows(context, kafka),
+    )

@@ -1,0 +1,181 @@
+"""PositionWatch's decisions, on a stand-in for faust's consumer (the broker-facing behaviour
+is proven by tests/workflows/test_worker_faults.py against the real broker)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from prometheus_client import CollectorRegistry, Counter
+
+from exchange.workflows.runtime.faust_patches import PositionWatch
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class Message:
+    tp: TP
+
+
+@dataclass
+class StandInConsumer:
+    positions: dict[TP, int]
+    _committed_offset: dict[TP, int | None]
+    _unacked_messages: set[Any] = field(default_factory=set)
+    flow_active: bool = True
+    sought: list[tuple[TP, int]] = field(default_factory=list)
+
+    def assignment(self) -> set[TP]:
+        return set(self.positions)
+
+    def _is_changelog_tp(self, tp: TP) -> bool:
+        return tp.topic.endswith("-changelog")
+
+    async def position(self, tp: TP) -> int:
+        return self.positions[tp]
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.sought.append((tp, offset))
+        self.positions[tp] = offset
+
+
+@dataclass
+class StandInApp:
+    consumer: StandInConsumer
+    rebalancing: bool = False
+
+
+SIGHTING = TP("exchange.sighting", 1)
+CHANGELOG = TP("workflows.main-sightings-deadlines-changelog", 1)
+BOARD = TP("exchange.referral-board", 0)
+
+
+def watch(consumer: StandInConsumer) -> tuple[PositionWatch, Counter]:
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    app: Any = StandInApp(consumer)
+    return PositionWatch(app, rewinds, skip=frozenset({BOARD.topic})), rewinds
+
+
+async def test_ahead_of_its_commit_twice_with_nothing_in_flight_is_sought_back() -> None:
+    consumer = StandInConsumer({SIGHTING: 129, CHANGELOG: 70}, {SIGHTING: 38, CHANGELOG: None})
+    positions, rewinds = watch(consumer)
+    assert await positions.check() == []  # first look: only a suspect (a commit may be due)
+    assert await positions.check() == [SIGHTING]
+    assert consumer.sought == [(SIGHTING, 38)]
+    assert rewinds.labels(SIGHTING.topic)._value.get() == 1
+
+
+async def test_nothing_ever_committed_is_sought_back_to_the_beginning() -> None:
+    consumer = StandInConsumer({SIGHTING: 126}, {})
+    positions, _ = watch(consumer)
+    await positions.check()
+    assert await positions.check() == [SIGHTING]
+    assert consumer.sought == [(SIGHTING, 0)]
+
+
+async def test_a_moving_commit_is_left_alone() -> None:
+    consumer = StandInConsumer({SIGHTING: 129}, {SIGHTING: 38})
+    positions, _ = watch(consumer)
+    await positions.check()
+    consumer._committed_offset[SIGHTING] = 90  # records are being handled
+    assert await positions.check() == []
+    consumer._committed_offset[SIGHTING] = 129  # caught up
+    assert await positions.check() == []
+    assert await positions.check() == []
+    assert consumer.sought == []
+
+
+async def test_a_record_left_in_flight_with_a_stuck_commit_is_sought_back() -> None:
+    consumer = StandInConsumer({SIGHTING: 60}, {SIGHTING: 41}, {Message(SIGHTING)})
+    positions, _ = watch(consumer)
+    await positions.check()
+    assert await positions.check() == [SIGHTING]
+    assert consumer.sought == [(SIGHTING, 41)]
+
+
+async def test_changelogs_compacted_topics_and_rebalances_are_not_watched() -> None:
+    consumer = StandInConsumer({CHANGELOG: 50, BOARD: 9}, {CHANGELOG: 10, BOARD: 3})
+    positions, _ = watch(consumer)
+    for _ in range(3):
+        assert await positions.check() == []
+    consumer.positions[SIGHTING] = 20
+    consumer._committed_offset[SIGHTING] = 5
+    await positions.check()
+    positions.app.rebalancing = True  # a rebalance forgets the suspects
+    assert await positions.check() == []
+    positions.app.rebalancing = False
+    assert await positions.check() == []
+    assert consumer.sought == []
+
+
+async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> None:
+    """faust fixes the fetch wait at 1.5 s, which held sightings back by ~1 s (see
+    FETCH_WAIT_MS); the consumer installed by ``install`` asks the broker for 100 ms."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+
+    from exchange.workflows.runtime import faust_patches as positions  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-fetch", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    positions.install(app, rewinds, compacted=frozenset())
+    thread = app.consumer._thread  # type: ignore[attr-defined]  # made with the consumer
+    consumer = thread._create_worker_consumer(app.transport)
+    try:
+        assert consumer._fetch_max_wait_ms == positions.FETCH_WAIT_MS == 100
+    finally:
+        await consumer.stop()
+        thread.thread_loop.close()
+
+
+def test_every_private_name_the_patches_use_still_exists() -> None:
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    assert faust_patches.missing_private_names() == []
+
+
+def test_a_private_name_that_went_away_is_reported(monkeypatch: Any) -> None:
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    consumer = faust_patches.faust_aiokafka.Consumer
+    monkeypatch.setattr(faust_patches, "PRIVATE_NAMES", (
+        (consumer, "_add_gap"), (consumer, "_no_such_internal"),
+    ))
+    [missing] = faust_patches.missing_private_names()
+    assert missing.endswith("Consumer._no_such_internal")
+
+
+def test_the_patches_refuse_versions_they_were_not_proven_with(monkeypatch: Any) -> None:
+    import pytest  # noqa: PLC0415
+
+    from exchange.workflows.exceptions import UnsupportedRuntimeError  # noqa: PLC0415
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    faust_patches._check_versions()  # the pinned versions pass
+    monkeypatch.setattr(faust_patches.metadata, "version",
+                        lambda name: "0.16.0" if name == "faust-streaming" else "0.14.0")
+    with pytest.raises(UnsupportedRuntimeError, match=r"faust-streaming 0\.16\.0 .* 0\.15\.3"):
+        faust_patches._check_versions()
+
+
+def test_no_other_module_uses_those_private_names() -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[3]
+    names = {name for _, name in faust_patches.PRIVATE_NAMES}
+    users = {
+        str(path.relative_to(root))
+        for folder in ("exchange", "connectors", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if any(name in path.read_text(encoding="utf-8") for name in names)
+    }
+    assert users == {"exchange/workflows/runtime/faust_patches.py"}
