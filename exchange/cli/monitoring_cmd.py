@@ -47,6 +47,10 @@ def register(commands: Any) -> None:
                                 "(for your own Prometheus) into DIR")  # fmt: skip
     config.add_argument("out", type=Path, metavar="DIR")
     config.set_defaults(run=_config)
+    fired = actions.add_parser("alerts", help="the alerts that fired in the last minutes")
+    fired.add_argument("--minutes", type=float, default=30.0,
+                       help="look back this many minutes (default 30)")  # fmt: skip
+    fired.set_defaults(run=_alerts)
     drop = actions.add_parser("forget", help="forget a target stopped for good (JOB HOST:PORT)")
     drop.add_argument("job", choices=JOBS)
     drop.add_argument("target", metavar="HOST:PORT")
@@ -105,6 +109,20 @@ def _config(args: argparse.Namespace) -> int:
     (args.out / "alertmanager.yml").write_text(
         json.dumps(alertmanager_config(stack.settings, stack.plan.agencies), indent=1) + "\n")
     print(f"wrote {args.out / 'prometheus.yml'} and {args.out / 'alertmanager.yml'}")
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    stack = _stack()
+    fired = stack.alerts_fired(args.minutes * 60)
+    print(f"alerts that fired in the last {args.minutes:g} minutes "
+          f"({stack.prometheus_url}/alerts):")  # fmt: skip
+    hidden = ("__name__", "alertname", "alertstate", "severity", "bus")
+    for alert in fired:
+        where = ", ".join(f"{k}={v}" for k, v in sorted(alert.items()) if k not in hidden)
+        print(f"  {alert.get('severity', '-'):<8} {alert.get('alertname', '?'):<32} {where}")
+    if not fired:
+        print("  none")
     return 0
 
 

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,20 @@ class MonitoringStack:
     @property
     def alertmanager_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.alertmanager_port}"
+
+    def alerts_fired(self, window_s: float) -> list[dict[str, str]]:
+        """Alerts that were firing at any time in the last ``window_s`` seconds (their labels),
+        most severe first."""
+        query = f'max_over_time(ALERTS{{alertstate="firing"}}[{max(1, round(window_s))}s])'
+        url = f"{self.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            answer = json.load(response)
+        if answer.get("status") != "success":
+            raise MonitoringError(f"Prometheus refused the query {query}: {answer}")
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        fired = [dict(r["metric"]) for r in answer["data"]["result"]]
+        return sorted(fired, key=lambda a: (rank.get(a.get("severity", ""), 3),
+                                            a.get("alertname", "")))  # fmt: skip
 
     def write_configs(self) -> tuple[Path, Path]:
         """The generated prometheus.yml and alertmanager.yml (and a copy of the rules)."""

@@ -27,7 +27,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _records(admin: KafkaSettings, topic: str) -> list:
     consumer = KafkaConsumer(enable_auto_commit=False, consumer_timeout_ms=3000,
                              **admin.kafka_python_kwargs())  # fmt: skip
-    consumer.assign([TopicPartition(topic, 0)])
+    consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
     consumer.seek_to_beginning()
     found = list(consumer)
     consumer.close()

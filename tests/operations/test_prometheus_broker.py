@@ -75,6 +75,9 @@ async def test_a_killed_worker_fires_an_alert_that_reaches_the_webhook(
         worker.wait()
     firing = wait_for(stack, 'ALERTS{alertname="ExchangeWorkerDown", alertstate="firing"}')
     assert firing[0]["metric"]["severity"] == "critical"
+    fired = stack.alerts_fired(300)  # what `exchange monitoring alerts` prints
+    assert "ExchangeWorkerDown" in {a["alertname"] for a in fired}
+    assert fired[0]["severity"] == "critical"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         pages = [body for path, body in webhook.received if path == "/oncall"
