@@ -70,7 +70,9 @@ def _stack() -> MonitoringStack:
                       [a.id for a in context.topology().agencies])  # fmt: skip
     command = [sys.executable, "-m", "exchange.cli.main", "monitor",
                "--port", str(settings.monitor_port)]  # fmt: skip
-    return MonitoringStack(plan, monitor_command=command, monitor_env=dict(os.environ))
+    # The monitor runs in <state>/monitoring: give it the state folder as an absolute path.
+    env = {**os.environ, "EXCHANGE_STATE_DIR": str(state)}
+    return MonitoringStack(plan, monitor_command=command, monitor_env=env)
 
 
 def _up(args: argparse.Namespace) -> int:

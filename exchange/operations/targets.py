@@ -38,7 +38,10 @@ def announce(
     folder = targets_dir(state_dir) / job
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{host}-{port}.json"
-    entry = [{"targets": [f"{host}:{port}"], "labels": {"pid": str(os.getpid()), **(labels or {})}}]
+    entry = [{
+        "targets": [f"{host}:{port}"],
+        "labels": {PID_LABEL: str(os.getpid()), **(labels or {})},
+    }]
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps(entry, indent=1) + "\n")
     partial.replace(path)  # atomic: Prometheus never reads half a file
