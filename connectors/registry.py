@@ -2,7 +2,7 @@
 
 Built-in kinds are imported only when used, so an adapter's optional dependency (psycopg for
 the PostgreSQL outbox) is needed only by that adapter. Any other ``kind`` is an import path
-``package.module:ClassName`` naming a :class:`~connectors.base.Connector` subclass: a new
+``package.module:ClassName`` naming a :class:`~connectors.sdk.base.Connector` subclass: a new
 adapter needs no change here.
 """
 
@@ -12,17 +12,17 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Connector
-from connectors.config import ConnectorConfig, read_config_file, validate_config
-from connectors.exceptions import ConnectorConfigError, MissingExtraError
+from connectors.sdk.base import Connector
+from connectors.sdk.config import ConnectorConfig, read_config_file, validate_config
+from connectors.sdk.exceptions import ConnectorConfigError, MissingExtraError
 from exchange.models.exceptions import FieldError
 
 BUILTIN: dict[str, str] = {
-    "http-gateway": "connectors.http_gateway:HttpGateway",
-    "file-drop": "connectors.file_drop:FileDropSource",
-    "outbox": "connectors.outbox:OutboxSource",
-    "webhook": "connectors.webhook:WebhookSink",
-    "cap": "connectors.cap_sink:CapSink",
+    "http-gateway": "connectors.adapters.http_gateway:HttpGateway",
+    "file-drop": "connectors.adapters.file_drop:FileDropSource",
+    "outbox": "connectors.adapters.outbox:OutboxSource",
+    "webhook": "connectors.adapters.webhook:WebhookSink",
+    "cap": "connectors.adapters.cap_sink:CapSink",
 }
 
 

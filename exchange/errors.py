@@ -7,8 +7,7 @@ own branch in its ``exceptions.py``::
     ├── SettingsError                       (exchange.errors)
     ├── BrokerError                         (exchange.broker.exceptions)
     │   ├── BrokerBuildError
-    │   ├── BrokerStartError
-    │   └── BrokerNotRunningError
+    │   └── BrokerStartError
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError
@@ -30,14 +29,18 @@ own branch in its ``exceptions.py``::
     │   ├── NoTopicError
     │   ├── NotAuthorizedError
     │   └── PublishError
-    ├── ConnectorError                      (connectors.exceptions: config, delivery, retries)
-    └── ProtectionError                     (exchange.protection.exceptions)
-        ├── KeyStoreError
-        │   └── UnknownKeyError (also KeyError)
-        ├── EntitlementError
-        ├── SealError
-        ├── VerificationError               .reason: the quarantine reason code
-        └── AuditChainError
+    ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
+    ├── ProtectionError                     (exchange.protection.exceptions)
+    │   ├── KeyStoreError
+    │   │   └── UnknownKeyError (also KeyError)
+    │   ├── EntitlementError
+    │   ├── SealError
+    │   ├── VerificationError               .reason: the quarantine reason code
+    │   └── AuditChainError
+    └── EvidenceError                       (exchange.evidence.exceptions)
+        ├── TimeStampError                  .stage: url, http, reply, token, openssl
+        ├── AuditUnavailableError           fail-closed: .agency, .retry_after
+        └── BundleError                     .file, .rule
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.

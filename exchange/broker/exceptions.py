@@ -35,13 +35,3 @@ class BrokerStartError(BrokerError):
             f"broker node {node_id} did not start: {reason}. See {log_file}; last lines:\n"
             f"{log_tail}"
         )
-
-
-class BrokerNotRunningError(BrokerError):
-    """An operation needs the local broker, and it is not running."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
-        super().__init__(
-            f"no local broker is running for {state_dir}; start it: exchange broker up"
-        )

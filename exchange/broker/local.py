@@ -31,7 +31,7 @@ from exchange.broker.config import (
     render_log4j2,
     render_server_properties,
 )
-from exchange.broker.exceptions import BrokerError, BrokerNotRunningError, BrokerStartError
+from exchange.broker.exceptions import BrokerError, BrokerStartError
 from exchange.credentials import CredentialStore
 from exchange.settings import KafkaSettings
 
@@ -232,10 +232,6 @@ class LocalCluster:
 
     def status(self) -> list[NodeStatus]:
         return [self._status(n) for n in self.nodes]
-
-    def require_running(self) -> None:
-        if not any(s.serving for s in self.status()):
-            raise BrokerNotRunningError(self.state_dir)
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -19,14 +19,17 @@ import argparse
 import io
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any
 
 from exchange.cli import (
+    asyncapi_cmd,
     broker_cmd,
-    connect_cmd,
     deadletter_cmd,
     doctor_cmd,
     events_cmd,
+    evidence_cmd,
     monitor_cmd,
     monitoring_cmd,
     protection_cmd,
@@ -37,6 +40,10 @@ from exchange.cli import (
     worker_cmd,
 )
 from exchange.errors import ExchangeError
+
+COMMANDS_GROUP = "exchange.commands"
+"""Entry-point group of packages that add subcommands: each names a ``register(subparsers)``
+function (the connectors package adds ``exchange connect`` so; the library never imports it)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,14 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_cmd.register(commands)
     events_cmd.register(commands)
     worker_cmd.register(commands)
-    connect_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
+    asyncapi_cmd.register(commands)
+    evidence_cmd.register(commands)
     monitor_cmd.register(commands)
     monitoring_cmd.register(commands)
     deadletter_cmd.register(commands)
     doctor_cmd.register(commands)
+    for plugin in entry_points(group=COMMANDS_GROUP):
+        register: Callable[[Any], None] = plugin.load()
+        register(commands)
     return parser
 
 

@@ -127,6 +127,19 @@ PROTECTION = [
       legend="{{topic}}"),
     p("Audit records appended per second",
       'sum(rate(kafka_partition_latest_offset{topic="exchange.audit"}[5m]))', unit="ops"),
+    p("Audit: oldest checkpoint not anchored, records not written (seconds), by agency",
+      "max by (agency) (exchange_audit_unanchored_seconds) or vector(0)",
+      "max by (agency) (exchange_audit_unwritten_seconds) or vector(0)", unit="s",
+      legend="{{agency}}"),
+    p("Audit fail-closed (1: refusing new events) and events refused, by agency",
+      "max by (agency) (exchange_audit_fail_closed) or vector(0)",
+      "sum by (agency) (increase(exchange_audit_refused_total[1h])) or vector(0)",
+      legend="{{agency}}"),
+    p("Notary: anchors, rejected checkpoints, TSA failures, pending checkpoints",
+      "sum(increase(exchange_notary_anchors_total[1h])) or vector(0)",
+      "sum(increase(exchange_notary_rejected_checkpoints_total[1h])) or vector(0)",
+      "sum(increase(exchange_notary_tsa_failures_total[1h])) or vector(0)",
+      "sum(exchange_notary_pending_checkpoints) or vector(0)"),
 ]
 
 KAFKA = [

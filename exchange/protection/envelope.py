@@ -56,8 +56,6 @@ from exchange.protection.sealed import (
 )
 
 SEALED_HEADER = "exchange.sealed"
-VERSION = VERSION_2
-"""The version written (version 1 is still read)."""
 DATA_NONCE = bytes(12)
 
 Recipients = Callable[[frozenset[str]], Iterable[str]]

@@ -36,8 +36,9 @@ tags and paths. A group's plaintext (version 2) is, per value, in the paths' ord
 Why version 2: an emergency alert's sealed CAP document (1.3 kB of Chinese text) was JSON-
 escaped, encrypted, base64-encoded and put into a 2.4 kB JSON header, then the reader parsed
 the JSON, decoded the base64 and the JSON again; that was most of the cost of sealing and
-opening it (BENCHMARKS.md, issue #4). Version 2 encrypts the UTF-8 bytes themselves and carries the
-ciphertext as it is: the header is a quarter smaller and each step is a slice or one decode.
+opening it (BENCHMARKS.md, the cost of protection). Version 2 encrypts the UTF-8 bytes
+themselves and carries the ciphertext as it is: the header is a quarter smaller and each step is
+a slice or one decode.
 """
 
 from __future__ import annotations

@@ -14,12 +14,11 @@ Problems in the file raise :class:`JurisdictionFileError` (a
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from exchange.models.common import TransportFacilityKind
 from exchange.models.identifiers import Latitude, Longitude, RegionCode
@@ -28,6 +27,7 @@ from exchange.rules.geo import Point, distance_km
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology
 from exchange.topology.model import Topology
+from exchange.topology.toml_file import only_tables, read_toml, validate_table
 
 __all__ = [
     "JURISDICTION_FILE",
@@ -44,7 +44,6 @@ JURISDICTION_FILE = "jurisdiction.toml"
 XIAN_PREFIX = "6101"
 """GB/T 2260 codes of Xi'an and its divisions start with this."""
 
-_M = TypeVar("_M", bound=BaseModel)
 
 FacilityKindName = Literal["RAILWAY_STATION", "AIRPORT", "METRO_STATION", "BUS_STATION"]
 
@@ -124,10 +123,6 @@ class Facility(_Frozen):
     @property
     def point(self) -> Point:
         return Point(self.lat, self.lon)
-
-    @property
-    def facility_kind(self) -> TransportFacilityKind:
-        return TransportFacilityKind(self.kind)
 
     @property
     def in_xian(self) -> bool:
@@ -267,19 +262,17 @@ def load_jurisdiction(root: Path | None = None, topology: Topology | None = None
     """
     root = default_topology_dir() if root is None else root
     file = root / JURISDICTION_FILE
-    data = _read(file)
-    for key in data:
-        if key not in {"city", "district", "facility"}:
-            raise JurisdictionFileError(
-                file, key, "unknown table; expected city, district, facility"
-            )
-    city = _validate(file, "city", City, data.get("city"))
+    data = read_toml(file, JurisdictionFileError)
+    only_tables(file, data, ("city", "district", "facility"), JurisdictionFileError)
+    city = validate_table(file, "city", City, data.get("city"), JurisdictionFileError)
     districts = tuple(
-        _validate(file, f"district[{raw.get('code', i)}]", District, raw)
+        validate_table(
+            file, f"district[{raw.get('code', i)}]", District, raw, JurisdictionFileError
+        )
         for i, raw in enumerate(_tables(file, "district", data))
     )
     facilities = tuple(
-        _validate(file, f"facility[{raw.get('id', i)}]", Facility, raw)
+        validate_table(file, f"facility[{raw.get('id', i)}]", Facility, raw, JurisdictionFileError)
         for i, raw in enumerate(_tables(file, "facility", data))
     )
     topology = load_topology(root) if topology is None else topology
@@ -287,33 +280,11 @@ def load_jurisdiction(root: Path | None = None, topology: Topology | None = None
     return Jurisdiction(city=city, districts=districts, facilities=facilities)
 
 
-def _read(file: Path) -> dict[str, Any]:
-    try:
-        with file.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise JurisdictionFileError(file, "", "file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise JurisdictionFileError(file, "", f"not valid TOML: {error}") from error
-
-
 def _tables(file: Path, key: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
     tables = data.get(key, [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise JurisdictionFileError(file, key, f"expected [[{key}]] tables")
     return tables
-
-
-def _validate(file: Path, where: str, model: type[_M], raw: object) -> _M:
-    if raw is None:
-        raise JurisdictionFileError(file, where, f"missing [{where}] table")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        path = f"{where}.{field}" if field else where
-        raise JurisdictionFileError(file, path, first["msg"]) from None
 
 
 def _check(

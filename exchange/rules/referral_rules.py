@@ -12,14 +12,12 @@ never a name, a document number, a birth date or a contact: they travel to the r
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange.models.common import Gender
 from exchange.models.referrals import (
@@ -34,6 +32,7 @@ from exchange.rules.jurisdiction import Jurisdiction
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir, load_topology
 from exchange.topology.model import Topology
+from exchange.topology.toml_file import only_tables, read_toml, validate_table
 
 __all__ = [
     "RESIDENCE",
@@ -57,7 +56,6 @@ ADULT_AGE = 18
 SCHOOL_AGES = range(6, 16)  # nine years of compulsory education, from 6
 CST = timezone(timedelta(hours=8))
 NEED_FLAGS = tuple(VictimNeeds.model_fields)
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class ReferralRulesFileError(TopologyFileError):
@@ -319,18 +317,16 @@ def load_referral_rules(
     every agency and unit it names exists in ``topology``."""
     root = default_topology_dir() if root is None else root
     file = root / RULES_FILE
-    data = _read(file)
-    for key in data:
-        if key not in {"defaults", "rule", "follow_up"}:
-            raise ReferralRulesFileError(
-                file, key, "unknown table; expected defaults, rule, follow_up"
-            )
-    defaults = _validate(file, "defaults", _Defaults, data.get("defaults"))
+    data = read_toml(file, ReferralRulesFileError)
+    only_tables(file, data, ("defaults", "rule", "follow_up"), ReferralRulesFileError)
+    defaults = validate_table(
+        file, "defaults", _Defaults, data.get("defaults"), ReferralRulesFileError
+    )
     raws = data.get("rule")
     if not isinstance(raws, list) or not raws:
         raise ReferralRulesFileError(file, "rule", "expected [[rule]] tables")
     rules = tuple(
-        _validate(file, f"rule[{raw.get('id', i)}]", ReferralRule, raw)
+        validate_table(file, f"rule[{raw.get('id', i)}]", ReferralRule, raw, ReferralRulesFileError)
         for i, raw in enumerate(raws)
     )
     topology = load_topology(root) if topology is None else topology
@@ -349,27 +345,9 @@ def load_referral_rules(
             )
         if rule.unit == RESIDENCE and rule.to != "police":
             raise ReferralRulesFileError(file, f"{where}.unit", f"{RESIDENCE} is a police unit")
-    follow_up = _validate(file, "follow_up", FollowUpPlan, data.get("follow_up"))
+    follow_up = validate_table(
+        file, "follow_up", FollowUpPlan, data.get("follow_up"), ReferralRulesFileError
+    )
     return ReferralRules(rules, defaults.legal_basis, follow_up)
 
 
-def _read(file: Path) -> dict[str, Any]:
-    try:
-        with file.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ReferralRulesFileError(file, "", "file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ReferralRulesFileError(file, "", f"not valid TOML: {error}") from error
-
-
-def _validate(file: Path, where: str, model: type[_M], raw: object) -> _M:
-    if not isinstance(raw, Mapping):
-        raise ReferralRulesFileError(file, where, f"missing [{where}] table")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        path = f"{where}.{field}" if field else where
-        raise ReferralRulesFileError(file, path, first["msg"]) from None

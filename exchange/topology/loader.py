@@ -7,14 +7,13 @@
 * ``[[inbox]]``: a template expanded once per addressed agency: ``{agency}`` in any string is
   replaced by the agency id; ``for = ["*"]`` means every agency of kind ``agency`` (systems are
   named explicitly); ``readers`` defaults to the addressed agency alone. ``"*"`` in
-  ``writers`` means every agency of kind ``agency``.
+  ``writers`` or ``readers`` means every agency of kind ``agency``.
 
 Every problem is reported as a :class:`TopologyFileError` naming the file and where in it.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.model import Agency, Topic, Topology, find_problems
+from exchange.topology.toml_file import only_tables, read_toml, validation_error
 
 AGENCIES_FILE = "agencies.toml"
 TOPICS_FILE = "topics.toml"
@@ -52,33 +52,17 @@ def load_topology(root: Path | None = None) -> Topology:
     return Topology(agencies=tuple(agencies), topics=tuple(topics))
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        with file.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise TopologyFileError(file, "", "file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise TopologyFileError(file, "", f"not valid TOML: {error}") from error
-
-
-def _validation_error(file: Path, where: str, error: ValidationError) -> TopologyFileError:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
-    path = f"{where}.{field}" if field else where
-    return TopologyFileError(file, path, first["msg"])
-
 
 def _load_agencies(file: Path) -> list[Agency]:
-    data = _read_toml(file)
-    _only_keys(file, data, {"agency"})
+    data = read_toml(file)
+    only_tables(file, data, ("agency",))
     agencies = []
     for i, raw in enumerate(data.get("agency", [])):
         where = f"agency[{raw.get('id', i)}]"
         try:
             agencies.append(Agency.model_validate(raw))
         except ValidationError as error:
-            raise _validation_error(file, where, error) from None
+            raise validation_error(file, where, error) from None
     if not agencies:
         raise TopologyFileError(file, "agency", "no [[agency]] tables")
     return agencies
@@ -93,12 +77,12 @@ class _Defaults(BaseModel):
 
 
 def _load_topics(file: Path, agencies: list[Agency]) -> list[Topic]:
-    data = _read_toml(file)
-    _only_keys(file, data, {"defaults", "topic", "inbox"})
+    data = read_toml(file)
+    only_tables(file, data, ("defaults", "topic", "inbox"))
     try:
         defaults = _Defaults.model_validate(data.get("defaults", {}))
     except ValidationError as error:
-        raise _validation_error(file, "defaults", error) from None
+        raise validation_error(file, "defaults", error) from None
     members = [a.id for a in agencies if a.kind == "agency"]
     raws: list[tuple[str, dict[str, Any]]] = []
     for i, raw in enumerate(data.get("topic", [])):
@@ -109,10 +93,11 @@ def _load_topics(file: Path, agencies: list[Agency]) -> list[Topic]:
     for where, given in raws:
         raw = {**defaults.model_dump(), **given}
         raw["writers"] = _expand_all(raw.get("writers", []), members)
+        raw["readers"] = _expand_all(raw.get("readers", []), members)
         try:
             topics.append(Topic.model_validate(raw))
         except ValidationError as error:
-            raise _validation_error(file, where, error) from None
+            raise validation_error(file, where, error) from None
     return topics
 
 
@@ -151,9 +136,3 @@ def _expand_all(ids: list[str], members: list[str]) -> list[str]:
             if one not in out:
                 out.append(one)
     return out
-
-
-def _only_keys(file: Path, data: dict[str, Any], allowed: set[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise TopologyFileError(file, key, f"unknown table; expected one of {sorted(allowed)}")

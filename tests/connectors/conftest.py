@@ -1,4 +1,4 @@
-"""The connector test harness on the session's provisioned broker (see connectors/testing.py),
+"""The connector test harness on the session's provisioned broker (see connectors/sdk/testing.py),
 and a real PostgreSQL for the outbox tests."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.testing import ConnectorHarness
+from connectors.sdk.testing import ConnectorHarness
 from exchange.codec import EventCodec
 
 

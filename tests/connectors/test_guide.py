@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from connectors.registry import load_config
-from connectors.testing import ConnectorHarness
+from connectors.sdk.testing import ConnectorHarness
 
 GUIDE = Path(__file__).resolve().parents[2] / "connectors" / "GUIDE.md"
 
@@ -41,22 +41,25 @@ def load_module(name: str, path: Path) -> ModuleType:
 def guide(tmp_path: Path) -> Iterator[tuple[dict[str, str], ModuleType, ModuleType]]:
     files = guide_files()
     assert set(files) == {
-        "connectors/relief_register.py",
+        "connectors/adapters/relief_register.py",
         "relief-register.toml",
-        "tests/connectors/test_relief_register.py",
+        "tests/connectors/adapters/test_relief_register.py",
     }
     for relative, text in files.items():
         target = tmp_path / "guide" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     adapter = load_module(
-        "connectors.relief_register", tmp_path / "guide/connectors/relief_register.py"
+        "connectors.adapters.relief_register",
+        tmp_path / "guide/connectors/adapters/relief_register.py",
     )
-    test = load_module("guide_test", tmp_path / "guide/tests/connectors/test_relief_register.py")
+    test = load_module(
+        "guide_test", tmp_path / "guide/tests/connectors/adapters/test_relief_register.py"
+    )
     try:
         yield files, adapter, test
     finally:
-        sys.modules.pop("connectors.relief_register", None)
+        sys.modules.pop("connectors.adapters.relief_register", None)
         sys.modules.pop("guide_test", None)
 
 

@@ -1,0 +1,206 @@
+"""Sources: an agency system's records onto the bus, at least once, never silently dropped.
+
+An adapter implements :meth:`Source.poll` (the next records after its stored progress) and
+:meth:`Source.commit` (store the progress of records the broker has acknowledged). The base
+class validates nothing itself; it publishes each valid :class:`SourceRecord` as the config's
+agency (retrying with backoff), dead-letters the invalid ones with the error in headers, and
+only then calls ``commit``. A crash between publish and commit publishes the same records
+again *with the same* ``ce_id`` (each adapter derives it from the record's identity: file and
+row, outbox id, idempotency key), so the bus's consumers, which dedupe on ``ce_source`` +
+``ce_id``, see each event once.
+
+Dead letters from a source carry the input as received (value), and headers
+``exchange.error.reason`` (``invalid-event``, ``encode-error``, ``no-topic``,
+``publish-failed``), ``exchange.error.class``, ``exchange.error.message``,
+``exchange.connector.name`` and ``exchange.source.position``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
+
+from connectors.sdk.base import C, Connector
+from connectors.sdk.exceptions import RetriesExhaustedError
+from connectors.sdk.retry import with_retries
+from exchange.client.consumer import MAX_ERROR_TEXT
+from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.publisher import Publisher, PublishResult, choose_topic
+from exchange.codec import EncodedEvent
+from exchange.codec.exceptions import EncodeError
+from exchange.models.exceptions import ValidationFailed
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One input record: a valid ``event``, or the ``error`` that makes it invalid."""
+
+    position: str
+    """Where it came from (``file.csv:17``, ``outbox:42``); passed back to ``commit``."""
+    event_id: str
+    """Deterministic ``ce_id``: the same input gives the same id, so repeats are deduplicated."""
+    raw: bytes
+    event: BaseModel | None = None
+    error: ValidationFailed | None = None
+    time: datetime | None = None
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one record: ``result`` when published, else ``reason`` and ``error``."""
+
+    record: SourceRecord
+    result: PublishResult | None = None
+    reason: str | None = None
+    error: BaseException | None = None
+
+
+class Source(Connector[C]):
+    """Base of every source. ``poll_interval_s``: wait between empty polls."""
+
+    poll_interval_s: float = 0.5
+    dead_letter_invalid: bool = True
+    """False when the adapter answers invalid records to their sender itself (the file-drop
+    error report): they are then counted as refused, not dead-lettered."""
+    _publisher: Publisher | None = None
+    _dlq: AIOKafkaProducer | None = None
+
+    @abstractmethod
+    async def poll(self) -> Sequence[SourceRecord]:
+        """The next records after the stored progress (empty when there is nothing new)."""
+
+    @abstractmethod
+    async def commit(self, outcomes: Sequence[Outcome]) -> None:
+        """Store the progress of these records: each is published or dead-lettered."""
+
+    async def setup(self) -> None:
+        settings = self.kafka()
+        self._publisher = Publisher(
+            settings,
+            self.context.codec,
+            self.context.topology,
+            agency=self.config.agency,
+            source=self.config.ce_source,
+            metrics=self.context.bus_metrics,
+        )
+        self._dlq = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
+        await self._publisher.__aenter__()
+        await self._dlq.start()
+
+    async def close(self) -> None:
+        try:
+            if self._publisher is not None:
+                await self._publisher.__aexit__(None, None, None)
+        finally:
+            try:
+                if self._dlq is not None:
+                    await self._dlq.stop()
+            finally:
+                self._publisher = self._dlq = None
+                await super().close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            records = await self.poll()
+            if records:
+                await self.publish(records, stop)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll_interval_s)
+
+    async def publish(
+        self, records: Sequence[SourceRecord], stop: asyncio.Event | None = None
+    ) -> list[Outcome]:
+        """Publish or dead-letter each record, then :meth:`commit` them; return the outcomes."""
+        publisher = self._publisher
+        if publisher is None:
+            raise RuntimeError("call setup() first")
+        queued: list[tuple[int, str, EncodedEvent, asyncio.Future[PublishResult]]] = []
+        outcomes: dict[int, Outcome] = {}
+        for index, record in enumerate(records):
+            if record.event is None:
+                outcomes[index] = Outcome(record, reason="invalid-event", error=record.error)
+                continue
+            try:
+                topic = record.topic or choose_topic(
+                    self.context.topology, self.config.agency, record.event
+                )
+                encoded = publisher.encode(
+                    record.event, topic=topic, id=record.event_id, time=record.time
+                )
+            except (EncodeError, NoTopicError) as error:
+                reason = "no-topic" if isinstance(error, NoTopicError) else "encode-error"
+                outcomes[index] = Outcome(record, reason=reason, error=error)
+                continue
+            queued.append(
+                (index, topic, encoded, await publisher.send_encoded_nowait(topic, encoded))
+            )
+        for index, topic, encoded, future in queued:
+            record = records[index]
+            try:
+                outcomes[index] = Outcome(record, result=await future)
+            except PublishError:
+                outcomes[index] = await self._republish(record, topic, encoded, stop)
+        ordered = [outcomes[i] for i in range(len(records))]
+        for outcome in ordered:
+            if outcome.reason == "invalid-event" and not self.dead_letter_invalid:
+                self.metrics.records.labels(self.name, "refused").inc()
+            elif outcome.result is None:
+                await self.dead_letter(outcome)
+            else:
+                self.metrics.records.labels(self.name, "published").inc()
+        await self.commit(ordered)
+        return ordered
+
+    async def _republish(
+        self,
+        record: SourceRecord,
+        topic: str,
+        encoded: EncodedEvent,
+        stop: asyncio.Event | None,
+    ) -> Outcome:
+        publisher = self._publisher
+        assert publisher is not None  # noqa: S101 - set by setup()
+        try:
+            result = await with_retries(
+                lambda: publisher.send_encoded(topic, encoded),
+                self.config.retry,
+                what=f"publish {record.position}",
+                connector=self.name,
+                metrics=self.metrics,
+                retryable=(PublishError,),
+                stop=stop,
+            )
+        except RetriesExhaustedError as error:
+            return Outcome(record, reason="publish-failed", error=error)
+        return Outcome(record, result=result)
+
+    async def dead_letter(self, outcome: Outcome) -> None:
+        """Keep a record that could not be published in the dead-letter topic, with why."""
+        if self._dlq is None:
+            raise RuntimeError("call setup() first")
+        error = outcome.error
+        headers = [
+            ("exchange.error.reason", outcome.reason or "unknown"),
+            ("exchange.error.class", type(error).__name__ if error else ""),
+            ("exchange.error.message", str(error)[:MAX_ERROR_TEXT] if error else ""),
+            ("exchange.connector.name", self.name),
+            ("exchange.source.position", outcome.record.position),
+            ("ce_source", self.config.ce_source),
+            ("ce_id", outcome.record.event_id),
+        ]
+        await self._dlq.send_and_wait(
+            self.config.deadletter,
+            value=outcome.record.raw,
+            key=outcome.record.event_id.encode(),
+            headers=[(k, v.encode()) for k, v in headers],
+        )
+        self.metrics.records.labels(self.name, "dead_lettered").inc()
