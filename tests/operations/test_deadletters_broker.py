@@ -10,6 +10,7 @@ import sys
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
+from support.monitoring import kafka_env
 
 from exchange.operations.deadletters import (
     Filter,
@@ -85,9 +86,7 @@ def test_replay_sends_the_original_back_unchanged_and_refuses_forgeries(
     assert entry["agency"] == "operations"
     assert json.loads(entry["detail"]) == {"from": f"{dlq}:0:0", "by": "tester"}
 
-    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
-           "EXCHANGE_KAFKA__USERNAME": admin.username or "",
-           "EXCHANGE_KAFKA__PASSWORD": admin.password.get_secret_value()}  # fmt: skip
+    env = kafka_env(admin)
     shown = subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", "deadletter", "show", f"{dlq}:0:1"],
         env=env, cwd=REPO, capture_output=True, text=True, check=False,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
+from support.monitoring import kafka_env
 
 from exchange.operations.doctor import Doctor, render, verdict
 
@@ -66,9 +67,7 @@ def test_doctor_sees_a_healthy_cluster_and_fails_on_no_worker_and_quarantine(
     assert render(after).endswith("Verdict: FAILING (see the FAIL lines and "
                                   "exchange/operations/RUNBOOK.md).")  # fmt: skip
 
-    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
-           "EXCHANGE_KAFKA__USERNAME": admin.username or "",
-           "EXCHANGE_KAFKA__PASSWORD": admin.password.get_secret_value()}  # fmt: skip
+    env = kafka_env(admin)
     done = subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", "doctor", "--json", "--replication", "1",
          "--since", since.isoformat()],
@@ -83,10 +82,8 @@ def test_an_unreachable_cluster_is_one_failed_check(provisioned) -> None:
     # In its own process: kafka-python leaves the sockets of a client it failed to build to
     # the collector, which pytest (warnings are errors) would count against the session.
     admin = provisioned.broker.admin
-    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:9",
-           "EXCHANGE_KAFKA__REQUEST_TIMEOUT_MS": "3000",
-           "EXCHANGE_KAFKA__USERNAME": admin.username or "",
-           "EXCHANGE_KAFKA__PASSWORD": admin.password.get_secret_value()}  # fmt: skip
+    env = {**kafka_env(admin), "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:9",
+           "EXCHANGE_KAFKA__REQUEST_TIMEOUT_MS": "3000"}
     done = subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", "doctor", "--json"],
         env=env, cwd=REPO, capture_output=True, text=True, check=False,

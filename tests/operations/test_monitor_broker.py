@@ -16,6 +16,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
+from support.monitoring import kafka_env
 
 from exchange.operations.monitor import LagMonitor
 from exchange.settings import KafkaSettings
@@ -87,13 +88,7 @@ def test_the_monitor_process_serves_metrics_health_and_readiness(
     group = unique("ops.group")
     _produce(kafka.admin, topic, 4)
     _commit(kafka.admin, topic, group, 1)
-    env = {
-        **os.environ,
-        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap,
-        "EXCHANGE_KAFKA__USERNAME": kafka.admin.username or "",
-        "EXCHANGE_KAFKA__PASSWORD": kafka.admin.password.get_secret_value()
-        if kafka.admin.password else "",
-    }
+    env = kafka_env(kafka.admin)
     with (tmp_path / "monitor.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "monitor", "--port", str(PORT),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from support.monitoring import BASE, WEBHOOK_PORT, query
+from support.monitoring import BASE, WEBHOOK_PORT, kafka_env, query
 from support.worker import REPO, dispatches, sighting, start_worker, stop_worker
 
 from exchange.client.publisher import Publisher
@@ -45,12 +44,8 @@ def _connector(provisioned, tmp_path: Path, name: str, agency: str, *, port: int
         f"metrics_port = {port}\n{body}"
     )
     settings = provisioned.kafka_as(agency)
-    env = {
-        **os.environ, "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
-        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "EXCHANGE_KAFKA__USERNAME": settings.username or "",
-        "EXCHANGE_KAFKA__PASSWORD": settings.password.get_secret_value(),
-    }
+    env = {**kafka_env(settings),
+           "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent)}
     with (tmp_path / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "connect", "run", str(config)],

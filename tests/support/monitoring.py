@@ -23,6 +23,7 @@ from exchange.operations.assets import rule_files
 from exchange.operations.scrape import ScrapePlan
 from exchange.operations.settings import MonitoringSettings
 from exchange.operations.stack import MonitoringStack
+from exchange.settings import KafkaSettings
 
 BASE = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092"))
 WEBHOOK_PORT = BASE + 64
@@ -66,6 +67,18 @@ def _short_rules(folder: Path) -> list[Path]:
     return copies
 
 
+def kafka_env(settings: KafkaSettings) -> dict[str, str]:
+    """The environment that makes an ``exchange`` process connect like ``settings``."""
+    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+           "EXCHANGE_KAFKA__SECURITY_PROTOCOL": settings.security_protocol,
+           "EXCHANGE_KAFKA__USERNAME": settings.username or "",
+           "EXCHANGE_KAFKA__PASSWORD":
+               settings.password.get_secret_value() if settings.password else ""}  # fmt: skip
+    if settings.ssl_cafile is not None:
+        env["EXCHANGE_KAFKA__SSL_CAFILE"] = str(settings.ssl_cafile)
+    return env
+
+
 def webhook_fixture() -> Iterator[Webhook]:
     hook = Webhook(WEBHOOK_PORT)
     yield hook
@@ -88,10 +101,7 @@ def stack_fixture(provisioned, tmp_path_factory) -> Iterator[MonitoringStack]:
         [a.id for a in provisioned.topology.agencies],
     )
     admin = provisioned.broker.admin
-    env = {**os.environ, "EXCHANGE_STATE_DIR": str(state),
-           "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
-           "EXCHANGE_KAFKA__USERNAME": admin.username or "",
-           "EXCHANGE_KAFKA__PASSWORD": admin.password.get_secret_value() if admin.password else ""}
+    env = {**kafka_env(admin), "EXCHANGE_STATE_DIR": str(state)}
     monitoring = MonitoringStack(
         plan, monitor_command=[sys.executable, "-m", "exchange.cli.main", "monitor",
                                "--port", str(settings.monitor_port), "--interval", "1"],
