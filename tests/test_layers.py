@@ -37,6 +37,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "exchange.evidence",
         "exchange.client exchange.cap",
         "exchange.examples exchange.reports",
+        "exchange.operations",
         "exchange.asyncapi",
         "exchange.docsite",
         "exchange.workflows",

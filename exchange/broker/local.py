@@ -27,6 +27,7 @@ from kafka.admin import KafkaAdminClient
 from exchange.broker.classpath import ensure_classpath, java_executable
 from exchange.broker.config import (
     ADMIN_PRINCIPAL,
+    JMX_EXPORTER_CONFIG,
     NodeLayout,
     NodeTls,
     kafka_uuid,
@@ -321,10 +322,19 @@ class LocalCluster:
                 (done.stdout + done.stderr)[-3000:].replace(admin_password, "***"),
             )
 
+    def _metrics_agent(self, node: NodeLayout) -> list[str]:
+        """The JMX exporter java agent (from the POM), serving the rules of
+        ``jmx-exporter.yml`` on the node's metrics port; nothing if the jar is not there."""
+        jars = sorted(self.lib_dir.glob("jmx_prometheus_javaagent-*.jar"))
+        if not jars:
+            return []
+        return [f"-javaagent:{jars[-1]}={node.host}:{node.metrics_port}:{JMX_EXPORTER_CONFIG}"]
+
     def _start(self, node: NodeLayout) -> None:
         out = (node.log_dir / "stdout.log").open("ab")
+        command = self._java(node, "kafka.Kafka", str(node.properties_file))
         process = subprocess.Popen(
-            self._java(node, "kafka.Kafka", str(node.properties_file)),
+            [command[0], *self._metrics_agent(node), *command[1:]],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=node.directory,
         )
@@ -333,7 +343,7 @@ class LocalCluster:
         node.pid_file.write_text(f"{process.pid}\n")
 
     def _check_ports_free(self, node: NodeLayout) -> None:
-        ports = [node.client_port, node.controller_port]
+        ports = [node.client_port, node.controller_port, node.metrics_port]
         if self.insecure_plaintext_listener:
             ports.append(self.plaintext_port(node))
         for port in ports:
