@@ -27,7 +27,6 @@ from kafka.admin import KafkaAdminClient
 from exchange.broker.classpath import ensure_classpath, java_executable
 from exchange.broker.config import (
     ADMIN_PRINCIPAL,
-    JMX_EXPORTER_CONFIG,
     NodeLayout,
     NodeTls,
     kafka_uuid,
@@ -35,7 +34,14 @@ from exchange.broker.config import (
     render_server_properties,
 )
 from exchange.broker.exceptions import BrokerError, BrokerStartError
-from exchange.broker.processes import adopt, is_alive, port_open, read_pid, tail
+from exchange.broker.processes import (
+    adopt,
+    is_alive,
+    metrics_agent,
+    port_open,
+    read_pid,
+    tail,
+)
 from exchange.credentials import CredentialStore
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import IssuedCertificate, LocalPki, PkiSettings
@@ -322,19 +328,11 @@ class LocalCluster:
                 (done.stdout + done.stderr)[-3000:].replace(admin_password, "***"),
             )
 
-    def _metrics_agent(self, node: NodeLayout) -> list[str]:
-        """The JMX exporter java agent (from the POM), serving the rules of
-        ``jmx-exporter.yml`` on the node's metrics port; nothing if the jar is not there."""
-        jars = sorted(self.lib_dir.glob("jmx_prometheus_javaagent-*.jar"))
-        if not jars:
-            return []
-        return [f"-javaagent:{jars[-1]}={node.host}:{node.metrics_port}:{JMX_EXPORTER_CONFIG}"]
-
     def _start(self, node: NodeLayout) -> None:
         out = (node.log_dir / "stdout.log").open("ab")
         command = self._java(node, "kafka.Kafka", str(node.properties_file))
         process = subprocess.Popen(
-            [command[0], *self._metrics_agent(node), *command[1:]],
+            [command[0], *metrics_agent(self.lib_dir, node), *command[1:]],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=node.directory,
         )
