@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install lint bench broker-down clean
+.PHONY: demo test install system-deps lint bench broker-down clean
 
 $(BIN)/exchange: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(BIN)/exchange: pyproject.toml
 
 install: $(BIN)/exchange
 
-demo: install
+# Debian packages the broker, the monitoring and the tests need (only what is missing; as root).
+system-deps:
+	bash .ci/install-system-deps
+
+demo: install system-deps
 	$(BIN)/exchange broker up
 	$(BIN)/exchange topology apply --replication 1
 	EXCHANGE_MONITORING__SCRAPE_INTERVAL_S=5 EXCHANGE_MONITORING__EVALUATION_INTERVAL_S=5 \
