@@ -28,7 +28,7 @@ demo: install system-deps
 	sleep 10  # one more scrape and rule evaluation
 	$(BIN)/exchange monitoring alerts --minutes 30
 
-test: install
+test: install system-deps
 	$(BIN)/exchange schemas check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
