@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from exchange.examples import example_json
+from exchange.tls.pki import LocalPki
 from tests.cli.test_cli import run_cli
 
 
@@ -24,6 +25,14 @@ def one_line_error(done: object, *expected: str) -> str:
     for text in expected:
         assert text in lines[0]
     return lines[0]
+
+
+def local_state(tmp_path: Path) -> str:
+    """A state folder with a local CA of its own (what `exchange broker up` makes), so that the
+    CLI's TLS settings are complete and the broker being down is the only problem."""
+    state = tmp_path / "state"
+    LocalPki(state / "pki").ca()
+    return str(state)
 
 
 def closed_port() -> int:
@@ -59,6 +68,7 @@ def test_broker_down_is_one_line_and_the_producer_is_closed(tmp_path: Path) -> N
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
         "EXCHANGE_KAFKA__USERNAME": "transport-system",
         "EXCHANGE_KAFKA__PASSWORD": "irrelevant",
+        "EXCHANGE_STATE_DIR": local_state(tmp_path),
         "PYTHONWARNINGS": "always::ResourceWarning",
     }
     done = run_cli("publish", "transport-sighting", str(file), "--as", "transport", env=env)
@@ -95,6 +105,7 @@ def test_connectors_with_the_broker_down_are_one_line_and_closed(tmp_path: Path)
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
         "EXCHANGE_KAFKA__USERNAME": "someone",
         "EXCHANGE_KAFKA__PASSWORD": "irrelevant",
+        "EXCHANGE_STATE_DIR": local_state(tmp_path),
         "PYTHONWARNINGS": "always::ResourceWarning",
     }
     for name, text in configs.items():
