@@ -19,7 +19,7 @@ async def test_an_unknown_addressee_is_422_naming_the_field(harness) -> None:
     referral["toAgency"] = {"agencyId": "no-such-agency"}
     async with harness.running(gateway):
         await harness.until(lambda: gateway.port)
-        status, body, _ = await post(gateway.port, "/v1/events/referral", referral)
+        status, body, _ = await post(gateway, "/v1/events/referral", referral)
     assert status == 422, body
     assert body["error"] == "invalid-event"
     assert [(e["field"], e["rule"]) for e in body["errors"]] == [

@@ -18,9 +18,10 @@ from exchange.broker.local import LocalCluster
 from exchange.codec import EventCodec
 from exchange.examples import example_json
 from exchange.settings import KafkaSettings
+from exchange.tls.pki import LocalPki
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
-from tests.connectors.adapters.test_http_gateway import gateway_config, post
+from tests.connectors.adapters.test_http_gateway import gateway_config, post, trusting
 
 pytestmark = pytest.mark.broker
 
@@ -62,17 +63,21 @@ def own(cluster: LocalCluster, codec: EventCodec, tmp_path: Path) -> ConnectorHa
 
     def kafka_for(agency: str) -> KafkaSettings:
         principal = topology.principal_of(agency)
-        return KafkaSettings(bootstrap_servers=cluster.bootstrap).with_principal(
+        return cluster.client_settings().with_principal(
             principal, cluster.credentials.password_for(principal)
         )
 
-    return ConnectorHarness(kafka_for, topology, codec, tmp_path / "state")
+    return ConnectorHarness(
+        kafka_for, topology, codec, tmp_path / "state", pki=LocalPki(tmp_path / "pki")
+    )
 
 
-async def health(port: int | None) -> int:
+async def health(gateway: HttpGateway) -> int:
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"http://127.0.0.1:{port}/healthz") as response,
+        session.get(
+            f"https://127.0.0.1:{gateway.port}/healthz", ssl=trusting(gateway)
+        ) as response,
     ):
         return response.status
 
@@ -87,27 +92,27 @@ async def test_503_names_the_id_that_the_retry_reuses_across_a_broker_restart(
     gateway = HttpGateway(config, own.context)
     async with own.running(gateway):
         await own.until(lambda: gateway.port)
-        first = await post(gateway.port, PATH, example_json("transport-sighting"))
+        first = await post(gateway, PATH, example_json("transport-sighting"))
         assert first[0] == 202, first
-        assert await health(gateway.port) == 200
+        assert await health(gateway) == 200
         await asyncio.to_thread(cluster.down)
         try:
-            status, body, headers = await post(gateway.port, PATH, late)  # no key of its own
-            assert await health(gateway.port) == 503
+            status, body, headers = await post(gateway, PATH, late)  # no key of its own
+            assert await health(gateway) == 503
         finally:
             await asyncio.to_thread(cluster.up)
         assert status == 503, body
         key = headers["Idempotency-Key"]
         assert body["idempotencyKey"] == key
         assert headers["Retry-After"] == "5"
-        retried = await post(gateway.port, PATH, late, key=key)
+        retried = await post(gateway, PATH, late, key=key)
         assert retried[0] == 202, retried
         assert retried[1]["eventId"] == body["eventId"]
         got = await own.read(
             "exchange.sighting", agency="police", count=3, source=f"/t/{config.name}",
             within=20, settle=3,
         )
-        assert await health(gateway.port) == 200
+        assert await health(gateway) == 200
     copies = [r for r in got if r.decoded and r.decoded.event.sightingId == "GW-LATE-1"]  # type: ignore[attr-defined]
     assert copies  # at least the retry; the queued record may have arrived too
     assert {r.headers["ce_id"] for r in copies} == {body["eventId"]}  # receivers drop repeats
