@@ -157,6 +157,7 @@ async def test_the_protected_codec_learns_keys_from_the_bus_once_a_root_is_pinne
     principal = provisioned.topology.principal_of("civil-affairs")
     monkeypatch.setenv("EXCHANGE_STATE_DIR", str(civil_state))
     monkeypatch.setenv("EXCHANGE_KAFKA__BOOTSTRAP_SERVERS", provisioned.broker.bootstrap)
+    monkeypatch.setenv("EXCHANGE_KAFKA__SSL_CAFILE", str(provisioned.broker.admin.ssl_cafile))
     monkeypatch.setenv("EXCHANGE_KAFKA__USERNAME", principal)
     monkeypatch.setenv("EXCHANGE_KAFKA__PASSWORD", provisioned.credentials.password_for(principal))
     context.settings.cache_clear()

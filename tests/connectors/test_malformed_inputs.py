@@ -19,7 +19,7 @@ from exchange.examples import example_json
 from tests.cli.test_cli import run_cli
 from tests.cli.test_cli_errors import one_line_error
 from tests.connectors.adapters.test_file_drop import _until, config
-from tests.connectors.adapters.test_http_gateway import TOKEN, gateway_config
+from tests.connectors.adapters.test_http_gateway import TOKEN, gateway_config, trusting
 
 
 @pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)
@@ -37,9 +37,10 @@ async def test_http_gateway(harness) -> None:
     answers = {}
     async with harness.running(gateway):
         await harness.until(lambda: gateway.port)
-        url = f"http://127.0.0.1:{gateway.port}/v1/events/transport-sighting"
+        url = f"https://127.0.0.1:{gateway.port}/v1/events/transport-sighting"
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-        async with aiohttp.ClientSession() as session:
+        tls = aiohttp.TCPConnector(ssl=trusting(gateway))
+        async with aiohttp.ClientSession(connector=tls) as session:
             for bad in CATALOGUE:
                 async with session.post(url, data=bad.content, headers=headers) as response:
                     answers[bad.name] = (response.status, await response.json())

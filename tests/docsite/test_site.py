@@ -91,7 +91,7 @@ def test_every_dead_letter_and_quarantine_reason_in_the_code_is_documented() -> 
         | _codes_in(r'super\(\).__init__\(\s*"([a-z-]+)"', "exchange/codec")
         | _codes_in(r'reason="([a-z-]+)"', "connectors")
         | _codes_in(r'reason = "([a-z-]+)" if', "connectors")
-        | _codes_in(r'else "([a-z-]+)"\n', "connectors")
+        | _codes_in(r'reason = "[a-z-]+" if [^\n]* else "([a-z-]+)"\n', "connectors")
     )
     assert {r.code for r in QUARANTINE_REASONS} == quarantine
     assert {r.code for r in DEAD_LETTER_REASONS} == dead_letter
