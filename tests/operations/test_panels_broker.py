@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry
 from support.monitoring import BASE, WEBHOOK_PORT, kafka_env, query
 from support.worker import REPO, dispatches, sighting, start_worker, stop_worker
 
+from connectors.adapters.webhook import new_secret
 from exchange.client.publisher import Publisher
 from exchange.metrics import BusMetrics
 from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch
@@ -73,7 +74,7 @@ async def test_every_panel_query_returns_data(stack, provisioned, codec, tmp_pat
     run = uuid.uuid4().hex[:6]
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (tmp_path / "secret").write_text("test-secret-" + run)
+    (tmp_path / "secret").write_text(new_secret())  # the Standard Webhooks format
     worker = start_worker(provisioned, "--time-scale", "60", "--metrics-port", str(WORKER_PORT))
     drop = _connector(provisioned, tmp_path, f"drop-{run}", "transport", port=DROP_PORT,
                       body=f'kind = "file-drop"\ninbox = "{inbox}"\n'
