@@ -156,6 +156,8 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.referral-update", "DESCRIBE"),
         ("TOPIC", "exchange.report-confirmation", "WRITE"),
         ("TOPIC", "exchange.report-confirmation", "DESCRIBE"),
+        ("TOPIC", "exchange.unknown-origin-child", "WRITE"),  # a child of unknown origin
+        ("TOPIC", "exchange.unknown-origin-child", "DESCRIBE"),
         ("GROUP", "health.", "READ"),
         ("TRANSACTIONAL_ID", "health.", "WRITE"),
         ("TRANSACTIONAL_ID", "health.", "DESCRIBE"),
