@@ -25,6 +25,7 @@ from typing import Any
 
 from exchange.cli import (
     broker_cmd,
+    cases_cmd,
     events_cmd,
     protection_cmd,
     referrals_cmd,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
+    cases_cmd.register(commands)
     report_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()

@@ -18,6 +18,7 @@ from exchange.examples.children import (
     example_unknown_origin_child,
     example_unknown_origin_dispatch,
 )
+from exchange.examples.cold_cases import example_cold_case, example_cold_case_review
 from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
@@ -85,6 +86,8 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "dna-comparison-result": example_dna_comparison_result,
     "kinship-verification": example_kinship_verification,
     "kinship-verification-decision": example_kinship_verification_decision,
+    "cold-case": example_cold_case,
+    "cold-case-review": example_cold_case_review,
 }
 
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from exchange.errors import ExchangeError
+from exchange.models.cold_cases import ColdCase, ColdCaseReview
 from exchange.models.compliance import ComplianceAlert
 from exchange.models.dna import (
     DnaComparisonRequest,
@@ -156,6 +157,8 @@ _SPECS = (
         "kinship-verification-decision", "exchange.events.KinshipVerificationDecision",
         KinshipVerificationDecision, "verificationId",
     ),
+    EventSpec("cold-case", "exchange.events.ColdCase", ColdCase, "caseId"),
+    EventSpec("cold-case-review", "exchange.events.ColdCaseReview", ColdCaseReview, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

@@ -40,6 +40,8 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "dna-comparison-result",
         "kinship-verification",
         "kinship-verification-decision",
+        "cold-case",
+        "cold-case-review",
     ]
 
 
