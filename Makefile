@@ -27,7 +27,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.codec_and_bus
 
 broker-down: install
 	$(BIN)/exchange broker down

@@ -21,7 +21,7 @@ What is measured (local broker, SCRAM, ACLs; the ``transport`` agency publishing
 Usage (starts a local broker on ``--base-port`` under ``--state-dir`` if none is running there,
 and applies the topology)::
 
-    python benchmarks/connector_rates.py [--base-port 19092] [--rate 200] [--seconds 10]
+    python -m benchmarks.connector_rates [--base-port 19092] [--rate 200] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -45,23 +45,20 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
+from benchmarks.harness import REPO, STATE, BenchBroker, nearest_rank
 from connectors.adapters.file_drop import FileDropConfig, FileDropSource
 from connectors.adapters.http_gateway import token_digest
 from connectors.sdk.base import ConnectorContext
-from exchange.broker.local import LocalCluster
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.credentials import CredentialStore
 from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
-from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 
-REPO = Path(__file__).resolve().parent.parent
 TOPIC = "exchange.sighting"
 TOKEN = "bench-token"  # noqa: S105 - a token the benchmark gives its own gateway
 
@@ -105,11 +102,6 @@ async def raw_rates(settings: KafkaSettings, codec: EventCodec, records: int) ->
         "raw aiokafka producer (pre-encoded bytes)": raw,
         "Publisher (validated model -> Avro -> ack)": bus,
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> int:
@@ -264,17 +256,8 @@ async def file_drop_rate(kafka_for: Any, codec: EventCodec, folder: Path, rows: 
 
 async def main_async(args: argparse.Namespace) -> None:
     state_dir = args.state_dir.resolve()
-    cluster = LocalCluster(state_dir, base_port=args.base_port)
-    cluster.up()
-    topology = load_topology()
-    credentials = CredentialStore(state_dir / "credentials")
-    apply_topology(topology, cluster.admin_settings(), credentials, 1)
-
-    def kafka_for(agency: str) -> KafkaSettings:
-        principal = topology.principal_of(agency)
-        return KafkaSettings(bootstrap_servers=cluster.bootstrap).with_principal(
-            principal, credentials.password_for(principal)
-        )
+    broker = BenchBroker.up(state_dir, args.base_port)
+    cluster, kafka_for = broker.cluster, broker.kafka_as
 
     codec = EventCodec(Catalogue.load())
     print(
@@ -303,7 +286,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print(
             f"fixed rate {args.rate:.0f}/s for {args.seconds:.0f} s: accepted "
             f"{accepted:,.0f} events/s, latency p50 {statistics.median(latencies) * 1000:.1f} ms,"
-            f" p99 {percentile(latencies, 0.99) * 1000:.1f} ms, max "
+            f" p99 {nearest_rank(latencies, 0.99) * 1000:.1f} ms, max "
             f"{max(latencies) * 1000:.1f} ms ({len(latencies)} accepted)"
         )
         print(
@@ -317,7 +300,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--state-dir", type=Path, default=REPO / ".state")
+    parser.add_argument("--state-dir", type=Path, default=STATE)
     parser.add_argument("--base-port", type=int, default=19092)
     parser.add_argument("--records", type=int, default=20_000, help="raw publish records")
     parser.add_argument("--rate", type=float, default=200.0, help="gateway requests/s (fixed)")

@@ -1,10 +1,10 @@
 """The floor under the sighting workflow's cost: a faust agent doing only what any sighting
-must cost in faust-streaming, run by :mod:`benchmarks.workflows` beside the worker and the raw
-loop.
+must cost in faust-streaming, run by :mod:`benchmarks.worker_throughput` beside the worker and
+the raw loop.
 
 For each record of ``exchange.sighting`` the agent sends one record (the sighting's own bytes
 and headers, so the benchmark's receiver times it like a dispatch) to ``--out``, with the
-worker's own send path (:func:`exchange.workflows.runtime.publish`); with ``--table`` it also
+worker's own send path (:func:`exchange.workflows.runtime.emit.send`); with ``--table`` it also
 writes one table entry of the same size (the sighting workflow writes its deadline entry: one
 RocksDB write and one changelog record). No decoding, validation, routing or encoding. The app
 is made by :func:`exchange.workflows.runtime.create_app`, so it has the worker's settings (fetch
@@ -15,7 +15,7 @@ upper bound on the worker's.
 
 Usage (as the benchmark runs it; credentials in ``EXCHANGE_KAFKA__*``)::
 
-    python benchmarks/faust_floor.py --app-id workflows.bench-floor-X --out TOPIC \\
+    python -m benchmarks.faust_floor --app-id workflows.bench-floor-X --out TOPIC \\
         --data-dir DIR [--table]
 """
 
@@ -29,7 +29,6 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.cli.worker_cmd import QuietWorker
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
 from exchange.workflows.runtime import (
@@ -38,8 +37,9 @@ from exchange.workflows.runtime import (
     WorkflowContext,
     WorkflowMetrics,
     create_app,
-    publish,
 )
+from exchange.workflows.runtime.emit import send
+from exchange.workflows.runtime.faust_patches import QuietWorker
 from exchange.workflows.sightings import SOURCE_TOPIC
 
 
@@ -55,8 +55,7 @@ def floor(out: str, *, table: bool) -> Workflow:
             async for event in stream.events():
                 message = event.message
                 headers = list(message.headers or ())
-                await publish(app, target, key=message.key, value=message.value,
-                              headers=headers)
+                await send(app, target, key=message.key, value=message.value, headers=headers)
                 if entries is not None:
                     entries[f"{message.partition}:{message.offset}"] = message.value
 

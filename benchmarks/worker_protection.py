@@ -6,9 +6,10 @@ against its unprotected counterpart, best of 5 rounds of ``--records`` events:
 - input: ``ProtectedCodec.decode`` as ``workflows`` (signature, replay check, opening,
   validation) against ``EventCodec.decode``;
 - the ``delivered`` audit record (JSON + SHA-256; the send itself is not timed);
-- output: ``WorkerProtection.outgoing`` for a dispatch (read, validate, re-encode sealed for the
-  topic's readers, sign, ``routed`` audit record) against the plain ``EventCodec.encode`` the
-  workflow does anyway;
+- output: ``ProtectedEncoder.encode`` of a dispatch (sealed for the topic's readers and signed,
+  in the one encode; until issue 12 it was ``WorkerProtection.outgoing``, which decoded the plain
+  record and encoded it again, plus a ``routed`` audit record) against the plain
+  ``EventCodec.encode``;
 - state: one seal + open of a dispatch deadline entry (AES-256-GCM).
 
 Usage::
@@ -29,6 +30,7 @@ from pathlib import Path
 from exchange.codec import CloudEventAttributes, EventCodec
 from exchange.examples import example
 from exchange.protection.audit import AuditTrail
+from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import ProtectedCodec
@@ -77,7 +79,6 @@ def main() -> None:
     sealed = [as_("transport").encode(sighting, source="/agencies/transport/app", readers=readers)
               for _ in range(n)]
     plain = [codec.encode(sighting, source="/agencies/transport/app") for _ in range(n)]
-    outputs = [codec.encode(dispatch, source="/agencies/workflows/sightings") for _ in range(n)]
     sealer = StateSealer(keys)
     entry = json.dumps(dispatch.model_dump(mode="json")).encode()
     attributes: list[CloudEventAttributes] = [e.attributes for e in plain]
@@ -102,11 +103,11 @@ def main() -> None:
         for _ in range(n):
             codec.encode(dispatch, source="/agencies/workflows/sightings")
 
-    def outgoing() -> None:
-        async def run() -> None:
-            for e in outputs:
-                await worker.outgoing(DISPATCHES, e.key, e.value, e.headers)
-        asyncio.run(run())
+    encoder = ProtectedEncoder(as_("workflows"), topology)
+
+    def outgoing() -> None:  # since the house (issue 12): sealed and signed in the one encode
+        for _ in range(n):
+            encoder.encode(dispatch, topic=DISPATCHES, source="/agencies/workflows/sightings")
 
     def state() -> None:
         for i in range(n):
@@ -119,7 +120,7 @@ def main() -> None:
         ("input: protected verify + open + validate", protected_decode),
         ("audit: delivered record (no I/O)", delivered),
         ("output: plain encode (dispatch)", plain_encode),
-        ("output: reseal + sign + routed record", outgoing),
+        ("output: protected encode (seal + sign)", outgoing),
         (f"state: seal + open ({len(entry)} B entry)", state),
     ]
     for name, round_ in rows:

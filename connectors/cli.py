@@ -16,11 +16,16 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from connectors.registry import BUILTIN, load_config
+from connectors.adapters.http_openapi import openapi_document
+from connectors.registry import BUILTIN, connector_class, load_config
 from connectors.sdk.base import ConnectorContext
+from connectors.sdk.exceptions import ConnectorError
 from exchange.cli import context
 from exchange.codec import EventCodec
+from exchange.docsite import SiteData, build_site
+from exchange.docsite.data import Connectors
 from exchange.metrics import serve_metrics
+from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
 
 
@@ -81,3 +86,43 @@ def _run(args: argparse.Namespace) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def register_docs(commands: Any) -> None:
+    """``exchange docs``: the integrators' documentation site, with the connectors' part
+    (the gateway's OpenAPI document, the connectors' config reference) given to it."""
+    parser = commands.add_parser(
+        "docs",
+        help="write the integrators' documentation site (HTML)",
+        description=(
+            "Generate a static HTML site from topology/, schemas/avro/ and the code: each "
+            "agency's topics and why, each event's fields with docs, sensitivity tags and who "
+            "may open them, validation rules and their errors, examples, the HTTP gateway's "
+            "API, the connectors' configuration and the dead-letter and quarantine reasons; "
+            "with the AsyncAPI documents. Open DIR/index.html in a browser."
+        ),
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder to write the site into")
+    parser.add_argument("--bootstrap", metavar="HOST:PORT[,...]",
+                        help="bootstrap servers to name "
+                        "(default: EXCHANGE_KAFKA__BOOTSTRAP_SERVERS)")
+    parser.set_defaults(run=_docs)
+
+
+def _docs(args: argparse.Namespace) -> int:
+    bootstrap = args.bootstrap or context.settings().kafka.bootstrap_servers
+    written = build_site(args.out, SiteData.load(bootstrap, site_connectors()))
+    print(f"wrote {len(written)} files; open {args.out / 'index.html'}")
+    return 0
+
+
+def site_connectors() -> Connectors:
+    """The connectors' part of the documentation site."""
+    kinds: dict[str, tuple[str, type | str]] = {}
+    for kind, target in BUILTIN.items():
+        try:
+            kinds[kind] = (target, connector_class(kind))
+        except ConnectorError as error:
+            kinds[kind] = (target, str(error))
+    return Connectors(openapi=openapi_document(list(EVENTS)), kinds=kinds)

@@ -30,13 +30,17 @@ own branch in its ``exceptions.py``::
     │   ├── NotAuthorizedError
     │   └── PublishError
     ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
-    └── ProtectionError                     (exchange.protection.exceptions)
-        ├── KeyStoreError
-        │   └── UnknownKeyError (also KeyError)
-        ├── EntitlementError
-        ├── SealError
-        ├── VerificationError               .reason: the quarantine reason code
-        └── AuditChainError
+    ├── ProtectionError                     (exchange.protection.exceptions)
+    │   ├── KeyStoreError
+    │   │   └── UnknownKeyError (also KeyError)
+    │   ├── EntitlementError
+    │   ├── SealError
+    │   ├── VerificationError               .reason: the quarantine reason code
+    │   └── AuditChainError
+    └── EvidenceError                       (exchange.evidence.exceptions)
+        ├── TimeStampError                  .stage: url, http, reply, token, openssl
+        ├── AuditUnavailableError           fail-closed: .agency, .retry_after
+        └── BundleError                     .file, .rule
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.

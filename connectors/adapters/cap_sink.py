@@ -11,7 +11,7 @@ messages) as the ``public-alerts`` system and hands each message's CAP document 
 
 A message is done when every target has it; on a retry only the targets that do not have it
 yet are tried again. A document that is not valid CAP 1.2 (checked with
-:func:`exchange.cap.document.validate_cap`) is dead-lettered without reaching any screen.
+:func:`exchange.cap.validate_cap`) is dead-lettered without reaching any screen.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pydantic import AnyHttpUrl, Field, model_validator
 from connectors.sdk.exceptions import DeliveryError, PermanentDeliveryError
 from connectors.sdk.http_sink import HttpSink, HttpSinkConfig
 from connectors.sdk.sink import idempotency_key
-from exchange.cap.document import validate_cap
+from exchange.cap import validate_cap
 from exchange.codec import DecodedEvent
 from exchange.models.missing_persons import EmergencyAlert
 

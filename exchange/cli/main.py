@@ -24,9 +24,11 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from exchange.cli import (
+    asyncapi_cmd,
     broker_cmd,
     cases_cmd,
     events_cmd,
+    evidence_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     referrals_cmd.register(commands)
     cases_cmd.register(commands)
     report_cmd.register(commands)
+    asyncapi_cmd.register(commands)
+    evidence_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)

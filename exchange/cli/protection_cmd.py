@@ -10,9 +10,12 @@ import argparse
 import asyncio
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, evidence_cmd
 from exchange.codec import EventCodec
-from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history, verify_chains
+from exchange.evidence.anchors import ANCHOR_KIND
+from exchange.evidence.chains import verify_anchored
+from exchange.evidence.guard import NOTARY_TOPIC
+from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
@@ -75,6 +78,7 @@ def register(commands: Any) -> None:
     sub.add_argument("case", metavar="CASE_ID", help="the case key (the events' ce_subject)")
     context.add_agency_option(sub, required=False)
     sub.set_defaults(run=_case)
+    evidence_cmd.add_audit_actions(actions)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -122,11 +126,26 @@ def _entries(args: argparse.Namespace) -> list[AuditEntry]:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Every chain against its signed checkpoints, those on the audit topic and those the
+    notary anchored (:func:`exchange.evidence.chains.verify_anchored`)."""
     entries = _entries(args)
-    report = verify_chains(entries)
-    print(f"{report.records} record(s) in {report.chains} chain(s)")
-    for broken in report.broken:
-        print(f"BROKEN {broken}")
+    partitions = context.topology().topic(NOTARY_TOPIC).partitions
+    anchors = asyncio.run(
+        read_audit(context.kafka_as_agency(_reader(args)), partitions, topic=NOTARY_TOPIC)
+    )
+    notarised = [
+        c for e in anchors if e.record.get("kind") == ANCHOR_KIND
+        for c in e.record.get("checkpoints", [])
+    ]
+    report = verify_anchored(entries, key_store(), notarised)
+    print(f"{report.records} record(s) in {len(report.chains)} chain(s)")
+    for finding in report.breaks:
+        print(f"BROKEN {finding.kind} {finding.chain} at seq {finding.seq}: {finding.detail}")
+    for finding in report.of("duplicate"):
+        print(f"duplicate (not a break) {finding.chain} at seq {finding.seq}: {finding.detail}")
+    waiting = report.of("unanchored")
+    if waiting:
+        print(f"{len(waiting)} chain(s) have records after their last checkpoint (not signed yet)")
     if report.ok:
         print("every chain is intact")
         return 0

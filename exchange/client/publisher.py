@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
+from exchange.evidence.guard import AuditGuard
 from exchange.metrics import BusMetrics
 from exchange.models.registry import spec_for_model
 from exchange.protection.audit import AuditTrail
@@ -76,9 +77,12 @@ class Publisher:
         linger_ms: int = 5,
         protection: ProtectedCodec | None = None,
         audit: AuditTrail | None = None,
+        guard: AuditGuard | None = None,
     ) -> None:
         """With ``protection``, every event is sealed for the readers of its topic and signed;
-        with ``audit``, every acknowledged event is recorded in the audit trail."""
+        with ``audit``, every acknowledged event is recorded in the audit trail; with ``guard``,
+        no event is accepted while the fail-closed audit policy refuses them
+        (:class:`~exchange.evidence.exceptions.AuditUnavailableError`)."""
         self.settings = settings
         self.codec = codec
         self.topology = topology
@@ -92,6 +96,7 @@ class Publisher:
         )
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
+        self.guard = guard
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -120,6 +125,8 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
+        if self.guard is not None:
+            self.guard.check()
         topic = topic or choose_topic(self.topology, self.agency, event)
         encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
@@ -138,6 +145,8 @@ class Publisher:
         ``ids``: one ``ce_id`` per event (None: a fresh one). Raises
         :class:`BatchPublishError` (with every event's result or error) if any was refused.
         """
+        if self.guard is not None:
+            self.guard.check()
         if ids is not None and len(ids) != len(events):
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from exchange.cap.document import build_cap, message_identifier
+from exchange.cap import build_cap, message_identifier
 from exchange.examples.core import (
     CST,
     example_missing_person_report,

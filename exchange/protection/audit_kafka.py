@@ -11,8 +11,16 @@ from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditEntry, par
 from exchange.settings import KafkaSettings
 
 
+def audit_producer(settings: KafkaSettings) -> AIOKafkaProducer:
+    """The producer audit records need: idempotent with ``acks=all``, so a send retried after a
+    lost acknowledgement is written once (a duplicate would look like a fork of the chain) and
+    a record is acknowledged only once the in-sync replicas have it."""
+    return AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all", enable_idempotence=True)
+
+
 class KafkaAuditSink:
-    """Writes audit records with an idempotent producer (order kept per chain)."""
+    """Writes audit records with an idempotent producer (:func:`audit_producer`; order kept per
+    chain)."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str = AUDIT_TOPIC) -> None:
         self.producer = producer

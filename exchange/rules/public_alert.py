@@ -3,7 +3,7 @@
 Pure decision logic, no Kafka. A workflow turns an OPEN ``MissingPersonReport`` of
 category MINOR into a :class:`PublicAlert` with :func:`public_alert_from`, keeps the
 :func:`plan_steps` of the case as timers, and renders each step as a CAP 1.2 message with
-:func:`exchange.cap.document.build_cap` (an Alert, then an Update each time the radius widens,
+:func:`exchange.cap.build_cap` (an Alert, then an Update each time the radius widens,
 a Cancel when the child is found or the report withdrawn).
 
 **Radius schedule.** The Ministry of Public Security's Tuanyuan platform widens an alert with the

@@ -328,6 +328,11 @@ class Catalogue:
             return event_type
         return f"{EVENT_NAMESPACE}.{event_type}"
 
+    @property
+    def published_event_types(self) -> tuple[str, ...]:
+        """Event types with at least one published version."""
+        return tuple(sorted(self._published))
+
     def versions(self, event_type: str) -> tuple[SchemaVersion, ...]:
         """Published versions, oldest first; empty if none."""
         return self._published.get(self.resolve(event_type), ())

@@ -23,7 +23,7 @@ from typing import Any
 
 import faust
 
-from exchange.cap.document import CapReference, build_cap, message_identifier
+from exchange.cap import CapReference, build_cap, message_identifier
 from exchange.codec import DecodedEvent
 from exchange.models.missing_persons import (
     AlertMessageType,

@@ -55,9 +55,7 @@ class ReferralWorkflow:
         self.jurisdiction = jurisdiction
         self.rules = rules
         self.metrics = context.metrics
-        partitions = context.topology.topic(RESCUE_TOPIC).partitions
-        if context.topology.topic(UPDATE_TOPIC).partitions != partitions:
-            raise ValueError(f"{UPDATE_TOPIC} must have as many partitions as {RESCUE_TOPIC}")
+        streams.require_co_partitioned(RESCUE_TOPIC, UPDATE_TOPIC)
         self.streams = streams
         self.table = streams.table("referrals", RESCUE_TOPIC)
         self.referral_inboxes = streams.inboxes("exchange.referral.to.")

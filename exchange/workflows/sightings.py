@@ -93,9 +93,7 @@ class SightingWorkflow:
         self.context = context
         self.streams = streams
         self.jurisdiction = jurisdiction
-        partitions = context.topology.topic(SOURCE_TOPIC).partitions
-        if context.topology.topic(ACK_TOPIC).partitions != partitions:
-            raise ValueError(f"{ACK_TOPIC} must have as many partitions as {SOURCE_TOPIC}")
+        streams.require_co_partitioned(SOURCE_TOPIC, ACK_TOPIC)
         self.store = deadlines.DeadlineStore(streams.table("sightings-deadlines", SOURCE_TOPIC))
         self.inboxes = streams.inboxes("exchange.sighting.to.")
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting

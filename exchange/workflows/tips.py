@@ -64,10 +64,7 @@ class TipWorkflow:
         self.context = context
         self.jurisdiction = jurisdiction
         self.metrics = context.metrics
-        if context.topology.topic(OUTCOME_TOPIC).partitions != context.topology.topic(
-            TIP_TOPIC
-        ).partitions:
-            raise ValueError(f"{OUTCOME_TOPIC} must have as many partitions as {TIP_TOPIC}")
+        streams.require_co_partitioned(TIP_TOPIC, OUTCOME_TOPIC)
         self.streams = streams
         self.tips = streams.table("tips", TIP_TOPIC)
         self.inboxes = streams.inboxes("exchange.tip.to.")

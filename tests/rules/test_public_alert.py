@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exchange.cap.document import CapReference, build_cap, message_identifier, parse_cap
+from exchange.cap import CapReference, build_cap, message_identifier, parse_cap
 from exchange.clock import ScaledClock
 from exchange.examples.core import example_missing_person_report
 from exchange.models.common import AgeRange, Gender

@@ -52,6 +52,7 @@ def test_police_has_command_centre_and_one_unit_per_district(topology: Topology)
 # Topics that keep records refused by a consumer (any bytes), and the audit trail (JSON).
 NOT_EVENT_TOPICS = ("exchange.deadletter.", "exchange.quarantine.")
 AUDIT = "exchange.audit"
+NOTARY = "exchange.notary"
 
 
 def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) -> None:
@@ -59,7 +60,9 @@ def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) 
         assert topic.owner in topic.writers
         assert topic.readers
         assert all(e.startswith(EVENTS) for e in topic.event_types)
-        carries_no_events = topic.name.startswith(NOT_EVENT_TOPICS) or topic.name == AUDIT
+        carries_no_events = (
+            topic.name.startswith(NOT_EVENT_TOPICS) or topic.name in (AUDIT, NOTARY)
+        )
         assert bool(topic.event_types) != carries_no_events
         assert topic.partitions == 3
 
@@ -112,6 +115,7 @@ def test_lookups(topology: Topology) -> None:
     readable = {t.name for t in topology.topics_readable_by("health")}
     assert readable == {
         "exchange.rescue", "exchange.referral.to.health", "exchange.compliance.to.health",
+        "exchange.notary",  # anchors (no personal data): the fail-closed guard waits there
     }  # fmt: skip
     with pytest.raises(UnknownNameError, match="no agency 'nobody'"):
         topology.agency("nobody")

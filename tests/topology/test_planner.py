@@ -167,6 +167,8 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.quarantine.health", "DESCRIBE"),
         ("TOPIC", "exchange.audit", "WRITE"),
         ("TOPIC", "exchange.audit", "DESCRIBE"),
+        ("TOPIC", "exchange.notary", "READ"),  # the fail-closed guard watches the anchors
+        ("TOPIC", "exchange.notary", "DESCRIBE"),
         *(
             ("TOPIC", f"exchange.referral.to.{a.id}", op)
             for a in topology.agencies
@@ -185,7 +187,7 @@ def test_least_privilege_acls(topology: Topology) -> None:
     assert {a.resource_name for a in operators if a.resource_type == "TOPIC"} == {
         t.name for t in topology.topics
         if t.name.startswith(("exchange.deadletter.", "exchange.quarantine."))
-    } | {"exchange.audit"}
+    } | {"exchange.audit", "exchange.notary"}
 
 
 def test_cap_must_be_positive(topology: Topology) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from exchange.cap.document import parse_cap, validate_cap
+from exchange.cap import parse_cap, validate_cap
 from exchange.examples.core import example_missing_person_report
 from exchange.models.missing_persons import AlertMessageType, MissingPersonStatus
 from exchange.rules.jurisdiction import load_jurisdiction

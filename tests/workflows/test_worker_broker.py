@@ -20,7 +20,7 @@ from support.worker import (
     stop_worker,
 )
 
-from exchange.cap.document import parse_cap, validate_cap
+from exchange.cap import parse_cap, validate_cap
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.examples import example_json

@@ -64,6 +64,15 @@ class Streams:
                 self.app, topic, key=encoded.key, value=encoded.value, headers=encoded.headers
             )
 
+    def require_co_partitioned(self, source: str, *others: str) -> None:
+        """Fail at start unless ``others`` have as many partitions as ``source``: their events
+        share the tables of ``source``'s partitions (same case key, same partition)."""
+        topology = self.context.topology
+        partitions = topology.topic(source).partitions
+        for other in others:
+            if topology.topic(other).partitions != partitions:
+                raise ValueError(f"{other} must have as many partitions as {source}")
+
     def raw_topic(self, name: str, **options: Any) -> Any:
         """A faust topic of raw bytes (the codec does the decoding)."""
         return self.app.topic(

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.adapters.cap_sink import CapSink, CapSinkConfig
 from connectors.sdk.testing import ConnectorHarness
-from exchange.cap.document import parse_cap
+from exchange.cap import parse_cap
 from exchange.examples import example
 from tests.connectors.receiver import Delivery, Receiver
 

@@ -8,9 +8,11 @@
    producing the same bytes and consuming them undecoded, on the same broker and topic layout.
    Target: bus >= 50% of raw aiokafka.
 
-Usage (starts the local broker if it is not running)::
+Usage, from the repository's root (starts the local broker in ``--state-dir`` on ``--base-port``
+if it is not running there)::
 
-    python benchmarks/run.py [--records 20000] [--codec-records 20000]
+    python -m benchmarks.codec_and_bus [--records 20000] [--codec-records 10000] [--rounds 3]
+        [--state-dir .state] [--base-port 19092]
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ import argparse
 import asyncio
 import io
 import multiprocessing
-import platform
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,15 @@ from fastavro import schemaless_reader, schemaless_writer
 from kafka.admin import KafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 
-from exchange.broker.local import LocalCluster
+from benchmarks.harness import (
+    STATE,
+    Connection,
+    best_of,
+    connection_of,
+    machine_line,
+    settings_of,
+)
+from exchange.broker.local import DEFAULT_BASE_PORT, LocalCluster
 from exchange.client.consumer import EventConsumer
 from exchange.client.publisher import Publisher
 from exchange.codec import DecodedEvent, EventCodec
@@ -42,18 +50,6 @@ from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.loader import load_topology
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def best_of(round_: Callable[[], None], repeats: int = 3) -> float:
-    """The fastest of ``repeats`` timed rounds, in seconds (the least disturbed by noise)."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        round_()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def bench_codec(codec: EventCodec, catalogue: Catalogue, records: int) -> float:
@@ -93,13 +89,10 @@ Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
 
 def _consumer_process(
-    kind: str, connection: dict[str, str], topic: str, records: int, signals: tuple[Any, Any]
+    kind: str, connection: Connection, topic: str, records: int, signals: tuple[Any, Any]
 ) -> None:
     ready, finished = signals
-    settings = KafkaSettings(bootstrap_servers=connection["bootstrap"]).with_principal(
-        connection["username"], connection["password"]
-    )
-    finished.put(asyncio.run(_consume(kind, settings, topic, records, ready)))
+    finished.put(asyncio.run(_consume(kind, settings_of(connection), topic, records, ready)))
 
 
 async def _consume(
@@ -196,12 +189,7 @@ def _pipeline(
     """Events per second from the first publish until the consumer process has them all."""
     spawn = multiprocessing.get_context("spawn")
     ready, finished = spawn.Event(), spawn.Queue()
-    if not settings.username or settings.password is None:
-        raise RuntimeError("the benchmark connects as the admin principal; it has no password")
-    connection = {
-        "bootstrap": settings.bootstrap_servers, "username": settings.username,
-        "password": settings.password.get_secret_value(),
-    }
+    connection = connection_of(settings)
     process = spawn.Process(
         target=_consumer_process,
         args=(kind, connection, topic, len(values), (ready, finished)),
@@ -211,7 +199,7 @@ def _pipeline(
         process.kill()
         raise RuntimeError(f"{kind} consumer did not join its group in 60 s")
     started = asyncio.run(_produce(kind, settings, codec, topic, values))
-    done = finished.get(timeout=300)
+    done: float = finished.get(timeout=300)
     process.join(30)
     return len(values) / (done - started)
 
@@ -223,8 +211,10 @@ KINDS = {
 }
 
 
-def bench_bus(codec: EventCodec, records: int, rounds: int) -> float:
-    cluster = LocalCluster((REPO / ".state").resolve())
+def bench_bus(
+    codec: EventCodec, records: int, rounds: int, state_dir: Path, base_port: int
+) -> float:
+    cluster = LocalCluster(state_dir.resolve(), base_port=base_port)
     cluster.up()
     admin = cluster.admin_settings()
     event = validate_event(EVENTS["transport-sighting"].model, example_json("transport-sighting"))
@@ -260,13 +250,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="events through the broker")
     parser.add_argument("--codec-records", type=int, default=10_000, help="events per codec run")
     parser.add_argument("--rounds", type=int, default=3, help="bus rounds (best is reported)")
+    parser.add_argument("--state-dir", type=Path, default=STATE, help="the broker's state")
+    parser.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT,
+                        help="the broker's first port (started there if not running)")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"python {platform.python_version()}")
+    print(machine_line())
     catalogue = Catalogue.load()
     codec = EventCodec(catalogue)
     bench_codec(codec, catalogue, args.codec_records)
-    bench_bus(codec, args.records, args.rounds)
+    bench_bus(codec, args.records, args.rounds, args.state_dir, args.base_port)
 
 
 if __name__ == "__main__":
