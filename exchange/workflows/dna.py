@@ -15,11 +15,13 @@ one of the linked cases. One of them decides on ``exchange.dna-verification``
 publishes the linked missing-person report again with status FOUND on
 ``exchange.missing-person``, so the alert workflow cancels the public alert. A verification
 not decided in time is escalated once (``ComplianceAlert`` to the owners and the joint-meeting
-office). A result naming an unknown sample, or a decision from an agency owning neither case,
-is dead-lettered with its rule.
+office). A result naming a sample not read yet waits for it (the topics are read in no set
+order); a decision from an agency owning neither case is dead-lettered with its rule.
 """
 
 from __future__ import annotations
+
+import json
 
 import faust
 
@@ -67,6 +69,7 @@ class DnaWorkflow:
         self.verifications = streams.table("dna-verifications", DNA_TOPIC, global_=True)
         self.escalated = streams.table("dna-escalated", DNA_TOPIC, global_=True)
         self.missing = streams.table("dna-missing-cases", MISSING_TOPIC, global_=True)
+        self.pending = streams.table("dna-pending-results", DNA_TOPIC, global_=True)
         self.inboxes = streams.inboxes(INBOX_PREFIX)
         self.missing_topic = streams.raw_topic(MISSING_TOPIC)
         self.ticked: set[str] = set()  # asked this process's tick agent already
@@ -89,12 +92,15 @@ class DnaWorkflow:
         if not isinstance(event, DnaSampleCollected):
             raise TypeError(f"{DNA_TOPIC} carries DnaSampleCollected, not {type(event)}")
         self.samples[event.sampleId] = event.model_dump_json().encode()
+        waiting = self.pending.get(event.sampleId)
+        if waiting is not None:
+            del self.pending[event.sampleId]
+            for raw in json.loads(waiting):
+                await self._open(DnaComparisonResult.model_validate_json(raw))
 
-    def _sample(self, sample_id: str, field: str) -> DnaSampleCollected:
+    def _sample(self, sample_id: str) -> DnaSampleCollected | None:
         raw = self.samples.get(sample_id)
-        if raw is None:
-            raise LookupError(f"{field}: unknown sample {sample_id!r} [dna-sample-known]")
-        return DnaSampleCollected.model_validate_json(raw)
+        return None if raw is None else DnaSampleCollected.model_validate_json(raw)
 
     async def _publish(self, verification: KinshipVerification) -> None:
         self.verifications[verification.verificationId] = verification.model_dump_json().encode()
@@ -113,10 +119,22 @@ class DnaWorkflow:
             raise TypeError(f"{RESULT_TOPIC} carries DnaComparisonResult, not {type(result)}")
         if result.outcome is DnaComparisonOutcome.NO_MATCH:
             return
+        await self._open(result)
+
+    async def _open(self, result: DnaComparisonResult) -> None:
+        """Open the verification of ``result``; a result naming a sample not yet read (topics
+        are read in no set order, e.g. after downtime) waits for it in ``pending``."""
         if self.verifications.get(result.resultId) is not None:
             return  # opened before (the same result again)
-        sample = self._sample(result.sampleId, "sampleId")
-        matched = self._sample(result.matchedSampleId or "", "matchedSampleId")
+        sample = self._sample(result.sampleId)
+        matched = self._sample(result.matchedSampleId or "")
+        if sample is None or matched is None:
+            missing = result.sampleId if sample is None else result.matchedSampleId or ""
+            waiting = json.loads(self.pending.get(missing) or b"[]")
+            if result.model_dump_json() not in waiting:
+                waiting.append(result.model_dump_json())
+                self.pending[missing] = json.dumps(waiting).encode()
+            return
         now = self.context.clock()
         await self._publish(
             open_verification(
