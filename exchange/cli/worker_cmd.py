@@ -13,6 +13,7 @@ from exchange.cli.protection_cmd import protected_codec
 from exchange.codec import EventCodec
 from exchange.metrics import serve_metrics
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.kafka import explain
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics
 from exchange.workflows.runtime.faust_patches import QuietWorker
 from exchange.workflows.runtime.protection import WorkerProtection
@@ -88,8 +89,12 @@ def _run(args: argparse.Namespace) -> int:
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
         protection=_protection(codec) if protected else None,
     )
+    kafka = context.kafka_as(topology.principal_of(AGENCY))
+    problem = explain(kafka)  # faust retries a failed handshake forever: say why at once
+    if problem is not None:
+        raise problem
     app = build_worker_app(
-        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
+        kafka, workflow_context,
         app_id=args.app_id or settings.app_id, replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
     )

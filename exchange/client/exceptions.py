@@ -1,4 +1,9 @@
-"""Errors of the publishing and consuming clients (a branch of ``ExchangeError``)."""
+"""Errors of the publishing and consuming clients (a branch of ``ExchangeError``).
+
+The Kafka client's own errors are translated into these where a client is opened or used
+(:func:`exchange.client.translate.translated`), so that an entry point prints one line that
+says what to do instead of a traceback.
+"""
 
 from __future__ import annotations
 
@@ -74,4 +79,29 @@ class SnapshotIncompleteError(ClientError):
         super().__init__(
             f"could not read {topic!r} to its end in {timeout_s:g} s ({sum(left.values())} "
             "records left); is the broker reachable? retry with a longer --timeout"
+        )
+
+
+class BusUnreachableError(ClientError):
+    """No broker of ``bootstrap`` answered (down, wrong address, or credentials refused)."""
+
+    def __init__(self, bootstrap: str, cause: BaseException) -> None:
+        self.bootstrap = bootstrap
+        self.cause = cause
+        super().__init__(
+            f"cannot reach the Kafka broker at {bootstrap} ({type(cause).__name__}); start it "
+            "(`exchange broker up`) or check EXCHANGE_KAFKA__BOOTSTRAP_SERVERS, then retry"
+        )
+
+
+class KafkaClientError(ClientError):
+    """Another error of the Kafka client, with its class name; retry, or run with -v."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+        name, text = type(cause).__name__, str(cause)
+        said = text if text.startswith(name) else f"{name}: {text}"
+        super().__init__(
+            f"the Kafka client failed: {said}; check the broker "
+            "(`exchange broker status`) and retry, or run with -v for details"
         )

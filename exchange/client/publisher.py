@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
+from exchange.client.translate import translated
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
 from exchange.evidence.guard import AuditGuard
@@ -34,6 +35,7 @@ from exchange.protection.audit import AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 from exchange.topology.model import Topology
 
 
@@ -105,7 +107,14 @@ class Publisher:
         )
 
     async def __aenter__(self) -> Publisher:
-        await self._producer.start()
+        """Connect (raises :class:`~exchange.client.exceptions.BusUnreachableError` and the
+        like); a producer that did not start is closed again."""
+        try:
+            with translated(self.settings, f"publishing as {self.agency!r}"):
+                await start_client(self._producer, self.settings)
+        except BaseException:
+            await self._producer.stop()
+            raise
         return self
 
     async def __aexit__(
@@ -217,6 +226,8 @@ class Publisher:
             return result
 
         def done(ack: asyncio.Future[Any]) -> None:
+            if result.done():  # the caller gave up waiting (cancelled): the ack comes too late
+                return
             if ack.cancelled():
                 result.cancel()
                 return
@@ -247,4 +258,9 @@ class Publisher:
         ).inc()
         failure = PublishError(topic, error)
         failure.__cause__ = error
-        result.set_exception(failure)
+        if not result.done():
+            result.set_exception(failure)
+
+    async def reachable(self) -> None:
+        """Return when the bus answers a metadata request (raises ``KafkaError`` if none does)."""
+        await self._producer.client.fetch_all_metadata()

@@ -57,13 +57,21 @@ DEAD_LETTER_REASONS: tuple[Reason, ...] = (
 )
 
 QUARANTINE_REASONS: tuple[Reason, ...] = (
-    Reason("unsigned", _QUARANTINE, "The record has no exchange.sig header.",
+    Reason("unsigned", _QUARANTINE,
+           "The record has no exchange.sig header, and no migration exception of "
+           "topology/trust.toml in force accepts unsigned events on its topic or from its source.",
            "Every publishing path signs; find the producer that bypasses the bus's publisher."),
     Reason("bad-signature", _QUARANTINE,
            "The signature is malformed or does not match: the record was changed after "
            "signing, or forged.", "Investigate the sender; never act on the record."),
     Reason("unknown-key", _QUARANTINE, "Signed with a key id the key store does not know.",
            "Refresh the public keys (exchange keys), or investigate the sender."),
+    Reason("uncertified-key", _QUARANTINE,
+           "Signed with a key that has no certificate of the root pinned in topology/trust.toml "
+           "on exchange.keys (never announced, or announced with another root or a bad "
+           "signature; the message says which).",
+           "The sender asks for certification (exchange keys request) and the joint-meeting "
+           "office certifies it; otherwise investigate the sender."),
     Reason("revoked-key", _QUARANTINE, "Signed with a key that has been revoked.",
            "The sender must sign with its new key; investigate what was signed after revocation."),
     Reason("wrong-agency", _QUARANTINE,

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditEntry, parse_entry
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 
 
 def audit_producer(settings: KafkaSettings) -> AIOKafkaProducer:
@@ -43,7 +44,7 @@ async def read_audit(
         enable_auto_commit=False,
         isolation_level="read_committed",
     )
-    await consumer.start()
+    await start_client(consumer, settings)
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)

@@ -158,6 +158,10 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.report-confirmation", "DESCRIBE"),
         ("TOPIC", "exchange.unknown-origin-child", "WRITE"),  # a child of unknown origin
         ("TOPIC", "exchange.unknown-origin-child", "DESCRIBE"),
+        ("TOPIC", "exchange.keys", "READ"),  # every agency learns every key from the bus
+        ("TOPIC", "exchange.keys", "DESCRIBE"),
+        ("TOPIC", "exchange.key-request.health", "WRITE"),  # and asks for its own alone
+        ("TOPIC", "exchange.key-request.health", "DESCRIBE"),
         ("GROUP", "health.", "READ"),
         ("TRANSACTIONAL_ID", "health.", "WRITE"),
         ("TRANSACTIONAL_ID", "health.", "DESCRIBE"),
@@ -187,7 +191,7 @@ def test_least_privilege_acls(topology: Topology) -> None:
     assert {a.resource_name for a in operators if a.resource_type == "TOPIC"} == {
         t.name for t in topology.topics
         if t.name.startswith(("exchange.deadletter.", "exchange.quarantine."))
-    } | {"exchange.audit", "exchange.notary"}
+    } | {"exchange.audit", "exchange.keys", "exchange.notary"}
 
 
 def test_cap_must_be_positive(topology: Topology) -> None:

@@ -23,8 +23,8 @@ the key store (``<state>/keys``):
 - **state** (:meth:`table`): every table value is sealed with AES-256-GCM under a key derived
   (HKDF-SHA256) from the workflows' active ``enc`` key, bound to the table and key as
   associated data, so neither the RocksDB files nor the changelog topics hold plaintext. The
-  key id travels with each value: after ``exchange keys rotate workflows`` old values still
-  open and new ones use the new key. A value written by an unprotected worker (no prefix) is
+  key id travels with each value: after ``exchange keys rotate --agency workflows`` old values
+  still open and new ones use the new key. A value written by an unprotected worker (no prefix) is
   read as it is and sealed when next written.
 - **audit**: ``delivered`` (with the categories opened) for every input handled,
   ``routed`` and ``quarantined`` as above, in one hash chain per worker process, sent through
