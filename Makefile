@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install lint bench broker-down clean
+.PHONY: demo test install system-deps lint bench broker-down clean
 
 $(BIN)/exchange: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,20 @@ $(BIN)/exchange: pyproject.toml
 
 install: $(BIN)/exchange
 
-demo: install
+# Debian packages the broker, the monitoring and the tests need (only what is missing; as root).
+system-deps:
+	bash .ci/install-system-deps
+
+demo: install system-deps
 	$(BIN)/exchange broker up
 	$(BIN)/exchange topology apply --replication 1
-	$(BIN)/exchange demo
+	EXCHANGE_MONITORING__SCRAPE_INTERVAL_S=5 EXCHANGE_MONITORING__EVALUATION_INTERVAL_S=5 \
+	  $(BIN)/exchange monitoring up
+	EXCHANGE_METRICS_PORT=19101 $(BIN)/exchange demo
+	sleep 10  # one more scrape and rule evaluation
+	$(BIN)/exchange monitoring alerts --minutes 30
 
-test: install
+test: install system-deps
 	$(BIN)/exchange schemas check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -30,6 +38,7 @@ bench: install
 	$(BIN)/python -m benchmarks.codec_and_bus
 
 broker-down: install
+	-$(BIN)/exchange monitoring down
 	$(BIN)/exchange broker down
 
 clean: broker-down

@@ -28,6 +28,7 @@ from exchange.docsite.data import Connectors
 from exchange.metrics import serve_metrics
 from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 from exchange.tls.pki import LocalPki
 
@@ -96,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     port = args.metrics_port or config.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
+        announce(context.settings().state_dir.resolve(), "exchange-connector", port)
     connector_context = ConnectorContext(
         kafka_for=context.kafka_as_agency,
         topology=topology,

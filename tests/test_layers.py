@@ -29,7 +29,7 @@ PACKAGES = ("exchange", "connectors")
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "exchange exchange.errors exchange.clock exchange.metrics",
+        "exchange exchange.errors exchange.clock exchange.local_time exchange.metrics",
         "exchange.tls",
         "exchange.settings exchange.credentials exchange.models exchange.schemas",
         "exchange.topology exchange.broker exchange.codec exchange.inputs",
@@ -37,6 +37,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "exchange.evidence",
         "exchange.client exchange.cap",
         "exchange.examples exchange.reports",
+        "exchange.operations",
         "exchange.asyncapi",
         "exchange.docsite",
         "exchange.workflows",

@@ -221,7 +221,8 @@ class FileDropSource(Source[FileDropConfig]):
         if isinstance(row, FieldError):
             return SourceRecord(position, event_id, raw, error=ValidationFailed([row]))
         try:
-            event = validate_event(self.spec.model, row)
+            # CSV cells are text: numbers and booleans in them can only be text (lax)
+            event = validate_event(self.spec.model, row, strict=path.suffix in JSON_SUFFIXES)
         except ValidationFailed as error:
             return SourceRecord(position, event_id, raw, error=error)
         return SourceRecord(position, event_id, raw, event=event)

@@ -62,7 +62,9 @@ from connectors.adapters.http_gateway_config import (
 )
 from connectors.adapters.http_openapi import openapi_document
 from connectors.sdk.base import Connector
+from exchange.client.addressing import check_addressee
 from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher
 from exchange.errors import ExchangeError
 from exchange.inputs import InputError, load_json
@@ -321,6 +323,10 @@ class HttpGateway(Connector[HttpGatewayConfig]):
                 return web.json_response({**answer, "duplicate": True}, status=202)
         try:
             event = validate_event(EVENTS[name].model, data)
+            check_addressee(self.context.topology, event)  # as the publisher will: 422, not 403
+            topics = self.context.topology.topics_for_event(EVENTS[name].fullname)
+            if any(caller.agency in t.writers for t in topics):  # else 403 below
+                check_sender(caller.agency, event)
         except ValidationFailed as error:
             return self._refuse(caller.agency, name, _invalid(error))
         event_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, scoped))

@@ -42,6 +42,10 @@ def kafka_uuid() -> str:
             return text
 
 
+METRICS_PORT_OFFSET = 50
+JMX_EXPORTER_CONFIG = Path(__file__).with_name("jmx-exporter.yml")
+
+
 @dataclass(frozen=True)
 class NodeTls:
     """A node's TLS files: its PEM keystore (key + chain) and the CA it trusts."""
@@ -84,6 +88,11 @@ class NodeLayout:
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.client_port}"
+
+    @property
+    def metrics_port(self) -> int:
+        """Where the node's JMX exporter agent serves Prometheus metrics (client port + 50)."""
+        return self.client_port + METRICS_PORT_OFFSET
 
     @property
     def voter(self) -> str:

@@ -34,7 +34,14 @@ from exchange.broker.config import (
     render_server_properties,
 )
 from exchange.broker.exceptions import BrokerError, BrokerStartError
-from exchange.broker.processes import adopt, is_alive, port_open, read_pid, tail
+from exchange.broker.processes import (
+    adopt,
+    is_alive,
+    metrics_agent,
+    port_open,
+    read_pid,
+    tail,
+)
 from exchange.credentials import CredentialStore
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import IssuedCertificate, LocalPki, PkiSettings
@@ -323,8 +330,9 @@ class LocalCluster:
 
     def _start(self, node: NodeLayout) -> None:
         out = (node.log_dir / "stdout.log").open("ab")
+        command = self._java(node, "kafka.Kafka", str(node.properties_file))
         process = subprocess.Popen(
-            self._java(node, "kafka.Kafka", str(node.properties_file)),
+            [command[0], *metrics_agent(self.lib_dir, node), *command[1:]],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=node.directory,
         )
@@ -333,7 +341,7 @@ class LocalCluster:
         node.pid_file.write_text(f"{process.pid}\n")
 
     def _check_ports_free(self, node: NodeLayout) -> None:
-        ports = [node.client_port, node.controller_port]
+        ports = [node.client_port, node.controller_port, node.metrics_port]
         if self.insecure_plaintext_listener:
             ports.append(self.plaintext_port(node))
         for port in ports:

@@ -12,6 +12,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+from exchange.broker.config import JMX_EXPORTER_CONFIG, NodeLayout
+
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -58,3 +60,12 @@ def tail(path: Path, lines: int = 25) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def metrics_agent(lib_dir: Path, node: NodeLayout) -> list[str]:
+    """The JMX exporter java agent's argument (the jar from the POM), serving the rules of
+    ``jmx-exporter.yml`` on the node's metrics port; nothing if the jar is not there."""
+    jars = sorted(lib_dir.glob("jmx_prometheus_javaagent-*.jar"))
+    if not jars:
+        return []
+    return [f"-javaagent:{jars[-1]}={node.host}:{node.metrics_port}:{JMX_EXPORTER_CONFIG}"]

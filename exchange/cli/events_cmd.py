@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
-from exchange.client.publisher import Publisher
+from exchange.client.identity import check_sender, check_source
+from exchange.client.publisher import Publisher, choose_topic
 from exchange.client.translate import translated
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
@@ -24,6 +25,7 @@ from exchange.inputs import InputError, load_json
 from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
+from exchange.models.text_rules import escape_for_terminal
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
@@ -137,14 +139,22 @@ def _publish(args: argparse.Namespace) -> int:
             metrics=BusMetrics.on(CollectorRegistry()),
             protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
         ) as publisher:
-            result = await publisher.publish(event, topic=args.topic)
+            result = await publisher.publish(event, topic=topic)
         print(
             f"published {spec.name} id={result.event_id} key={result.key} to "
             f"{result.topic}[{result.partition}]@{result.offset}"
         )
         return 0
 
-    return asyncio.run(send())
+    try:
+        topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
+        check_sender(args.agency, event)
+        check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
+                     [a.id for a in topology.agencies])
+        return asyncio.run(send())
+    except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
+        print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)
+        return 1
 
 
 def _tail(args: argparse.Namespace) -> int:
@@ -183,7 +193,7 @@ def _tail(args: argparse.Namespace) -> int:
             for records in batch.values():
                 for record in records:
                     line = _record_json(codec, record, protected)
-                    print(json.dumps(line, ensure_ascii=False), flush=True)
+                    print(escape_for_terminal(json.dumps(line, ensure_ascii=False)), flush=True)
                     kind = line["ce"]["type"] if "ce" in line else "undecodable"
                     metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
                     seen += 1

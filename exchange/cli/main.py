@@ -29,9 +29,13 @@ from exchange.cli import (
     asyncapi_cmd,
     broker_cmd,
     cases_cmd,
+    deadletter_cmd,
+    doctor_cmd,
     events_cmd,
     evidence_cmd,
     keys_cmd,
+    monitor_cmd,
+    monitoring_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -73,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.register(commands)
     asyncapi_cmd.register(commands)
     evidence_cmd.register(commands)
+    monitor_cmd.register(commands)
+    monitoring_cmd.register(commands)
+    deadletter_cmd.register(commands)
+    doctor_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)

@@ -11,7 +11,8 @@ from prometheus_client import CollectorRegistry
 from exchange.cli import context
 from exchange.cli.protection_cmd import protected_codec
 from exchange.codec import EventCodec
-from exchange.metrics import serve_metrics
+from exchange.operations.health import OpsServer, Readiness
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 from exchange.tls.kafka import explain
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics
@@ -78,6 +79,20 @@ def _protection(codec: EventCodec) -> WorkerProtection:
     return WorkerProtection(protected, protected.keys, context.topology())
 
 
+def _readiness(app: Any) -> Readiness:
+    """Ready once the worker's consumer has partitions assigned (read from the HTTP thread;
+    a set's length is safe to read while the event loop changes it)."""
+
+    def not_ready() -> str | None:
+        try:
+            assigned = len(app.consumer.assignment())
+        except Exception:  # noqa: BLE001 - not started yet, or stopping: not ready
+            return "the consumer is not running"
+        return None if assigned else "no partitions assigned (joining the group)"
+
+    return not_ready
+
+
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     registry = CollectorRegistry()
@@ -100,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     port = args.metrics_port or context.settings().metrics_port
     if port:
-        serve_metrics(registry, port)
+        OpsServer(registry, _readiness(app), port).start()  # /metrics, /healthz, /readyz
+        announce(context.settings().state_dir.resolve(), "exchange-worker", port)
     QuietWorker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
     return 0

@@ -188,7 +188,7 @@ class EventConsumer:
         categories: frozenset[str] = frozenset()
         try:
             if self._quarantine is None:
-                decoded = self.codec.decode(record.value, record.headers or ())
+                decoded = self.codec.decode_record(record.key, record.value, record.headers or ())
             else:
                 opened = await self._quarantine.open(record)
                 if opened is None:  # quarantined: never acted on

@@ -8,6 +8,7 @@ says what to do instead of a traceback.
 from __future__ import annotations
 
 from exchange.errors import ExchangeError
+from exchange.models.exceptions import ValidationFailed
 
 
 class ClientError(ExchangeError):
@@ -105,3 +106,12 @@ class KafkaClientError(ClientError):
             f"the Kafka client failed: {said}; check the broker "
             "(`exchange broker status`) and retry, or run with -v for details"
         )
+class AddresseeError(ClientError, ValidationFailed):
+    """An addressed event names an addressee without an inbox for it, or was sent to another
+    agency's inbox: a field error (``.errors`` names the addressee's field), refused before
+    anything is sent (a gateway answers 422)."""
+
+
+class SenderError(ClientError, ValidationFailed):
+    """The event (or its ``ce_source``) names a sender other than the publishing agency: a
+    field error, refused before anything is sent."""

@@ -24,7 +24,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
+from exchange.client.addressing import addressees, check_addressee
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
+from exchange.client.identity import check_sender, check_source
 from exchange.client.translate import translated
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
@@ -48,17 +50,23 @@ class PublishResult:
     key: str
 
 
-def choose_topic(topology: Topology, agency: str, event: BaseModel) -> str:
-    """The one topic ``agency`` writes ``event`` to, by the topology.
+def choose_topic(
+    topology: Topology, agency: str, event: BaseModel, topic: str | None = None
+) -> str:
+    """The one topic ``agency`` writes ``event`` to, by the topology (or ``topic``, if given).
 
     Several topics can carry an event type (one referral inbox per receiving agency); then the
-    inbox addressed to the event's ``toAgency`` is chosen.
+    inbox addressed to the event's addressee is chosen. An addressed event goes to its
+    addressee's inbox or nowhere (:func:`~exchange.client.addressing.check_addressee`).
     """
+    check_addressee(topology, event, topic)
+    if topic is not None:
+        return topic
     fullname = spec_for_model(type(event)).fullname
     candidates = [t for t in topology.topics_for_event(fullname) if agency in t.writers]
     if len(candidates) > 1:
-        addressee = getattr(getattr(event, "toAgency", None), "agencyId", None)
-        candidates = [t for t in candidates if t.addressed_to == addressee] or candidates
+        found = addressees(event)
+        candidates = [t for t in candidates if found and t.addressed_to in found[1]] or candidates
     if len(candidates) != 1:
         raise NoTopicError(agency, fullname, [t.name for t in candidates])
     return candidates[0].name
@@ -99,6 +107,7 @@ class Publisher:
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
         self.guard = guard
+        check_source(agency, source, [a.id for a in topology.agencies])
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -127,7 +136,8 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> EncodedEvent:
         """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
-        topic = topic or choose_topic(self.topology, self.agency, event)
+        topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
 
     async def publish(
@@ -136,7 +146,8 @@ class Publisher:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
         if self.guard is not None:
             self.guard.check()
-        topic = topic or choose_topic(self.topology, self.agency, event)
+        topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
         await self._audit_published(encoded, result)
@@ -160,7 +171,8 @@ class Publisher:
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}
         for index, event in enumerate(events):
-            chosen = topic or choose_topic(self.topology, self.agency, event)
+            chosen = choose_topic(self.topology, self.agency, event, topic)
+            check_sender(self.agency, event)
             by_topic.setdefault(chosen, []).append(index)
         encoded: dict[int, tuple[str, EncodedEvent]] = {}
         for chosen, indexes in by_topic.items():

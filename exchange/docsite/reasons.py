@@ -43,6 +43,11 @@ DEAD_LETTER_REASONS: tuple[Reason, ...] = (
     Reason("invalid-header", _CONSUMER,
            "A header is not UTF-8, ce_specversion is not 1.0, or ce_time is not RFC 3339 "
            "with an offset.", "Fix the producer's headers."),
+    Reason("key-mismatch", _CONSUMER,
+           "The record's Kafka key (or ce_subject) is not its event's case key (e.g. "
+           "sightingId); a null key is refused too. The message names the expected key.",
+           "Produce the record with its case key, UTF-8 (Java and Kafka Connect send null "
+           "keys by default), then publish it again."),
     Reason("handler-error", _CONSUMER,
            "The event is valid but the consumer's handler (or a workflow step) failed on it, "
            "e.g. a referral update that the lifecycle forbids.",

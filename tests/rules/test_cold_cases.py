@@ -68,7 +68,7 @@ def test_reviews_by_the_unit_move_the_due_date_and_leads_are_shown_since() -> No
 
 
 def test_overdue_first_then_by_due_and_the_alert_reaches_the_office() -> None:
-    now = datetime(2030, 1, 1, tzinfo=UTC)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
     late = enter_ledger(REPORT.model_copy(update={"caseId": "A-LATE"}), RULES,
                         now - timedelta(days=40))
     soon = enter_ledger(REPORT.model_copy(update={"caseId": "A-SOON"}), RULES,
