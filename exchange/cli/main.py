@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from exchange.cli import (
     asyncapi_cmd,
     broker_cmd,
+    cases_cmd,
     deadletter_cmd,
     doctor_cmd,
     events_cmd,
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
+    cases_cmd.register(commands)
     report_cmd.register(commands)
     asyncapi_cmd.register(commands)
     evidence_cmd.register(commands)

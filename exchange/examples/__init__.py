@@ -13,12 +13,25 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from exchange.examples.children import (
+    example_unknown_origin_check,
+    example_unknown_origin_child,
+    example_unknown_origin_dispatch,
+)
+from exchange.examples.cold_cases import example_cold_case, example_cold_case_review
 from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
     example_referral,
     example_rescue,
     example_transport_sighting,
+)
+from exchange.examples.dna import (
+    example_dna_comparison_request,
+    example_dna_comparison_result,
+    example_dna_sample,
+    example_kinship_verification,
+    example_kinship_verification_decision,
 )
 from exchange.examples.intake import (
     example_follow_up_visit,
@@ -65,6 +78,16 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "reward-eligibility": example_reward_eligibility,
     "report-confirmation": example_report_confirmation,
     "follow-up-visit": example_follow_up_visit,
+    "unknown-origin-child": example_unknown_origin_child,
+    "unknown-origin-dispatch": example_unknown_origin_dispatch,
+    "unknown-origin-check": example_unknown_origin_check,
+    "dna-sample": example_dna_sample,
+    "dna-comparison-request": example_dna_comparison_request,
+    "dna-comparison-result": example_dna_comparison_result,
+    "kinship-verification": example_kinship_verification,
+    "kinship-verification-decision": example_kinship_verification_decision,
+    "cold-case": example_cold_case,
+    "cold-case-review": example_cold_case_review,
 }
 
 

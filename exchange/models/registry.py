@@ -13,7 +13,15 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from exchange.errors import ExchangeError
+from exchange.models.cold_cases import ColdCase, ColdCaseReview
 from exchange.models.compliance import ComplianceAlert
+from exchange.models.dna import (
+    DnaComparisonRequest,
+    DnaComparisonResult,
+    DnaSampleCollected,
+    KinshipVerification,
+    KinshipVerificationDecision,
+)
 from exchange.models.infants import InfantCustodyEvent
 from exchange.models.intermediaries import IntermediaryRevocation, JobPlacement
 from exchange.models.missing_persons import CandidateMatch, EmergencyAlert, MissingPersonReport
@@ -21,6 +29,11 @@ from exchange.models.referrals import FollowUpVisit, Referral, ReferralState, Re
 from exchange.models.reporting import ReportConfirmation
 from exchange.models.sightings import DispatchAcknowledgement, SightingDispatch, TransportSighting
 from exchange.models.tips import PublicTip, RewardEligibility, TipDispatch, TipOutcome
+from exchange.models.unknown_origin import (
+    UnknownOriginCheck,
+    UnknownOriginChild,
+    UnknownOriginDispatch,
+)
 
 __all__ = ["EVENTS", "EventSpec", "UnknownEventError", "spec_for", "spec_for_model"]
 
@@ -115,6 +128,37 @@ _SPECS = (
         "report-confirmation", "exchange.events.ReportConfirmation", ReportConfirmation, "year"
     ),
     EventSpec("follow-up-visit", "exchange.events.FollowUpVisit", FollowUpVisit, "caseId"),
+    EventSpec(
+        "unknown-origin-child", "exchange.events.UnknownOriginChild", UnknownOriginChild,
+        "reportId",
+    ),
+    EventSpec(
+        "unknown-origin-dispatch", "exchange.events.UnknownOriginDispatch",
+        UnknownOriginDispatch, "reportId",
+    ),
+    EventSpec(
+        "unknown-origin-check", "exchange.events.UnknownOriginCheck", UnknownOriginCheck,
+        "reportId",
+    ),
+    EventSpec("dna-sample", "exchange.events.DnaSampleCollected", DnaSampleCollected, "sampleId"),
+    EventSpec(
+        "dna-comparison-request", "exchange.events.DnaComparisonRequest", DnaComparisonRequest,
+        "sampleId",
+    ),
+    EventSpec(
+        "dna-comparison-result", "exchange.events.DnaComparisonResult", DnaComparisonResult,
+        "sampleId",
+    ),
+    EventSpec(
+        "kinship-verification", "exchange.events.KinshipVerification", KinshipVerification,
+        "verificationId",
+    ),
+    EventSpec(
+        "kinship-verification-decision", "exchange.events.KinshipVerificationDecision",
+        KinshipVerificationDecision, "verificationId",
+    ),
+    EventSpec("cold-case", "exchange.events.ColdCase", ColdCase, "caseId"),
+    EventSpec("cold-case-review", "exchange.events.ColdCaseReview", ColdCaseReview, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import faust
 
+from exchange.rules.cold_cases import load_cold_case_rules
+from exchange.rules.dna import load_dna_rules
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules
+from exchange.rules.unknown_origin import load_unknown_origin_rules
 from exchange.settings import KafkaSettings
 from exchange.workflows.alerting import AlertWorkflow
+from exchange.workflows.cold_cases import ColdCaseWorkflow
+from exchange.workflows.dna import DnaWorkflow
 from exchange.workflows.infants import InfantWorkflow
 from exchange.workflows.lookback import SIGHTINGS_TOPIC, SightingLog
 from exchange.workflows.matching import MatchingWorkflow
@@ -19,6 +24,7 @@ from exchange.workflows.revocations import RevocationWorkflow
 from exchange.workflows.runtime import Workflow, WorkflowContext, create_app
 from exchange.workflows.sightings import SightingWorkflow
 from exchange.workflows.tips import TipWorkflow
+from exchange.workflows.unknown_origin import UnknownOriginWorkflow
 
 
 def standard_workflows(context: WorkflowContext, kafka: KafkaSettings) -> list[Workflow]:
@@ -37,6 +43,12 @@ def standard_workflows(context: WorkflowContext, kafka: KafkaSettings) -> list[W
         RevocationWorkflow,
         InfantWorkflow,
         partial(TipWorkflow, jurisdiction=jurisdiction),
+        partial(
+            UnknownOriginWorkflow, jurisdiction=jurisdiction,
+            rules=load_unknown_origin_rules(),
+        ),
+        partial(DnaWorkflow, rules=load_dna_rules()),
+        partial(ColdCaseWorkflow, rules=load_cold_case_rules()),
     ]
 
 

@@ -32,6 +32,16 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "reward-eligibility",
         "report-confirmation",
         "follow-up-visit",
+        "unknown-origin-child",
+        "unknown-origin-dispatch",
+        "unknown-origin-check",
+        "dna-sample",
+        "dna-comparison-request",
+        "dna-comparison-result",
+        "kinship-verification",
+        "kinship-verification-decision",
+        "cold-case",
+        "cold-case-review",
     ]
 
 

@@ -156,6 +156,8 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.referral-update", "DESCRIBE"),
         ("TOPIC", "exchange.report-confirmation", "WRITE"),
         ("TOPIC", "exchange.report-confirmation", "DESCRIBE"),
+        ("TOPIC", "exchange.unknown-origin-child", "WRITE"),  # a child of unknown origin
+        ("TOPIC", "exchange.unknown-origin-child", "DESCRIBE"),
         ("TOPIC", "exchange.keys", "READ"),  # every agency learns every key from the bus
         ("TOPIC", "exchange.keys", "DESCRIBE"),
         ("TOPIC", "exchange.key-request.health", "WRITE"),  # and asks for its own alone
