@@ -100,3 +100,22 @@ async def test_a_batch_handler_that_raises_dead_letters_every_event_it_was_given
     await handle_batch(guard, events, [BatchHandler(broken)])  # type: ignore[arg-type]
     await handle_batch(guard, events[:1], [BatchHandler(short)])  # type: ignore[arg-type]
     assert len(app.topics[context.deadletter_topic].sent) == 4
+
+
+async def test_each_event_is_fausts_current_event_while_it_is_handled(
+    codec: EventCodec, context: WorkflowContext
+) -> None:
+    """take_events reads in a task of its own: without this, a table write in a batched
+    agent fails ("Cannot modify table outside of agent/stream") or lands on another
+    partition's changelog."""
+    from faust.streams import current_event  # noqa: PLC0415
+
+    guard = Guard(FakeApp(), context)  # type: ignore[arg-type]
+    current: list[object] = []
+
+    async def handler(decoded: DecodedEvent, record: Incoming) -> None:
+        current.append(current_event())
+
+    events = [event_of(codec, offset, f"s-{offset}") for offset in range(3)]
+    await handle_batch(guard, events, [handler])  # type: ignore[arg-type]
+    assert current == events
