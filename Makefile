@@ -18,7 +18,11 @@ install: $(BIN)/exchange
 demo: install
 	$(BIN)/exchange broker up
 	$(BIN)/exchange topology apply --replication 1
-	$(BIN)/exchange demo
+	EXCHANGE_MONITORING__SCRAPE_INTERVAL_S=5 EXCHANGE_MONITORING__EVALUATION_INTERVAL_S=5 \
+	  $(BIN)/exchange monitoring up
+	EXCHANGE_METRICS_PORT=19101 $(BIN)/exchange demo
+	sleep 10  # one more scrape and rule evaluation
+	$(BIN)/exchange monitoring alerts --minutes 30
 
 test: install
 	$(BIN)/exchange schemas check
@@ -30,6 +34,7 @@ bench: install
 	$(BIN)/python -m benchmarks.codec_and_bus
 
 broker-down: install
+	-$(BIN)/exchange monitoring down
 	$(BIN)/exchange broker down
 
 clean: broker-down

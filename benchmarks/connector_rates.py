@@ -32,6 +32,7 @@ import csv
 import json
 import os
 import platform
+import ssl
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
+from exchange.tls.context import client_context
 from exchange.topology.loader import load_topology
 
 TOPIC = "exchange.sighting"
@@ -115,12 +117,14 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> int:
         return response.status
 
 
-async def gateway_fixed_rate(url: str, rate: float, seconds: float) -> tuple[float, list[float]]:
+async def gateway_fixed_rate(
+    url: str, rate: float, seconds: float, tls: ssl.SSLContext
+) -> tuple[float, list[float]]:
     """Open loop at ``rate``/s: accepted/s and latencies (s) from each scheduled time."""
     body = json.dumps(sighting(0)).encode()
     latencies: list[float] = []
     accepted = 0
-    connector = aiohttp.TCPConnector(limit=0)
+    connector = aiohttp.TCPConnector(limit=0, ssl=tls)
     async with aiohttp.ClientSession(connector=connector) as session:
         start = time.perf_counter() + 0.2
         total = int(rate * seconds)
@@ -139,10 +143,12 @@ async def gateway_fixed_rate(url: str, rate: float, seconds: float) -> tuple[flo
     return accepted / elapsed, latencies
 
 
-async def gateway_closed_loop(url: str, concurrency: int, seconds: float) -> float:
+async def gateway_closed_loop(
+    url: str, concurrency: int, seconds: float, tls: ssl.SSLContext
+) -> float:
     body = json.dumps(sighting(0)).encode()
     accepted = 0
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ssl=tls)) as session:
         deadline = time.perf_counter() + seconds
 
         async def client() -> None:
@@ -181,8 +187,8 @@ def start_gateway(
     )
 
 
-async def wait_healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
+async def wait_healthy(url: str, tls: ssl.SSLContext) -> None:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls)) as session:
         for _ in range(200):
             try:
                 async with session.get(url) as response:
@@ -273,12 +279,14 @@ async def main_async(args: argparse.Namespace) -> None:
         folder = Path(tmp)
         gateway = start_gateway(folder, args.gateway_port, state_dir, cluster.bootstrap)
         try:
-            base = f"http://127.0.0.1:{args.gateway_port}"
-            await wait_healthy(f"{base}/healthz")
+            # HTTPS, with the certificate the local CA issued to the gateway.
+            base = f"https://127.0.0.1:{args.gateway_port}"
+            tls = client_context(cafile=state_dir / "pki" / "ca.crt")
+            await wait_healthy(f"{base}/healthz", tls)
             url = f"{base}/v1/events/transport-sighting"
-            await gateway_closed_loop(url, 4, 1.0)  # warm-up: connections, caches
-            accepted, latencies = await gateway_fixed_rate(url, args.rate, args.seconds)
-            maximum = await gateway_closed_loop(url, args.concurrency, args.seconds)
+            await gateway_closed_loop(url, 4, 1.0, tls)  # warm-up: connections, caches
+            accepted, latencies = await gateway_fixed_rate(url, args.rate, args.seconds, tls)
+            maximum = await gateway_closed_loop(url, args.concurrency, args.seconds, tls)
         finally:
             gateway.terminate()
             gateway.wait(30)

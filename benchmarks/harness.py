@@ -65,7 +65,7 @@ class BenchBroker:
     def kafka_as(self, agency: str) -> KafkaSettings:
         """Settings of ``agency``'s principal (SCRAM, its ACLs)."""
         principal = self.topology.principal_of(agency)
-        return KafkaSettings(bootstrap_servers=self.cluster.bootstrap).with_principal(
+        return self.cluster.client_settings().with_principal(
             principal, self.credentials.password_for(principal)
         )
 
@@ -76,15 +76,17 @@ def connection_of(settings: KafkaSettings) -> Connection:
         raise RuntimeError("the benchmark connects with SCRAM credentials; none known")
     return {
         "bootstrap": settings.bootstrap_servers, "username": settings.username,
+        "protocol": settings.security_protocol, "cafile": str(settings.ssl_cafile or ""),
         "password": settings.password.get_secret_value(),
     }
 
 
 def settings_of(connection: Connection) -> KafkaSettings:
     """The settings a spawned process connects with (the inverse of :func:`connection_of`)."""
-    return KafkaSettings(bootstrap_servers=connection["bootstrap"]).with_principal(
-        connection["username"], connection["password"]
-    )
+    return KafkaSettings(
+        bootstrap_servers=connection["bootstrap"], security_protocol=connection["protocol"],
+        ssl_cafile=connection["cafile"] or None,
+    ).with_principal(connection["username"], connection["password"])
 
 
 # -- timing and statistics ------------------------------------------------------------------------

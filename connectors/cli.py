@@ -17,16 +17,20 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from connectors.adapters.http_openapi import openapi_document
+from connectors.adapters.webhook import write_new_secret
 from connectors.registry import BUILTIN, connector_class, load_config
 from connectors.sdk.base import ConnectorContext
-from connectors.sdk.exceptions import ConnectorError
+from connectors.sdk.exceptions import ConnectorConfigError, ConnectorError
 from exchange.cli import context
 from exchange.codec import EventCodec
 from exchange.docsite import SiteData, build_site
 from exchange.docsite.data import Connectors
 from exchange.metrics import serve_metrics
+from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.pki import LocalPki
 
 
 def register(commands: Any) -> None:
@@ -53,12 +57,35 @@ def register(commands: Any) -> None:
     check = actions.add_parser("check", help="validate a connector config and exit")
     check.add_argument("config", type=Path, metavar="CONFIG")
     check.set_defaults(run=_check)
+    secret = actions.add_parser(
+        "new-secret",
+        help="make a webhook secret (whsec_<base64>, Standard Webhooks) in a new 0600 file",
+        description=(
+            "Writes a new random secret to FILE (which must not exist), readable by you only. "
+            "Name FILE as secret_file in the webhook config, and give its one line to the "
+            "receiving agency over a channel you both trust (in person, encrypted mail), never "
+            "on the bus; they verify deliveries with any Standard Webhooks library."
+        ),
+    )
+    secret.add_argument("file", type=Path, metavar="FILE")
+    secret.set_defaults(run=_new_secret)
 
 
 def _check(args: argparse.Namespace) -> int:
     cls, config = load_config(args.config)
     context.topology().agency(config.agency)
     print(f"{config.name}: {config.kind} ({cls.__module__}.{cls.__name__}) as {config.agency}")
+    return 0
+
+
+def _new_secret(args: argparse.Namespace) -> int:
+    try:
+        write_new_secret(args.file)
+    except FileExistsError:
+        raise ConnectorConfigError(
+            args.file, [FieldError("", "file_exists", "choose a new file; none is overwritten")]
+        ) from None
+    print(f"{args.file}: new webhook secret; share its line with the receiving agency securely")
     return 0
 
 
@@ -70,11 +97,13 @@ def _run(args: argparse.Namespace) -> int:
     port = args.metrics_port or config.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
+        announce(context.settings().state_dir.resolve(), "exchange-connector", port)
     connector_context = ConnectorContext(
         kafka_for=context.kafka_as_agency,
         topology=topology,
         codec=EventCodec(Catalogue.load()),
         registry=registry,
+        pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 
     async def main() -> None:

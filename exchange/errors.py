@@ -8,6 +8,10 @@ own branch in its ``exceptions.py``::
     ├── BrokerError                         (exchange.broker.exceptions)
     │   ├── BrokerBuildError
     │   └── BrokerStartError
+    ├── TlsError                            (exchange.tls.exceptions)  .setting, .path
+    │   ├── PkiError
+    │   ├── TlsFileError
+    │   └── TlsHandshakeError               .reason: wrong-ca, expired, plaintext-client, ...
     ├── SchemaError                         (exchange.schemas.exceptions)
     │   ├── SchemaParseError
     │   ├── SchemaIncompatibleError
@@ -19,7 +23,8 @@ own branch in its ``exceptions.py``::
     │       ├── UnknownFingerprintError
     │       └── MissingHeaderError
     ├── ValidationFailed (also ValueError)  (exchange.models.exceptions)  .errors: FieldError list
-    │   └── InvalidIdentifier               one value breaks one standard (GB 11643, ...)
+    │   ├── InvalidIdentifier               one value breaks one standard (GB 11643, ...)
+    │   └── InputError                      (exchange.inputs) bytes not text, not JSON, too deep
     ├── UnknownEventError (also KeyError)   (exchange.models.registry)
     ├── TopologyError                       (exchange.topology.exceptions)
     │   ├── TopologyFileError
@@ -28,15 +33,21 @@ own branch in its ``exceptions.py``::
     ├── ClientError                         (exchange.client.exceptions)
     │   ├── NoTopicError
     │   ├── NotAuthorizedError
-    │   └── PublishError
+    │   ├── PublishError
+    │   ├── BusUnreachableError             no broker answered (exchange.client.translate)
+    │   └── KafkaClientError                any other Kafka client error, by class name
     ├── ConnectorError                      (connectors.sdk.exceptions: config, delivery, retries)
-    └── ProtectionError                     (exchange.protection.exceptions)
-        ├── KeyStoreError
-        │   └── UnknownKeyError (also KeyError)
-        ├── EntitlementError
-        ├── SealError
-        ├── VerificationError               .reason: the quarantine reason code
-        └── AuditChainError
+    ├── ProtectionError                     (exchange.protection.exceptions)
+    │   ├── KeyStoreError
+    │   │   └── UnknownKeyError (also KeyError)
+    │   ├── EntitlementError
+    │   ├── SealError
+    │   ├── VerificationError               .reason: the quarantine reason code
+    │   └── AuditChainError
+    └── EvidenceError                       (exchange.evidence.exceptions)
+        ├── TimeStampError                  .stage: url, http, reply, token, openssl
+        ├── AuditUnavailableError           fail-closed: .agency, .retry_after
+        └── BundleError                     .file, .rule
 
 Errors carry data (the field, the rule, the topic, the offset) as attributes, and their message
 says what to do about them.

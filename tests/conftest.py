@@ -4,8 +4,9 @@ By default the session starts its own local broker (``exchange.broker.LocalClust
 ``.state/test-broker`` on ports 29092/29093, so it never touches the developer's broker on
 19092, and stops it at the end. ``EXCHANGE_TEST_BASE_PORT`` moves it (and the 3-node test's
 cluster, at base + 100) so that two checkouts can run their tests at the same time. To reuse a
-running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP`` and ``EXCHANGE_TEST_ADMIN_PASSWORD``
-(SCRAM-SHA-512 user ``admin``).
+running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP``, ``EXCHANGE_TEST_ADMIN_PASSWORD``
+(SCRAM-SHA-512 user ``admin``) and ``EXCHANGE_TEST_CAFILE`` (the CA that signed its
+certificates). Every client of the tests talks SASL_SSL and verifies the CA and host name.
 A broker that cannot be started fails the tests that need it; nothing is skipped.
 """
 
@@ -45,7 +46,10 @@ def kafka() -> Iterator[BrokerHandle]:
     bootstrap = os.environ.get("EXCHANGE_TEST_BOOTSTRAP")
     if bootstrap:
         password = os.environ["EXCHANGE_TEST_ADMIN_PASSWORD"]
-        settings = KafkaSettings(bootstrap_servers=bootstrap).with_principal("admin", password)
+        cafile = os.environ.get("EXCHANGE_TEST_CAFILE")
+        settings = KafkaSettings(
+            bootstrap_servers=bootstrap, ssl_cafile=Path(cafile) if cafile else None
+        ).with_principal("admin", password)
         yield BrokerHandle(bootstrap, settings, None)
         return
     cluster = LocalCluster(TEST_STATE, base_port=TEST_BASE_PORT)
@@ -89,7 +93,7 @@ class Provisioned:
     def kafka_as(self, agency_id: str) -> KafkaSettings:
         principal = self.topology.principal_of(agency_id)
         password = self.credentials.password_for(principal)
-        return KafkaSettings(bootstrap_servers=self.broker.bootstrap).with_principal(
+        return self.broker.admin.with_principal(
             principal, password
         )
 

@@ -2,13 +2,14 @@
 
 A package may import from the packages of lower layers only: never from its own layer's
 siblings, never from a higher layer. Read from the bottom: errors, the clock and the metrics
-need nothing; settings, credentials, models and schemas describe data; topology, the local
-broker and the codec use them; the pure rules and the protection (seal, sign) sit on those;
-the client (publisher, consumer) and CAP use them; examples and reports; the faust workflows;
-the demo; the ``exchange`` command. The connectors are above the whole library: their SDK, the
-package's public names, the built-in adapters (on the SDK only), the registry of kinds, and
-their ``exchange connect`` command, which ``exchange`` finds through an entry point (the library
-never imports ``connectors``).
+need nothing; TLS (the local CA, SSL contexts, handshake diagnoses) needs only the errors;
+settings, credentials, models and schemas describe data; topology, the local broker, the codec
+and the reading of outside bytes as text and JSON (inputs) use them; the pure rules and the
+protection (seal, sign) sit on those; the client (publisher, consumer) and CAP use them;
+examples and reports; the faust workflows; the demo; the ``exchange`` command. The connectors
+are above the whole library: their SDK, the package's public names, the built-in adapters (on
+the SDK only), the registry of kinds, and their ``exchange connect`` command, which
+``exchange`` finds through an entry point (the library never imports ``connectors``).
 
 Imports are read with :mod:`ast` (inside functions and ``TYPE_CHECKING`` blocks too: a
 dependency there is still a dependency).
@@ -28,12 +29,15 @@ PACKAGES = ("exchange", "connectors")
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "exchange exchange.errors exchange.clock exchange.metrics",
+        "exchange exchange.errors exchange.clock exchange.local_time exchange.metrics",
+        "exchange.tls",
         "exchange.settings exchange.credentials exchange.models exchange.schemas",
-        "exchange.topology exchange.broker exchange.codec",
+        "exchange.topology exchange.broker exchange.codec exchange.inputs",
         "exchange.rules exchange.protection",
+        "exchange.evidence",
         "exchange.client exchange.cap",
         "exchange.examples exchange.reports",
+        "exchange.operations",
         "exchange.asyncapi",
         "exchange.docsite",
         "exchange.workflows",
@@ -148,8 +152,8 @@ def test_the_check_finds_upward_and_sibling_imports(tmp_path: Path) -> None:
     )
     (rules / "keys.py").write_text("import exchange.protection.keys\n")  # a sibling
     assert upward(edges(tmp_path)) == [
-        "exchange.rules (layer 3) imports exchange.protection (layer 3): "
-        "exchange.rules.keys → exchange.protection.keys",
-        f"exchange.rules (layer 3) imports exchange.workflows "
+        f"exchange.rules (layer {LEVEL['exchange.rules']}) imports exchange.protection "
+        f"(layer {LEVEL['exchange.protection']}): exchange.rules.keys → exchange.protection.keys",
+        f"exchange.rules (layer {LEVEL['exchange.rules']}) imports exchange.workflows "
         f"(layer {LEVEL['exchange.workflows']}): exchange.rules.geo → exchange.workflows",
     ]

@@ -26,11 +26,7 @@ class Worker:
     ) -> None:
         self.log = log
         self.batch_max = batch_max
-        self.env = {
-            **os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "EXCHANGE_KAFKA__USERNAME": kafka.username or "",
-            "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value() if kafka.password else "",
-        }
+        self.env = {**os.environ, **kafka.environment()}  # the principal and the CA
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 

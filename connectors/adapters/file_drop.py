@@ -12,8 +12,13 @@ number, so the same file dropped twice, or re-read after a crash, gives the same
 (next row per file content) is stored after the broker acknowledged each batch, so a restart
 resumes mid-file without losing or repeating rows. A row that breaks the contract is not sent:
 it is written, with its field errors, to ``<file>.errors.jsonl`` beside the input (row number,
-field, rule, message; never the row's values), and counted as refused. When every row is done
-the file (and its report) move to ``<inbox>/processed/``.
+field, rule, message; never the row's values), and counted as refused; a short or long CSV row
+says how many cells it found. A file that cannot be read as a whole (bytes not in the configured
+``encoding``, default UTF-8, or ``gbk``/``gb18030`` for Chinese Windows spreadsheets; a CSV
+cell over the csv module's field limit) is refused whole: its report names the line, column and
+rule, nothing of it is published, and the connector goes on with the next file. A JSON line
+nested too deep is refused alone. When every row is done the file (and its report) move to
+``<inbox>/processed/``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pydantic import Field
 
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.source import Outcome, Source, SourceRecord
+from exchange.inputs import Encoding, InputError, decode_text, load_json
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
 
@@ -46,6 +52,9 @@ class FileDropConfig(ConnectorConfig):
     pattern: str = Field("*", description="Glob of the files to read in the inbox.")
     batch_rows: int = Field(500, ge=1, description="Rows published per progress commit.")
     poll_interval_s: float = Field(1.0, gt=0)
+    encoding: Encoding = Field(
+        "utf-8", description="Text encoding of the files: utf-8 (default), gbk or gb18030."
+    )
 
 
 def nest(row: dict[str, str]) -> dict[str, Any]:
@@ -77,30 +86,76 @@ def nest(row: dict[str, str]) -> dict[str, Any]:
     return root
 
 
-def parse_rows(path: Path, content: bytes) -> list[dict[str, Any] | FieldError]:
-    """The rows of a file as JSON-shaped mappings, or the error that makes a row unreadable."""
-    text = content.decode("utf-8-sig", errors="replace")
-    rows: list[dict[str, Any] | FieldError] = []
+def parse_rows(
+    path: Path, content: bytes, encoding: Encoding = "utf-8"
+) -> list[dict[str, Any] | FieldError]:
+    """The rows of a file as JSON-shaped mappings, or the error that makes a row unreadable.
+
+    Raises :class:`~exchange.inputs.InputError` when the file as a whole cannot be read (bytes
+    not in ``encoding``, CSV whose structure breaks): then nothing of it is published.
+    """
+    text = decode_text(content, encoding)
     if path.suffix in JSON_SUFFIXES:
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as error:
-                rows.append(FieldError("", "json_syntax", f"not JSON: {error.msg}"))
-                continue
-            ok = isinstance(value, dict)
-            rows.append(value if ok else FieldError("", "json_object", "a row is a JSON object"))
-        return rows
-    reader = csv.DictReader(io.StringIO(text))
-    width = len(reader.fieldnames or ())
-    for row in reader:
-        if None in row or len(row) != width:
-            rows.append(FieldError("", "csv_columns", f"expected {width} cells"))
-        else:
-            rows.append(nest(row))
+        return [_json_row(line) for line in text.splitlines() if line.strip()]
+    return _csv_rows(text)
+
+
+def _json_row(line: str) -> dict[str, Any] | FieldError:
+    try:
+        value = load_json(line)
+    except InputError as error:
+        return error.errors[0]
+    return value if isinstance(value, dict) else FieldError("", "json_object", "a row is an object")
+
+
+def _csv_rows(text: str) -> list[dict[str, Any] | FieldError]:
+    reader = csv.reader(io.StringIO(text))
+    rows: list[dict[str, Any] | FieldError] = []
+    try:
+        header = next(reader, [])
+        width = len(header)
+        for cells in reader:
+            if not cells:
+                continue  # a blank line
+            if len(cells) != width:
+                rows.append(FieldError(
+                    "", "csv_columns",
+                    f"found {len(cells)} cells, expected {width} (one per header column)",
+                ))
+            else:
+                rows.append(nest(dict(zip(header, cells, strict=True))))
+    except csv.Error as error:
+        raise InputError(
+            "csv_syntax",
+            f"line {reader.line_num}: {error}; nothing of this file was published, fix and "
+            "drop it again",
+            line=reader.line_num,
+        ) from None
     return rows
+
+
+Row = dict[str, Any] | FieldError | InputError
+"""A parsed row, a row's own error, or (alone) the error that makes the whole file unreadable."""
+
+
+def _located(path: Path, content: bytes, error: InputError, encoding: Encoding) -> InputError:
+    """``error`` with the data row it is in, and for CSV the header of its column."""
+    line = error.line
+    csv_file = path.suffix not in JSON_SUFFIXES
+    row = None if line is None else max(line - 1, 0) if csv_file else line
+    field = error.errors[0].field
+    if csv_file and line is not None and line > 1 and error.column is not None:
+        lines = content.split(b"\n")
+        header = next(csv.reader([lines[0].decode(encoding, errors="ignore")]), [])
+        before = lines[line - 1].decode(encoding, errors="ignore")[: error.column - 1]
+        index = len(next(csv.reader([before + "x"]), [])) - 1
+        field = header[index] if 0 <= index < len(header) else field
+    located = InputError(
+        error.errors[0].rule, error.errors[0].message, field=field, line=line,
+        column=error.column,
+    )
+    located.row = row
+    return located
 
 
 class FileDropSource(Source[FileDropConfig]):
@@ -111,7 +166,7 @@ class FileDropSource(Source[FileDropConfig]):
         self.poll_interval_s = self.config.poll_interval_s
         self.spec = EVENTS[self.config.event_type]
         self.config.inbox.mkdir(parents=True, exist_ok=True)
-        self._cache: dict[str, tuple[tuple[int, int], str, list[dict[str, Any] | FieldError]]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], str, list[Row]]] = {}
         await super().setup()
 
     def _files(self) -> list[Path]:
@@ -137,7 +192,7 @@ class FileDropSource(Source[FileDropConfig]):
             ]
         return []
 
-    def _parsed(self, path: Path) -> tuple[str, list[dict[str, Any] | FieldError]]:
+    def _parsed(self, path: Path) -> tuple[str, list[Row]]:
         """The file's content hash and rows, parsed once per file (not once per batch)."""
         stat = path.stat()
         cached = self._cache.get(path.name)
@@ -145,20 +200,29 @@ class FileDropSource(Source[FileDropConfig]):
             return cached[1], cached[2]
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
-        rows = parse_rows(path, content)
+        rows: list[Row]
+        try:
+            rows = list(parse_rows(path, content, self.config.encoding))
+        except InputError as error:
+            rows = [_located(path, content, error, self.config.encoding)]
+        except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the connector
+            rows = [InputError("unreadable", f"{type(error).__name__}: {error}")]
         self._cache = {path.name: ((stat.st_size, stat.st_mtime_ns), digest, rows)}
         return digest, rows
 
     def _record(
-        self, path: Path, digest: str, number: int, row: dict[str, Any] | FieldError
+        self, path: Path, digest: str, number: int, row: Row
     ) -> SourceRecord:
         position = f"{path.name}:{digest}:{number}"
         event_id = str(uuid.uuid5(FILE_NAMESPACE, f"{self.config.ce_source}:{digest}:{number}"))
         raw = json.dumps(row, ensure_ascii=False).encode() if isinstance(row, dict) else b""
+        if isinstance(row, InputError):
+            return SourceRecord(position, event_id, raw, error=row)
         if isinstance(row, FieldError):
             return SourceRecord(position, event_id, raw, error=ValidationFailed([row]))
         try:
-            event = validate_event(self.spec.model, row)
+            # CSV cells are text: numbers and booleans in them can only be text (lax)
+            event = validate_event(self.spec.model, row, strict=path.suffix in JSON_SUFFIXES)
         except ValidationFailed as error:
             return SourceRecord(position, event_id, raw, error=error)
         return SourceRecord(position, event_id, raw, event=event)
@@ -171,12 +235,15 @@ class FileDropSource(Source[FileDropConfig]):
         for outcome in outcomes:
             if outcome.result is not None:
                 continue
-            row = int(outcome.record.position.rsplit(":", 1)[1])
+            row = int(outcome.record.position.rsplit(":", 1)[1]) + 1
             error = outcome.error
             errors = error.errors if isinstance(error, ValidationFailed) else []
+            where: dict[str, Any] = {"row": row}
+            if isinstance(error, InputError):  # the whole file: nothing of it was published
+                where = {"row": error.row, "line": error.line, "column": error.column}
             lines.append(
                 {
-                    "row": row + 1,  # 1-based, data rows only (a CSV header is not counted)
+                    **where,  # row: 1-based, data rows only (a CSV header is not counted)
                     "reason": outcome.reason,
                     "errors": [
                         {"field": e.field, "rule": e.rule, "message": e.message} for e in errors

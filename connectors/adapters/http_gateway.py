@@ -1,24 +1,39 @@
 """HTTP ingest gateway: agency systems POST events as JSON; each caller publishes as its agency.
 
-``POST /v1/events/{type}`` with ``Authorization: Bearer <token>`` (or a client certificate
-when TLS with client CAs is configured): the token's SHA-256 (the config never holds the token
-itself) or the certificate's subject CN names the caller, which maps to an agency; the event is
-published with *that agency's* Kafka principal, so the broker's ACLs still decide what it may
-write. Answers:
+``POST /v1/events/{type}`` with ``Authorization: Bearer <token>`` (scheme name in any case) or
+a client certificate when TLS with client CAs is configured: the token's SHA-256 (the config
+never holds the token itself) or the certificate's subject CN names the caller, which maps to
+an agency; the event is published with *that agency's* Kafka principal, so the broker's ACLs
+still decide what it may write. Answers:
 
 - ``202 {"eventId", "topic", "partition", "offset"}`` once the broker has the event;
-- ``401`` unknown caller; ``404`` unknown event type; ``400`` body not a JSON object;
-  ``413`` too large; ``403`` the agency may not publish this type;
+- ``401`` unknown caller; ``404`` unknown event type; ``415`` body not ``application/json``;
+  ``400`` body not a JSON object, or an ``Idempotency-Key`` over 200 characters; ``408`` body
+  not received within ``body_timeout_s`` (the connection is closed); ``413`` too large;
+  ``403`` the agency may not publish this type;
 - ``422 {"error": "invalid-event", "errors": [{"field", "rule", "message"}]}``: every broken
-  rule of the contract, nothing sent (counted in ``exchange_events_refused_total``);
-- ``503`` with ``Retry-After`` when the bus did not acknowledge in time.
+  rule of the contract (JSON nested too deep included), nothing sent (counted in
+  ``exchange_events_refused_total``);
+- ``503 {"eventId", "idempotencyKey"}`` with ``Retry-After`` and ``Idempotency-Key`` headers:
+  the bus did not acknowledge in time. This does **not** mean "not sent": the record may still
+  be queued in the producer and reach the bus later. The retry must send the same body with
+  that ``Idempotency-Key``; it publishes with the same ``eventId``, so receivers (which dedupe
+  on ``ce_source`` + ``ce_id``) drop whichever copy comes second.
+
+HTTPS by default: with a ``[tls]`` table the gateway presents that certificate (and may ask for
+client certificates); without one it presents a certificate issued by the local CA
+(``<state>/pki/gateway-<name>.pem``, renewed near its end), which callers trust through
+``<state>/pki/ca.crt``. Plain HTTP only with ``insecure_plain_http = true``, which logs a
+warning at every start.
 
 ``Idempotency-Key`` makes retries safe: the key (per agency) fixes the event's ``ce_id``
-(a UUIDv5 of agency and key), and the first answer is remembered in the progress file, so a
-retry gets the same answer and publishes nothing; if a crash came between publishing and
-remembering, the retry publishes the same ``ce_id`` again and consumers dedupe it. The same key
-with a different body is refused (422 ``idempotency-key-reused``). ``GET /openapi.json``
-describes the API; ``GET /healthz`` says it is up.
+(a UUIDv5 of agency and key; a request without a key gets one made by the gateway, told to the
+client only in a 503), and the first answer is remembered in the progress file, so a retry gets
+the same answer and publishes nothing; if a crash came between publishing and remembering, the
+retry publishes the same ``ce_id`` again and consumers dedupe it. The same key with a different
+body is refused (422 ``idempotency-key-reused``). ``GET /openapi.json`` describes the API;
+``GET /healthz`` answers 200 ``ready`` only when every caller's agency has credentials and the
+bus answers, else 503 ``not-ready`` naming each problem.
 """
 
 from __future__ import annotations
@@ -31,73 +46,37 @@ import logging
 import ssl
 import uuid
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 from aiokafka.errors import KafkaError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from connectors.adapters.http_gateway_config import (
+    Caller,
+    HttpGatewayConfig,
+    TlsConfig,
+    bearer_token,
+    idempotency_key_problem,
+    is_json,
+    token_digest,
+)
 from connectors.adapters.http_openapi import openapi_document
 from connectors.sdk.base import Connector
-from connectors.sdk.config import ConnectorConfig
+from exchange.client.addressing import check_addressee
 from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher
+from exchange.errors import ExchangeError
+from exchange.inputs import InputError, load_json
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
+from exchange.tls.context import server_context
+from exchange.tls.exceptions import TlsError
 
+__all__ = ["Caller", "HttpGateway", "HttpGatewayConfig", "TlsConfig", "token_digest"]
 log = logging.getLogger(__name__)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2d4e-8a3b-4c5d-9e7f-0a1b2c3d4e5f")
 SCOPE = "idempotency"
-
-
-class Caller(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    agency: str = Field(description="Agency id the caller publishes as.")
-    token_sha256: str | None = Field(
-        None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 (hex) of the caller's token."
-    )
-    certificate_cn: str | None = Field(None, description="Client certificate subject CN (mTLS).")
-    source: str | None = Field(None, description="ce_source; default /agencies/<agency>/http.")
-
-
-class TlsConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    certfile: Path
-    keyfile: Path
-    client_cafile: Path | None = Field(None, description="CAs of client certificates (mTLS).")
-
-
-class HttpGatewayConfig(ConnectorConfig):
-    kind: Literal["http-gateway"] = "http-gateway"
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535, description="0: any free port.")
-    callers: tuple[Caller, ...] = Field(min_length=1)
-    event_types: tuple[str, ...] = Field(
-        tuple(EVENTS), description="Event types accepted (CLI short names)."
-    )
-    max_body_bytes: int = Field(1_000_000, gt=0)
-    publish_timeout_s: float = Field(10.0, gt=0)
-    idempotency_ttl_s: float = Field(86_400.0, gt=0)
-    tls: TlsConfig | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> HttpGatewayConfig:
-        unknown = [name for name in self.event_types if name not in EVENTS]
-        if unknown:
-            raise ValueError(f"event_types: unknown {unknown}; known: {list(EVENTS)}")
-        for index, caller in enumerate(self.callers):
-            if not caller.token_sha256 and not caller.certificate_cn:
-                raise ValueError(f"callers.{index}: give token_sha256 or certificate_cn")
-            if caller.certificate_cn and not (self.tls and self.tls.client_cafile):
-                raise ValueError(f"callers.{index}: certificate_cn needs tls.client_cafile")
-        return self
-
-
-def token_digest(token: str) -> str:
-    """What goes in ``token_sha256`` for a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _problem(status: int, error: str, message: str, **extra: Any) -> web.Response:
@@ -110,37 +89,58 @@ class HttpGateway(Connector[HttpGatewayConfig]):
     _runner: web.AppRunner | None = None
     port: int | None = None
     """The port served on (known after setup; useful with ``port = 0``)."""
+    certificate: Path | None = None
+    """The certificate issued by the local CA, when the config names none."""
 
     async def setup(self) -> None:
         config = self.config
         for caller in config.callers:
             self.context.topology.agency(caller.agency)
-        self._publishers: dict[str, Publisher] = {}
+        self._publishers: dict[tuple[str, str], Publisher] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._openapi = openapi_document(list(config.event_types))
         app = web.Application(client_max_size=config.max_body_bytes)
         app.router.add_post("/v1/events/{event_type}", self._post)
         app.router.add_get("/openapi.json", self._openapi_json)
         app.router.add_get("/healthz", self._health)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=config.keepalive_timeout_s,
+            lingering_time=1.0,  # after a 408, drain the rest of a slow body 1 s at most
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port, ssl_context=self._ssl())
         await site.start()
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else config.port
         self.progress.forget_older_than(SCOPE, config.idempotency_ttl_s)
-        log.info("http gateway %s on %s:%s", self.name, config.host, self.port)
+        scheme = "http" if config.insecure_plain_http else "https"
+        log.info("http gateway %s on %s://%s:%s", self.name, scheme, config.host, self.port)
 
     def _ssl(self) -> ssl.SSLContext | None:
-        tls = self.config.tls
-        if tls is None:
+        config = self.config
+        if config.insecure_plain_http:
+            log.warning(
+                "INSECURE: http gateway %s serves plain HTTP (insecure_plain_http): bearer "
+                "tokens and events cross the network unencrypted", self.name,
+            )
             return None
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(tls.certfile, tls.keyfile)
-        if tls.client_cafile is not None:
-            context.load_verify_locations(tls.client_cafile)
-            context.verify_mode = ssl.CERT_OPTIONAL
-        return context
+        if config.tls is None:
+            pki = self.context.pki
+            if pki is None:
+                raise TlsError(
+                    f"http gateway {self.name}: no certificate to serve HTTPS with: give the "
+                    "[tls] table's certfile (and keyfile), or run it where the local CA is "
+                    "(`exchange connect run` uses <state>/pki)", setting="tls",
+                )
+            hosts = [] if config.host in ("0.0.0.0", "::") else [config.host]  # noqa: S104
+            self.certificate = pki.server(f"gateway-{self.name}", hosts).path
+            return server_context(self.certificate)
+        return server_context(
+            config.tls.certfile, keyfile=config.tls.keyfile,
+            client_cafile=config.tls.client_cafile, setting="tls",
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -157,15 +157,34 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             await super().close()
 
     async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        """200 ``ready`` when every caller's agency has credentials and the bus answers a
+        metadata request in time; else 503 ``not-ready`` with each problem."""
+        problems: list[str] = []
+        first = {caller.agency: caller for caller in reversed(self.config.callers)}
+        for agency, caller in first.items():
+            try:
+                self.kafka(agency)
+            except ExchangeError as error:
+                problems.append(f"{agency}: no credentials ({error})")
+                continue
+            try:
+                publisher = await asyncio.wait_for(
+                    self._publisher(caller), self.config.health_timeout_s
+                )
+                await asyncio.wait_for(publisher.reachable(), self.config.health_timeout_s)
+            except (ExchangeError, KafkaError, OSError, TimeoutError) as error:
+                problems.append(f"{agency}: the bus does not answer ({type(error).__name__})")
+        if problems:
+            return web.json_response({"status": "not-ready", "problems": problems}, status=503)
+        return web.json_response({"status": "ready"})
 
     async def _openapi_json(self, request: web.Request) -> web.Response:
         return web.json_response(self._openapi)
 
     def _caller(self, request: web.Request) -> Caller | None:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            digest = token_digest(header.removeprefix("Bearer ").strip())
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is not None:
+            digest = token_digest(token)
             for caller in self.config.callers:
                 if caller.token_sha256 and hmac.compare_digest(caller.token_sha256, digest):
                     return caller
@@ -180,14 +199,16 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         return None
 
     async def _publisher(self, caller: Caller) -> Publisher:
-        publisher = self._publishers.get(caller.agency)
+        agency = caller.agency
+        source = caller.source or f"/agencies/{agency}/http"
+        publisher = self._publishers.get((agency, source))
         if publisher is None:
             publisher = Publisher(
-                self.kafka(caller.agency),
+                self.kafka(agency),
                 self.context.codec,
                 self.context.topology,
-                agency=caller.agency,
-                source=caller.source or f"/agencies/{caller.agency}/http",
+                agency=agency,
+                source=source,
                 metrics=self.context.bus_metrics,
             )
             try:
@@ -195,7 +216,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             except BaseException:
                 await publisher.__aexit__(None, None, None)
                 raise
-            self._publishers[caller.agency] = publisher
+            self._publishers[(agency, source)] = publisher
         return publisher
 
     def _refuse(self, agency: str, event_type: str, response: web.Response) -> web.Response:
@@ -213,26 +234,25 @@ class HttpGateway(Connector[HttpGatewayConfig]):
                 headers={"WWW-Authenticate": 'Bearer realm="exchange"'},
             )
         name = request.match_info["event_type"]
-        if name not in self.config.event_types:
-            known = ", ".join(self.config.event_types)
-            return self._refuse(
-                caller.agency, name, _problem(404, "unknown-event-type", f"use one of: {known}")
-            )
+        key = request.headers.get("Idempotency-Key")
+        refused = self._check_request(request, name, key)
+        if refused is not None:
+            return self._refuse(caller.agency, name, refused)
         parsed = await self._parse_body(request, caller, name)
         if isinstance(parsed, web.Response):
             return parsed
         data, body = parsed
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return await self._accept(caller, name, data, None, "")
+        body_hash = hashlib.sha256(body).hexdigest()
+        if key is None:  # every publication gets a key: a 503 names it for the retry
+            return await self._accept(
+                caller, name, data, uuid.uuid4().hex, body_hash, minted=True
+            )
         scoped = f"{caller.agency}:{key}"
         lock, users = self._locks.get(scoped) or (asyncio.Lock(), 0)
         self._locks[scoped] = (lock, users + 1)
         try:
             async with lock:  # one request per key at a time: the second sees the first's answer
-                return await self._accept(
-                    caller, name, data, scoped, hashlib.sha256(body).hexdigest()
-                )
+                return await self._accept(caller, name, data, key, body_hash)
         finally:
             lock, users = self._locks[scoped]
             if users == 1:
@@ -240,57 +260,76 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             else:
                 self._locks[scoped] = (lock, users - 1)
 
+    def _check_request(
+        self, request: web.Request, name: str, key: str | None
+    ) -> web.Response | None:
+        """The refusal of a request whose type, media type or key is wrong (None: none)."""
+        if name not in self.config.event_types:
+            known = ", ".join(self.config.event_types)
+            return _problem(404, "unknown-event-type", f"use one of: {known}")
+        if not is_json(request.content_type):
+            return _problem(415, "unsupported-media-type", "send Content-Type: application/json")
+        problem = None if key is None else idempotency_key_problem(key)
+        if problem is not None:
+            return _problem(400, "bad-idempotency-key", problem)
+        return None
+
     async def _parse_body(
         self, request: web.Request, caller: Caller, name: str
     ) -> tuple[dict[str, Any], bytes] | web.Response:
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), self.config.body_timeout_s)
         except web.HTTPRequestEntityTooLarge:
             limit = self.config.max_body_bytes
             return self._refuse(
                 caller.agency, name, _problem(413, "too-large", f"at most {limit} bytes")
             )
+        except TimeoutError:
+            response = _problem(
+                408, "body-timeout", f"send the body within {self.config.body_timeout_s:g} s"
+            )
+            response.force_close()
+            return self._refuse(caller.agency, name, response)
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            return self._refuse(caller.agency, name, _problem(400, "not-json", str(error)))
-        if not isinstance(data, dict):
+            data = load_json(body)
+        except InputError as error:
+            if error.errors[0].rule == "json_depth":
+                return self._refuse(caller.agency, name, _invalid(error))
             return self._refuse(
-                caller.agency, name, _problem(400, "not-an-object", "send one JSON object")
+                caller.agency, name, _problem(400, "not-json", str(error), errors=_errors(error))
+            )
+        if not isinstance(data, dict):
+            rule = [{"field": "", "rule": "json_object", "message": "send one JSON object"}]
+            return self._refuse(
+                caller.agency, name,
+                _problem(400, "not-an-object", "send one JSON object", errors=rule),
             )
         return data, body
 
     async def _accept(
-        self, caller: Caller, name: str, data: dict[str, Any], key: str | None, body_hash: str
+        self, caller: Caller, name: str, data: dict[str, Any], key: str, body_hash: str,
+        *, minted: bool = False,
     ) -> web.Response:
-        if key is not None:
-            earlier = self.progress.recall(SCOPE, key)
-            if earlier is not None:
-                answer = json.loads(earlier)
-                if answer.pop("bodySha256") != body_hash:
-                    return self._refuse(
-                        caller.agency,
-                        name,
-                        _problem(
-                            422, "idempotency-key-reused", "this key was used for another body"
-                        ),
-                    )
+        scoped = f"{caller.agency}:{key}"
+        earlier = self.progress.recall(SCOPE, scoped)
+        if earlier is not None:
+            answer = json.loads(earlier)
+            if answer.pop("bodySha256") != body_hash:
+                return self._refuse(caller.agency, name, _problem(
+                    422, "idempotency-key-reused", "this key was used for another body"
+                ))
+            if not answer.pop("pending", False):
                 self.metrics.records.labels(self.name, "duplicate").inc()
                 return web.json_response({**answer, "duplicate": True}, status=202)
         try:
             event = validate_event(EVENTS[name].model, data)
+            check_addressee(self.context.topology, event)  # as the publisher will: 422, not 403
+            topics = self.context.topology.topics_for_event(EVENTS[name].fullname)
+            if any(caller.agency in t.writers for t in topics):  # else 403 below
+                check_sender(caller.agency, event)
         except ValidationFailed as error:
-            errors = [
-                {"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors
-            ]
-            return self._refuse(
-                caller.agency,
-                name,
-                _problem(
-                    422, "invalid-event", "fix the named fields; nothing was sent", errors=errors
-                ),
-            )
-        event_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)) if key is not None else None
+            return self._refuse(caller.agency, name, _invalid(error))
+        event_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, scoped))
         try:
             publisher = await asyncio.wait_for(
                 self._publisher(caller), self.config.publish_timeout_s
@@ -300,18 +339,44 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             )
         except NoTopicError as error:
             return self._refuse(caller.agency, name, _problem(403, "forbidden", str(error)))
-        except (PublishError, KafkaError, TimeoutError) as error:
+        except (PublishError, KafkaError, ExchangeError, TimeoutError) as error:
             self.metrics.errors.labels(self.name, type(error).__name__).inc()
-            response = _problem(503, "bus-unavailable", "the bus did not acknowledge; retry")
-            response.headers["Retry-After"] = "5"
-            return response
+            pending = {"pending": True, "eventId": event_id, "bodySha256": body_hash}
+            self.progress.remember(SCOPE, scoped, json.dumps(pending))
+            return _unavailable(event_id, key)
         answer = {
             "eventId": result.event_id,
             "topic": result.topic,
             "partition": result.partition,
             "offset": result.offset,
         }
-        if key is not None:
-            self.progress.remember(SCOPE, key, json.dumps({**answer, "bodySha256": body_hash}))
+        if not minted:  # a key the gateway made is only told to a client in a 503
+            self.progress.remember(SCOPE, scoped, json.dumps({**answer, "bodySha256": body_hash}))
         self.metrics.records.labels(self.name, "published").inc()
         return web.json_response(answer, status=202)
+
+
+def _errors(error: ValidationFailed) -> list[dict[str, str]]:
+    return [{"field": e.field, "rule": e.rule, "message": e.message} for e in error.errors]
+
+
+def _invalid(error: ValidationFailed) -> web.Response:
+    return _problem(
+        422, "invalid-event", "fix the named fields; nothing was sent", errors=_errors(error)
+    )
+
+
+def _unavailable(event_id: str, key: str) -> web.Response:
+    """503: the outcome is unknown (the event may still reach the bus); the retry must reuse
+    ``key``, so that any copy carries the same ``eventId`` and its receivers drop it."""
+    response = _problem(
+        503,
+        "bus-unavailable",
+        "the bus did not acknowledge in time; the event may still arrive. Retry the same body "
+        "with this Idempotency-Key: a copy keeps this eventId and receivers drop it",
+        eventId=event_id,
+        idempotencyKey=key,
+    )
+    response.headers["Retry-After"] = "5"
+    response.headers["Idempotency-Key"] = key
+    return response

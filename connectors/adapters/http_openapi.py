@@ -44,6 +44,34 @@ _ACCEPTED = {
 }
 
 
+_UNAVAILABLE = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "required": ["eventId", "idempotencyKey"],
+            "properties": {
+                "eventId": {
+                    "type": "string",
+                    "description": "The ce_id the event has if it still reaches the bus.",
+                },
+                "idempotencyKey": {
+                    "type": "string",
+                    "description": "Send it as Idempotency-Key with the same body to retry.",
+                },
+            },
+        },
+    ]
+}
+_RETRY_HEADERS = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+    "Idempotency-Key": {
+        "schema": {"type": "string"},
+        "description": "The key the retry must send (the caller's, or one the gateway made).",
+    },
+}
+
+
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -54,7 +82,9 @@ def _error(description: str) -> dict[str, Any]:
 def openapi_document(event_types: list[str]) -> dict[str, Any]:
     """The document for the given event types (CLI short names)."""
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Error": _FIELD_ERRORS, "Accepted": _ACCEPTED}
+    schemas: dict[str, Any] = {
+        "Error": _FIELD_ERRORS, "Accepted": _ACCEPTED, "Unavailable": _UNAVAILABLE
+    }
     for name in event_types:
         model = EVENTS[name].model
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -70,9 +100,13 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "maxLength": 200},
+                        "schema": {
+                            "type": "string", "minLength": 1, "maxLength": 200,
+                            "pattern": "^[!-~]+$",
+                        },
                         "description": "Retrying with the same key returns the first answer "
-                        "and publishes nothing more (kept 24 h by default).",
+                        "and publishes nothing more (kept 24 h by default); after a 503, the "
+                        "retry publishes with the same eventId, which receivers deduplicate.",
                     }
                 ],
                 "requestBody": {
@@ -92,15 +126,44 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
                             }
                         },
                     },
-                    "400": _error("The body is not a JSON object."),
+                    "400": _error(
+                        "The body is not a JSON object, or the Idempotency-Key is not 1 to 200 "
+                        "visible ASCII characters."
+                    ),
                     "401": _error("No or unknown bearer token (or client certificate)."),
                     "403": _error("The agency may not publish this event type."),
+                    "408": _error("The body did not arrive in time; the connection is closed."),
                     "413": _error("The body is too large."),
-                    "422": _error("The event breaks its contract; errors name each field."),
-                    "503": _error("The bus did not acknowledge in time; retry (Retry-After)."),
+                    "415": _error("The body is not application/json."),
+                    "422": _error(
+                        "The event breaks its contract (JSON nested too deep included); "
+                        "errors name each field."
+                    ),
+                    "503": {
+                        "description": "The bus did not acknowledge in time. Not 'not sent': "
+                        "the event may still reach the bus. Retry after Retry-After seconds "
+                        "with the same body and the Idempotency-Key given here; a copy keeps "
+                        "eventId and receivers drop it.",
+                        "headers": _RETRY_HEADERS,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Unavailable"}
+                            }
+                        },
+                    },
                 },
             }
         }
+    paths["/healthz"] = {
+        "get": {
+            "operationId": "health",
+            "summary": "Ready when every caller's agency has credentials and the bus answers",
+            "responses": {
+                "200": {"description": "ready"},
+                "503": {"description": "not-ready; problems lists each reason"},
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {

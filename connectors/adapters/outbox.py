@@ -26,7 +26,6 @@ PostgreSQL needs the ``postgres`` extra (psycopg); SQLite needs nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,14 +36,17 @@ from pydantic import Field, model_validator
 from connectors.adapters.outbox_db import OutboxDatabase, OutboxRow, open_outbox
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.source import Outcome, Source, SourceRecord
+from exchange.inputs import load_json
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
 from exchange.models.registry import UnknownEventError, spec_for
 
 log = logging.getLogger(__name__)
 
 
-def _json_object(payload: str) -> dict[str, object]:
-    data = json.loads(payload)
+def _json_object(payload: str | bytes) -> dict[str, object]:
+    """The payload's JSON object (:class:`~exchange.inputs.InputError` if not UTF-8 text, not
+    JSON, or nested too deep)."""
+    data = load_json(payload)
     if not isinstance(data, dict):
         raise TypeError("payload must be a JSON object")
     return data
@@ -119,7 +121,7 @@ class OutboxSource(Source[OutboxConfig]):
     def _record(self, row: OutboxRow) -> SourceRecord:
         position = f"outbox:{row.id}"
         event_id = f"outbox-{row.id}"
-        raw = row.payload.encode()
+        raw = row.payload if isinstance(row.payload, bytes) else row.payload.encode()
         try:
             spec = spec_for(row.event_type)
             event = validate_event(spec.model, _json_object(row.payload))

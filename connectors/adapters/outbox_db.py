@@ -18,7 +18,9 @@ from connectors.sdk.exceptions import MissingExtraError
 class OutboxRow:
     id: int
     event_type: str
-    payload: str
+    payload: str | bytes
+    """Text; bytes from SQLite (dynamically typed): decoded strictly by the relay, so a row
+    that is not UTF-8 is refused alone instead of failing every fetch."""
     created_at: datetime | None
 
 
@@ -57,13 +59,17 @@ class SqliteOutbox:
     def _fetch(self, limit: int) -> list[OutboxRow]:
         try:
             rows = self._db.execute(
-                f"SELECT id, event_type, payload, created_at FROM {self.table} "  # noqa: S608 - table name validated by the config
-                "WHERE published_at IS NULL ORDER BY id LIMIT ?",
+                "SELECT id, CAST(event_type AS BLOB), CAST(payload AS BLOB), created_at "  # noqa: S608 - table name validated by the config
+                f"FROM {self.table} WHERE published_at IS NULL ORDER BY id LIMIT ?",
                 (limit,),
             ).fetchall()
         except sqlite3.OperationalError as error:
             raise ConnectionError(f"sqlite: {error}") from error
-        return [OutboxRow(int(r[0]), str(r[1]), str(r[2]), _when(r[3])) for r in rows]
+        return [
+            OutboxRow(int(r[0]), bytes(r[1]).decode(errors="backslashreplace"), bytes(r[2]),
+                      _when(r[3]))
+            for r in rows
+        ]
 
     def _mark(self, ids: list[int]) -> None:
         marks = ",".join("?" * len(ids))

@@ -6,7 +6,14 @@ CloudEvents JSON document (``application/cloudevents+json``: ``id``, ``source``,
 
 - ``webhook-id``: ``<ce_source>#<ce_id>``, the same on every retry: the receiver's idempotency key;
 - ``webhook-timestamp``: Unix seconds of this attempt;
-- ``webhook-signature``: ``v1,<base64 HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>``.
+- ``webhook-signature``: ``v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>``.
+
+The secret follows the standard's format: ``whsec_`` and the base64 of 24 to 64 random bytes,
+the HMAC key being those decoded bytes, so a receiver verifies with any Standard Webhooks
+library (``standardwebhooks.Webhook(secret).verify(body, headers)``). Make one with
+``exchange connect new-secret FILE`` (written with mode 0600) and give the file's one line to
+the receiving agency over a channel both trust (in person, or their encrypted mail); never on
+the bus. A secret file in another format is refused at start, naming the rule.
 
 A 2xx answer is a delivery. 408, 425, 429, 5xx and connection failures are retried with the
 config's backoff (``Retry-After`` honoured); any other 4xx means the endpoint refuses this event
@@ -18,9 +25,12 @@ key, same partition) reach the endpoint in order.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -28,16 +38,56 @@ from typing import Any, Literal
 from aiokafka import ConsumerRecord
 from pydantic import AnyHttpUrl, Field
 
-from connectors.sdk.exceptions import PermanentDeliveryError
+from connectors.sdk.exceptions import ConnectorConfigError
 from connectors.sdk.http_sink import HttpSink, HttpSinkConfig
 from connectors.sdk.sink import idempotency_key
 from exchange.codec import DecodedEvent
+from exchange.models.exceptions import FieldError
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the standard's prefix, not a secret
+SECRET_BYTES = (24, 64)
+"""Length of a secret's key in bytes (Standard Webhooks: at least 24, at most 64)."""
 
 
 class WebhookConfig(HttpSinkConfig):
     kind: Literal["webhook"] = "webhook"
     url: AnyHttpUrl = Field(description="The agency's endpoint.")
-    secret_file: Path = Field(description="File holding the HMAC secret shared with the agency.")
+    secret_file: Path = Field(
+        description="File holding the whsec_<base64> secret shared with the agency "
+        "(make one with `exchange connect new-secret FILE`)."
+    )
+
+
+def new_secret() -> str:
+    """A fresh secret in the standard's format: ``whsec_`` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def write_new_secret(path: Path) -> str:
+    """Write :func:`new_secret` to a new file readable by its owner only; return it."""
+    secret = new_secret()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def secret_key(text: str) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret (``ValueError`` naming the rule if not)."""
+    text = text.strip()
+    if not text.startswith(SECRET_PREFIX):
+        raise ValueError(
+            "the secret must be whsec_<base64> (Standard Webhooks); make one with "
+            "`exchange connect new-secret FILE` and share it with the receiving agency"
+        )
+    try:
+        key = base64.b64decode(text.removeprefix(SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ValueError("the part after whsec_ is not base64") from None
+    low, high = SECRET_BYTES
+    if not low <= len(key) <= high:
+        raise ValueError(f"the secret's key is {len(key)} bytes; use {low} to {high}")
+    return key
 
 
 def sign(secret: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -65,10 +115,14 @@ class WebhookSink(HttpSink[WebhookConfig]):
     config_model = WebhookConfig
 
     async def setup(self) -> None:
-        secret = self.config.secret_file.read_bytes().strip()
-        if not secret:
-            raise PermanentDeliveryError(str(self.config.secret_file), "the secret file is empty")
-        self._secret = secret
+        path = self.config.secret_file
+        try:
+            self._secret = secret_key(path.read_text(encoding="ascii", errors="strict"))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
+            raise ConnectorConfigError(
+                path, [FieldError("secret_file", "whsec_format", reason)]
+            ) from None
         await super().setup()
 
     async def deliver(self, decoded: DecodedEvent, record: ConsumerRecord) -> None:

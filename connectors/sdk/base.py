@@ -27,6 +27,7 @@ from connectors.sdk.progress import ProgressStore
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
+from exchange.tls.pki import LocalPki
 from exchange.topology.model import Topology
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ class ConnectorContext:
     topology: Topology
     codec: EventCodec
     registry: CollectorRegistry
+    pki: LocalPki | None = None
+    """The local CA: it issues a certificate to a server connector (the HTTP gateway) that is
+    given none of its own, so that it serves TLS by default."""
 
     @property
     def bus_metrics(self) -> BusMetrics:

@@ -101,5 +101,17 @@ def validate_config(model: type[C], data: dict[str, Any], path: Path) -> C:
     try:
         config = model.model_validate(data)
     except ValidationError as error:
-        raise ConnectorConfigError(path, field_errors(error)) from None
+        raise ConnectorConfigError(path, root_causes(field_errors(error))) from None
     return config
+
+
+def root_causes(errors: list[FieldError]) -> list[FieldError]:
+    """Each broken field once: the first error per field, and no follow-on error of a container
+    whose own item is named (``callers`` too short because ``callers.0`` failed)."""
+    fields = [e.field for e in errors]
+    kept: dict[str, FieldError] = {}
+    for error in errors:
+        inner = any(f.startswith(f"{error.field}.") for f in fields) if error.field else False
+        if not inner and error.field not in kept:
+            kept[error.field] = error
+    return list(kept.values())

@@ -130,12 +130,15 @@ class Source(Connector[C]):
                 outcomes[index] = Outcome(record, reason="invalid-event", error=record.error)
                 continue
             try:
-                topic = record.topic or choose_topic(
-                    self.context.topology, self.config.agency, record.event
+                topic = choose_topic(
+                    self.context.topology, self.config.agency, record.event, record.topic
                 )
                 encoded = publisher.encode(
                     record.event, topic=topic, id=record.event_id, time=record.time
                 )
+            except ValidationFailed as error:  # addressee or sender: refused as invalid events
+                outcomes[index] = Outcome(record, reason="invalid-event", error=error)
+                continue
             except (EncodeError, NoTopicError) as error:
                 reason = "no-topic" if isinstance(error, NoTopicError) else "encode-error"
                 outcomes[index] = Outcome(record, reason=reason, error=error)

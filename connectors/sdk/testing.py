@@ -35,6 +35,7 @@ from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
+from exchange.tls.pki import LocalPki
 from exchange.topology.model import Topology
 
 C = TypeVar("C", bound=ConnectorConfig)
@@ -56,10 +57,13 @@ class ConnectorHarness:
     codec: EventCodec
     state_dir: Path
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    pki: LocalPki | None = None
 
     @property
     def context(self) -> ConnectorContext:
-        return ConnectorContext(self.kafka_for, self.topology, self.codec, self.registry)
+        return ConnectorContext(
+            self.kafka_for, self.topology, self.codec, self.registry, pki=self.pki
+        )
 
     @staticmethod
     def unique_name(stem: str) -> str:

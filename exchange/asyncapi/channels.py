@@ -6,8 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.asyncapi.exceptions import AsyncApiError
-from exchange.asyncapi.messages import AUDIT, DEADLETTER, QUARANTINED, message_id
+from exchange.asyncapi.key_messages import (
+    KEY_CERTIFICATE,
+    KEY_REQUEST,
+    KEY_REQUEST_PREFIX,
+    KEYS_TOPIC,
+)
+from exchange.asyncapi.messages import ANCHOR, AUDIT, DEADLETTER, QUARANTINED, message_id
 from exchange.asyncapi.servers import KAFKA_BINDING_VERSION
+from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.protection.audit import AUDIT_TOPIC
 from exchange.topology.model import Topic
 
@@ -20,19 +27,27 @@ def channel_id(topic: str) -> str:
     return topic
 
 
+#: Topics of records that are not events: (name or prefix, is a prefix, message id).
+_RECORD_TOPICS = (
+    (DEADLETTER_PREFIX, True, DEADLETTER),
+    (QUARANTINE_PREFIX, True, QUARANTINED),
+    (AUDIT_TOPIC, False, AUDIT),
+    (NOTARY_TOPIC, False, ANCHOR),
+    (KEY_REQUEST_PREFIX, True, KEY_REQUEST),
+    (KEYS_TOPIC, False, KEY_CERTIFICATE),
+)
+
+
 def message_ids(topic: Topic) -> list[str]:
     """The ids of the messages a topic carries (components/messages)."""
     if topic.event_types:
         return [message_id(event) for event in topic.event_types]
-    if topic.name.startswith(DEADLETTER_PREFIX):
-        return [DEADLETTER]
-    if topic.name.startswith(QUARANTINE_PREFIX):
-        return [QUARANTINED]
-    if topic.name == AUDIT_TOPIC:
-        return [AUDIT]
+    for name, prefix, message in _RECORD_TOPICS:
+        if topic.name.startswith(name) if prefix else topic.name == name:
+            return [message]
     raise AsyncApiError(
-        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine or audit "
-        "topic; name its event_types in topology/topics.toml"
+        f"topic {topic.name!r} carries no event type and is no dead-letter, quarantine, audit, "
+        "notary or key topic; name its event_types in topology/topics.toml"
     )
 
 

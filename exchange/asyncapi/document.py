@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.asyncapi.channels import channel, channel_id, message_ids
+from exchange.asyncapi.key_messages import key_messages
 from exchange.asyncapi.messages import event_message, record_messages
 from exchange.asyncapi.operations import granted, operations
 from exchange.asyncapi.servers import SECURITY_SCHEMES, servers
@@ -45,7 +46,7 @@ def build_document(
         ops.update(operations(topology, agency_id))
     used = sorted({mid for topic in topics for mid in message_ids(topic)})
     events = {event.rpartition(".")[2]: event for topic in topics for event in topic.event_types}
-    records = record_messages()
+    records = {**record_messages(), **key_messages()}
     messages = {
         mid: event_message(catalogue, events[mid]) if mid in events else records[mid]
         for mid in used

@@ -24,6 +24,7 @@ AVRO_FORMAT = "application/vnd.apache.avro;version=1.9.0"
 DEADLETTER = "DeadLetteredRecord"
 QUARANTINED = "QuarantinedRecord"
 AUDIT = "AuditRecord"
+ANCHOR = "NotaryAnchor"
 
 _TEXT: dict[str, Any] = {"type": "string"}
 
@@ -168,6 +169,26 @@ def record_messages() -> dict[str, Any]:
             "copied unchanged with the reason in headers and never acted on.",
             "headers": _error_headers("quarantined"),
             "payload": original,
+        },
+        ANCHOR: {
+            "name": ANCHOR,
+            "title": "A notary anchor: audit checkpoints under one time-stamped Merkle root",
+            "summary": "The checkpoints of the audit chains in an RFC 6962 Merkle tree, its root "
+            "time-stamped by an RFC 3161 authority (openssl ts -verify checks the token).",
+            "contentType": "application/json",
+            "payload": {
+                "type": "object",
+                "required": ["kind", "at", "size", "root", "tsa_url", "token", "checkpoints"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["anchor"]},
+                    "at": {"type": "string", "format": "date-time"},
+                    "size": {"type": "integer", "minimum": 1},
+                    "root": {**_TEXT, "description": "hex of the Merkle root."},
+                    "tsa_url": _TEXT,
+                    "token": {**_TEXT, "description": "base64 DER TimeStampToken over root."},
+                    "checkpoints": {"type": "array", "items": {"type": "object"}},
+                },
+            },
         },
         AUDIT: {
             "name": AUDIT,

@@ -36,7 +36,7 @@ def ensure_classpath(lib_dir: Path, pom: Path = POM) -> Path:
     lib_dir.mkdir(parents=True)
     command = [
         mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-        f"-DoutputDirectory={lib_dir}", "-DincludeScope=runtime",
+        f"-DoutputDirectory={lib_dir.resolve()}", "-DincludeScope=runtime",
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -2,12 +2,20 @@
 
 Security from day one:
 
-- ``CLIENT`` listener: SASL_PLAINTEXT with SCRAM-SHA-512. Every agency system is its own SCRAM
-  principal (created by ``exchange topology apply``); the ``admin`` principal provisions and is
-  the only super user clients can be. Brokers talk to each other on this listener as ``admin``.
-- ``CONTROLLER`` listener: SASL_PLAINTEXT with PLAIN and a static ``controller`` principal known
-  only to the nodes (KRaft controllers cannot use SCRAM, whose credentials live in the metadata
-  they serve).
+- ``CLIENT`` listener: SASL_SSL with SCRAM-SHA-512 over TLS 1.2+. Every agency system is its
+  own SCRAM principal (created by ``exchange topology apply``); the ``admin`` principal
+  provisions and is the only super user clients can be. Brokers talk to each other on this
+  listener as ``admin``, verifying each other's certificate and host name.
+- ``CONTROLLER`` listener: SASL_SSL with PLAIN and a static ``controller`` principal known only
+  to the nodes (KRaft controllers cannot use SCRAM, whose credentials live in the metadata they
+  serve).
+- TLS material is PEM, which Kafka 4.x reads directly: each node's keystore is
+  ``<state>/pki/node-<id>.pem`` (its key, certificate and the CA's; ``ssl.keystore.type=PEM``)
+  and every node trusts ``<state>/pki/ca.crt`` (``ssl.truststore.type=PEM``), both made by
+  :mod:`exchange.tls.pki`.
+- No plaintext listener, unless one is asked for by name for debugging or measuring
+  (``INSECURE``: SASL_PLAINTEXT, SCRAM still required; ``exchange broker up
+  --insecure-plaintext-listener``), and then the start logs a warning.
 - ``StandardAuthorizer`` with ``allow.everyone.if.no.acl.found=false``: no ACL means deny.
 - Denials and grants are logged by ``kafka.authorizer.logger`` to ``authorizer.log``.
 
@@ -32,6 +40,18 @@ def kafka_uuid() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         if not text.startswith("-"):
             return text
+
+
+METRICS_PORT_OFFSET = 50
+JMX_EXPORTER_CONFIG = Path(__file__).with_name("jmx-exporter.yml")
+
+
+@dataclass(frozen=True)
+class NodeTls:
+    """A node's TLS files: its PEM keystore (key + chain) and the CA it trusts."""
+
+    keystore: Path
+    truststore: Path
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,11 @@ class NodeLayout:
         return f"{self.host}:{self.client_port}"
 
     @property
+    def metrics_port(self) -> int:
+        """Where the node's JMX exporter agent serves Prometheus metrics (client port + 50)."""
+        return self.client_port + METRICS_PORT_OFFSET
+
+    @property
     def voter(self) -> str:
         return f"{self.node_id}@{self.host}:{self.controller_port}:{self.directory_id}"
 
@@ -80,7 +105,11 @@ def render_server_properties(
     *,
     admin_password: str,
     controller_password: str,
+    tls: NodeTls,
+    plaintext_port: int | None = None,
 ) -> str:
+    """``server.properties`` of ``node``; ``plaintext_port`` opens the ``INSECURE`` listener
+    (SASL_PLAINTEXT), for debugging and for measuring what TLS costs, never by default."""
     quorum = ",".join(f"{n.host}:{n.controller_port}" for n in all_nodes)
     replicas = min(3, len(all_nodes))
     min_isr = min(2, replicas)
@@ -93,15 +122,25 @@ def render_server_properties(
         f'username="{CONTROLLER_PRINCIPAL}" password="{controller_password}" '
         f'user_{CONTROLLER_PRINCIPAL}="{controller_password}";'
     )
+    insecure = insecure_map = ""
+    insecure_lines: list[str] = []
+    if plaintext_port is not None:
+        insecure = f",INSECURE://{node.host}:{plaintext_port}"
+        insecure_map = ",INSECURE:SASL_PLAINTEXT"
+        insecure_lines = [
+            "# INSECURE: a plaintext listener opened on purpose (debugging, measuring TLS).",
+            "listener.name.insecure.sasl.enabled.mechanisms=SCRAM-SHA-512",
+            f"listener.name.insecure.scram-sha-512.sasl.jaas.config={admin_jaas}",
+        ]
     lines = [
         "# Written by `exchange broker up`; edits are overwritten.",
         "process.roles=broker,controller",
         f"node.id={node.node_id}",
         f"controller.quorum.bootstrap.servers={quorum}",
         f"listeners=CLIENT://{node.host}:{node.client_port},"
-        f"CONTROLLER://{node.host}:{node.controller_port}",
-        f"advertised.listeners=CLIENT://{node.bootstrap}",
-        "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        f"CONTROLLER://{node.host}:{node.controller_port}{insecure}",
+        f"advertised.listeners=CLIENT://{node.bootstrap}{insecure}",
+        f"listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_SSL{insecure_map}",
         "inter.broker.listener.name=CLIENT",
         "controller.listener.names=CONTROLLER",
         "sasl.enabled.mechanisms=SCRAM-SHA-512",
@@ -110,6 +149,15 @@ def render_server_properties(
         "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
         f"listener.name.controller.plain.sasl.jaas.config={controller_jaas}",
         f"listener.name.client.scram-sha-512.sasl.jaas.config={admin_jaas}",
+        *insecure_lines,
+        "ssl.enabled.protocols=TLSv1.3,TLSv1.2",
+        "ssl.protocol=TLSv1.3",
+        "ssl.keystore.type=PEM",
+        f"ssl.keystore.location={tls.keystore}",
+        "ssl.truststore.type=PEM",
+        f"ssl.truststore.location={tls.truststore}",
+        "ssl.endpoint.identification.algorithm=https",
+        "ssl.client.auth=none",
         "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "allow.everyone.if.no.acl.found=false",
         f"super.users=User:{ADMIN_PRINCIPAL};User:{CONTROLLER_PRINCIPAL}",

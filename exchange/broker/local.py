@@ -5,16 +5,18 @@ Each node is a combined KRaft broker+controller running ``kafka.Kafka`` from the
 ``cluster.json`` (cluster id, node layout), ``lib/`` (jars), ``node-<id>/`` (config, data,
 logs, pid). The admin principal's password is generated on first start and kept in
 ``<state_dir>/credentials/admin`` (mode 0600), where ``exchange topology apply`` and the CLI
-find it.
+find it. The local CA and each node's certificate live in ``<state_dir>/pki``
+(:mod:`exchange.tls.pki`): made on first start, node certificates renewed by a start when they
+near their end. Clients trust ``<state_dir>/pki/ca.crt``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,22 +28,31 @@ from exchange.broker.classpath import ensure_classpath, java_executable
 from exchange.broker.config import (
     ADMIN_PRINCIPAL,
     NodeLayout,
+    NodeTls,
     kafka_uuid,
     render_log4j2,
     render_server_properties,
 )
 from exchange.broker.exceptions import BrokerError, BrokerStartError
+from exchange.broker.processes import (
+    adopt,
+    is_alive,
+    metrics_agent,
+    port_open,
+    read_pid,
+    tail,
+)
 from exchange.credentials import CredentialStore
 from exchange.settings import KafkaSettings
+from exchange.tls.pki import IssuedCertificate, LocalPki, PkiSettings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_BASE_PORT = 19092
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
 
-# Nodes started by this process, by pid: kept so they can be reaped when stopped (no zombies)
-# and so that Python does not warn about a child it forgot; nodes run on after we exit.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,10 @@ class NodeStatus:
 class LocalCluster:
     """A local Kafka cluster of ``nodes`` combined nodes under ``state_dir``.
 
-    Client ports are ``base_port + 2*i``, controller ports ``base_port + 2*i + 1``.
+    Client ports are ``base_port + 2*i``, controller ports ``base_port + 2*i + 1`` (both TLS).
+    ``insecure_plaintext_listener`` opens a third, plaintext (SASL_PLAINTEXT) listener per node
+    on ``base_port + 2*nodes + i``, for debugging and for measuring what TLS costs; each start
+    with it logs a warning.
     """
 
     def __init__(
@@ -71,17 +85,21 @@ class LocalCluster:
         base_port: int = DEFAULT_BASE_PORT,
         host: str = DEFAULT_HOST,
         heap: str = "512m",
+        pki: PkiSettings | None = None,
+        insecure_plaintext_listener: bool = False,
     ) -> None:
         if nodes < 1:
             raise BrokerError("a cluster needs at least one node")
-        self.state_dir = state_dir
-        self.root = state_dir / "kafka"
+        self.state_dir = Path(state_dir).resolve()
+        self.root = self.state_dir / "kafka"
         self.lib_dir = self.root / "lib"
         self.node_count = nodes
         self.base_port = base_port
         self.host = host
         self.heap = heap
-        self.credentials = CredentialStore(state_dir / "credentials")
+        self.credentials = CredentialStore(self.state_dir / "credentials")
+        self.pki = LocalPki(self.state_dir / "pki", pki)
+        self.insecure_plaintext_listener = insecure_plaintext_listener
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -147,11 +165,32 @@ class LocalCluster:
     def bootstrap(self) -> str:
         return ",".join(n.bootstrap for n in self.nodes)
 
+    def client_settings(self) -> KafkaSettings:
+        """Settings that reach this cluster over TLS, trusting its CA (add a principal with
+        :meth:`KafkaSettings.with_principal`)."""
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap, security_protocol="SASL_SSL",
+            ssl_cafile=self.pki.ca_file,
+        )
+
     def admin_settings(self) -> KafkaSettings:
         """Settings that reach this cluster as the provisioning ``admin`` principal."""
-        return KafkaSettings(bootstrap_servers=self.bootstrap).with_principal(
+        return self.client_settings().with_principal(
             ADMIN_PRINCIPAL, self.credentials.password_for(ADMIN_PRINCIPAL)
         )
+
+    def plaintext_port(self, node: NodeLayout) -> int:
+        nodes = self.nodes
+        return nodes[0].client_port + 2 * len(nodes) + nodes.index(node)
+
+    def insecure_settings(self) -> KafkaSettings:
+        """Settings for the plaintext listener (only with ``insecure_plaintext_listener``)."""
+        if not self.insecure_plaintext_listener:
+            raise BrokerError("this cluster has no plaintext listener (it is never the default)")
+        bootstrap = ",".join(f"{n.host}:{self.plaintext_port(n)}" for n in self.nodes)
+        return KafkaSettings(
+            bootstrap_servers=bootstrap, security_protocol="SASL_PLAINTEXT"
+        ).with_principal(ADMIN_PRINCIPAL, self.credentials.password_for(ADMIN_PRINCIPAL))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -164,12 +203,23 @@ class LocalCluster:
         cluster_id, nodes = layout if layout else self._new_layout()
         admin_password = self.credentials.password_for(ADMIN_PRINCIPAL)
         controller_password = self.credentials.password_for("controller")
+        if self.insecure_plaintext_listener:
+            log.warning(
+                "INSECURE: the local Kafka opens a PLAINTEXT listener beside TLS (records cross "
+                "loopback unencrypted); never use it for real data"
+            )
         for node in nodes:
             node.log_dir.mkdir(parents=True, exist_ok=True)
+            tls = self._node_tls(node)
+            plaintext_port = (
+                nodes[0].client_port + 2 * len(nodes) + nodes.index(node)
+                if self.insecure_plaintext_listener else None
+            )
             node.properties_file.write_text(
                 render_server_properties(
                     node, nodes, admin_password=admin_password,
-                    controller_password=controller_password,
+                    controller_password=controller_password, tls=tls,
+                    plaintext_port=plaintext_port,
                 )
             )
             node.log4j_file.write_text(render_log4j2(node))
@@ -193,27 +243,43 @@ class LocalCluster:
         Returns the ids of the nodes that were running."""
         stopped = []
         for node in self.nodes:
-            pid = _read_pid(node.pid_file)
-            if pid is None or not _alive(pid):
+            pid = read_pid(node.pid_file)
+            if pid is None or not is_alive(pid):
                 node.pid_file.unlink(missing_ok=True)
                 continue
             os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout_s
-            while _alive(pid) and time.monotonic() < deadline:
+            while is_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            if _alive(pid):
+            if is_alive(pid):
                 os.killpg(pid, signal.SIGKILL)
             node.pid_file.unlink(missing_ok=True)
             stopped.append(node.node_id)
         return stopped
 
+    def certificates(self) -> list[IssuedCertificate]:
+        """Issue (or renew, near their end) the CA and each node's certificate, starting
+        nothing: what ``docker-compose.kafka.yml`` mounts from ``<state>/pki``."""
+        return [self.pki.server(f"node-{n.node_id}", [n.host]) for n in self.nodes]
+
+    def _node_tls(self, node: NodeLayout) -> NodeTls:
+        """The node's keystore, issued on first start and renewed near its end; a node that is
+        already running keeps the certificate it loaded until it restarts."""
+        issued = self.pki.server(f"node-{node.node_id}", [node.host])
+        if issued.renewed and self._status(node).process_alive:
+            log.warning(
+                "node %s runs with its old certificate; restart it (exchange broker down, then "
+                "up) to serve the renewed one in %s", node.node_id, issued.path,
+            )
+        return NodeTls(keystore=issued.path, truststore=self.pki.ca_file)
+
     def stop_node(self, node_id: int, *, hard: bool = False) -> None:
         """Stop one node (for fault tests): SIGTERM, or SIGKILL when ``hard``."""
         node = next(n for n in self.nodes if n.node_id == node_id)
-        pid = _read_pid(node.pid_file)
-        if pid is not None and _alive(pid):
+        pid = read_pid(node.pid_file)
+        if pid is not None and is_alive(pid):
             os.killpg(pid, signal.SIGKILL if hard else signal.SIGTERM)
-            while _alive(pid):
+            while is_alive(pid):
                 time.sleep(0.1)
         node.pid_file.unlink(missing_ok=True)
 
@@ -264,18 +330,22 @@ class LocalCluster:
 
     def _start(self, node: NodeLayout) -> None:
         out = (node.log_dir / "stdout.log").open("ab")
+        command = self._java(node, "kafka.Kafka", str(node.properties_file))
         process = subprocess.Popen(
-            self._java(node, "kafka.Kafka", str(node.properties_file)),
+            [command[0], *metrics_agent(self.lib_dir, node), *command[1:]],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=node.directory,
         )
         out.close()
-        _CHILDREN[process.pid] = process
+        adopt(process)
         node.pid_file.write_text(f"{process.pid}\n")
 
     def _check_ports_free(self, node: NodeLayout) -> None:
-        for port in (node.client_port, node.controller_port):
-            if _port_open(node.host, port):
+        ports = [node.client_port, node.controller_port, node.metrics_port]
+        if self.insecure_plaintext_listener:
+            ports.append(self.plaintext_port(node))
+        for port in ports:
+            if port_open(node.host, port):
                 raise BrokerStartError(
                     node.node_id,
                     f"port {node.host}:{port} is already in use by another process (another "
@@ -284,11 +354,11 @@ class LocalCluster:
                 )
 
     def _status(self, node: NodeLayout) -> NodeStatus:
-        pid = _read_pid(node.pid_file)
-        alive = pid is not None and _alive(pid)
+        pid = read_pid(node.pid_file)
+        alive = pid is not None and is_alive(pid)
         return NodeStatus(
             node_id=node.node_id, bootstrap=node.bootstrap, pid=pid if alive else None,
-            process_alive=alive, port_open=alive and _port_open(node.host, node.client_port),
+            process_alive=alive, port_open=alive and port_open(node.host, node.client_port),
         )
 
     def _wait_serving(self, node: NodeLayout, deadline: float) -> None:
@@ -297,14 +367,14 @@ class LocalCluster:
             if not status.process_alive:
                 raise BrokerStartError(
                     node.node_id, "the java process exited", node.log_dir / "server.log",
-                    _tail(node.log_dir / "stdout.log") or _tail(node.log_dir / "server.log"),
+                    tail(node.log_dir / "stdout.log") or tail(node.log_dir / "server.log"),
                 )
             if status.port_open:
                 return
             time.sleep(0.3)
         raise BrokerStartError(
             node.node_id, "timed out waiting for the client port", node.log_dir / "server.log",
-            _tail(node.log_dir / "server.log"),
+            tail(node.log_dir / "server.log"),
         )
 
     def _wait_ready(self, deadline: float) -> None:
@@ -325,46 +395,5 @@ class LocalCluster:
         node = self.nodes[0]
         raise BrokerStartError(
             node.node_id, f"cluster not ready in time ({last_error!r})",
-            node.log_dir / "server.log", _tail(node.log_dir / "server.log"),
+            node.log_dir / "server.log", tail(node.log_dir / "server.log"),
         )
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]  # reaped
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return True
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""

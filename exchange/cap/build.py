@@ -28,6 +28,7 @@ from exchange.cap.common import (
     CapReference,
     cap_datetime,
 )
+from exchange.local_time import human_time
 from exchange.models.common import Gender
 from exchange.rules.public_alert import PublicAlert
 
@@ -125,11 +126,6 @@ def _who(alert: PublicAlert, t: _Texts) -> list[str]:
     return parts
 
 
-def _local_time(when: datetime) -> str:
-    offset = cap_datetime(when)[-6:]
-    return f"{when:%Y-%m-%d %H:%M} (UTC{offset})"
-
-
 def _description(alert: PublicAlert, t: _Texts) -> str:
     who = _who(alert, t)
     if alert.height_cm is not None:
@@ -140,7 +136,8 @@ def _description(alert: PublicAlert, t: _Texts) -> str:
     if alert.distinguishing_marks:
         sentences.append(t.marks.format(text=alert.distinguishing_marks))
     sentences.append(t.last_seen.format(
-        when=_local_time(alert.last_seen_at), place=_place(alert),
+        when=human_time(alert.last_seen_at, language="zh" if t is _ZH else "en"),
+        place=_place(alert),
         lat=f"{alert.last_seen_lat:.3f}", lon=f"{alert.last_seen_lon:.3f}",
     ))  # fmt: skip
     return t.stop.join(sentences).strip() + t.stop.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from typing import Any
 
 from exchange.broker.local import LocalCluster
@@ -17,8 +18,11 @@ def register(commands: Any) -> None:
         description=(
             "Build Apache Kafka's classpath from Maven Central (cached in the state folder), "
             "format storage and run a combined broker+controller on 127.0.0.1:19092 "
-            "(SASL_PLAINTEXT, SCRAM-SHA-512; StandardAuthorizer, no ACL means deny). The admin "
-            "password is kept in <state>/credentials/admin. --nodes 3 runs a loopback cluster."
+            "(SASL_SSL: SCRAM-SHA-512 over TLS 1.2+; StandardAuthorizer, no ACL means deny). "
+            "The first start makes a local CA and node certificates in <state>/pki (clients "
+            "trust <state>/pki/ca.crt); later starts renew node certificates near their end. "
+            "The admin password is kept in <state>/credentials/admin. --nodes 3 runs a "
+            "loopback cluster."
         ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -27,6 +31,8 @@ def register(commands: Any) -> None:
          _up),
         ("down", "stop the broker (data kept)", _down),
         ("status", "report whether each node runs and where it listens", _status),
+        ("certs", "make the local CA and each node's certificate in <state>/pki, or renew those "
+         "near their end, without starting anything (for docker-compose.kafka.yml)", _certs),
         ("reset", "stop the broker and delete its data and logs, and the local workflow worker "
          "state built from them (jars and credentials kept)", _reset),
     ):
@@ -36,7 +42,13 @@ def register(commands: Any) -> None:
             help="number of combined nodes on loopback (default 1; the layout is kept from the "
             "first `up` until `reset`)",
         )
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=run, insecure_plaintext_listener=False)
+        if name == "up":
+            sub.add_argument(
+                "--insecure-plaintext-listener", action="store_true",
+                help="INSECURE, for debugging only: also open a plaintext (SASL_PLAINTEXT) "
+                "listener on base port + 2*nodes; warns at every start",
+            )
 
 
 def _print_status(cluster: LocalCluster) -> int:
@@ -50,13 +62,32 @@ def _print_status(cluster: LocalCluster) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    cluster = context.local_cluster(args.nodes)
+    cluster = context.local_cluster(
+        args.nodes, insecure_plaintext_listener=args.insecure_plaintext_listener
+    )
     print("starting Apache Kafka (first run downloads its jars from Maven Central) ...",
           flush=True)
     cluster.up()
-    print(f"Kafka is serving at {cluster.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512)")
+    print(f"Kafka is serving at {cluster.bootstrap} (SASL_SSL: SCRAM-SHA-512 over TLS)")
+    print(f"clients trust the local CA: {cluster.pki.ca_file}")
+    if args.insecure_plaintext_listener:
+        print(
+            "WARNING: INSECURE plaintext listener open at "
+            f"{cluster.insecure_settings().bootstrap_servers}: records cross it unencrypted; "
+            "restart without --insecure-plaintext-listener to close it", file=sys.stderr,
+        )
     print(f"admin credentials: {cluster.credentials.directory / 'admin'}")
     return _print_status(cluster)
+
+
+def _certs(args: argparse.Namespace) -> int:
+    cluster = context.local_cluster(args.nodes)
+    print(f"local CA: {cluster.pki.ca_file}")
+    for issued in cluster.certificates():
+        state = "issued" if issued.renewed else "kept"
+        print(f"{state} {issued.path} (valid until {issued.not_after:%Y-%m-%d}, names "
+              f"{', '.join(issued.names)})")
+    return 0
 
 
 def _down(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from exchange.errors import SettingsError
 from exchange.settings import LOCAL_BOOTSTRAP, ExchangeSettings, KafkaSettings
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from exchange.topology.trust import Trust, load_trust
 
 
 @cache
@@ -26,21 +27,31 @@ def topology() -> Topology:
     return load_topology()
 
 
+@cache
+def trust() -> Trust:
+    """``topology/trust.toml``: the pinned root and the migration exceptions."""
+    return load_trust(topology=topology())
+
+
 def credentials() -> CredentialStore:
     return CredentialStore(settings().credentials_dir)
 
 
-def local_cluster(nodes: int = 1) -> LocalCluster:
-    return LocalCluster(settings().state_dir.resolve(), nodes=nodes)
+def local_cluster(nodes: int = 1, *, insecure_plaintext_listener: bool = False) -> LocalCluster:
+    return LocalCluster(
+        settings().state_dir.resolve(), nodes=nodes, pki=settings().pki,
+        insecure_plaintext_listener=insecure_plaintext_listener,
+    )
 
 
 def kafka_as(principal: str) -> KafkaSettings:
     """Connection settings authenticated as ``principal``.
 
     A username given in the environment wins; otherwise the password comes from the local
-    credential store that ``exchange broker up`` / ``exchange topology apply`` fill.
+    credential store that ``exchange broker up`` / ``exchange topology apply`` fill. A loopback
+    cluster without a CA file of its own is trusted through the local CA (``<state>/pki``).
     """
-    base = settings().kafka
+    base = settings().kafka_client()
     if base.username:
         return base
     password = credentials().get(principal)

@@ -14,17 +14,22 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
-from exchange.client.publisher import Publisher
+from exchange.client.identity import check_sender, check_source
+from exchange.client.publisher import Publisher, choose_topic
+from exchange.client.translate import translated
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
 from exchange.examples import example_json
+from exchange.inputs import InputError, load_json
 from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
+from exchange.models.text_rules import escape_for_terminal
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.kafka import start_client
 
 
 def register(commands: Any) -> None:
@@ -103,19 +108,21 @@ def register(commands: Any) -> None:
 
 
 def _read_json(file: str) -> Any:
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    """The JSON in ``file`` (``-``: stdin), or one :class:`InputError` line saying what to fix."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValidationFailed([], model=f"JSON ({error})") from error
+        content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        raise InputError(
+            "file_unreadable", f"{file}: {error.strerror}; give a JSON file, or - for stdin"
+        ) from None
+    return load_json(content)
 
 
 def _publish(args: argparse.Namespace) -> int:
     spec = spec_for(args.event_type)
     data = _read_json(args.file)
     if not isinstance(data, dict):
-        print("exchange: error: the event must be a JSON object", file=sys.stderr)
-        return 1
+        raise InputError("json_object", "the event must be one JSON object {...}")
     try:
         event = validate_event(spec.model, data)
     except ValidationFailed as error:
@@ -132,14 +139,22 @@ def _publish(args: argparse.Namespace) -> int:
             metrics=BusMetrics.on(CollectorRegistry()),
             protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
         ) as publisher:
-            result = await publisher.publish(event, topic=args.topic)
+            result = await publisher.publish(event, topic=topic)
         print(
             f"published {spec.name} id={result.event_id} key={result.key} to "
             f"{result.topic}[{result.partition}]@{result.offset}"
         )
         return 0
 
-    return asyncio.run(send())
+    try:
+        topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
+        check_sender(args.agency, event)
+        check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
+                     [a.id for a in topology.agencies])
+        return asyncio.run(send())
+    except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
+        print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)
+        return 1
 
 
 def _tail(args: argparse.Namespace) -> int:
@@ -157,27 +172,31 @@ def _tail(args: argparse.Namespace) -> int:
             group_id=f"{args.agency}.tail.{uuid.uuid4().hex[:8]}",
             enable_auto_commit=False, auto_offset_reset="earliest",
         )
-        await consumer.start()
-        seen = 0
-        try:
-            await _wait_for_assignment(consumer)
-            while args.max is None or seen < args.max:
-                timeout = args.timeout if args.timeout is not None else 3600.0
-                batch = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=100)
-                if not batch:
-                    if args.timeout is not None:
-                        break
-                    continue
-                for records in batch.values():
-                    for record in records:
-                        line = _record_json(codec, record, protected)
-                        print(json.dumps(line, ensure_ascii=False), flush=True)
-                        kind = line["ce"]["type"] if "ce" in line else "undecodable"
-                        metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
-                        seen += 1
+        try:  # started inside: a consumer that failed to start is closed too
+            with translated(settings, f"reading topic {args.topic!r}"):
+                await start_client(consumer, settings)
+                await print_records(consumer)
         finally:
             await consumer.stop()
         return 0
+
+    async def print_records(consumer: AIOKafkaConsumer) -> None:
+        seen = 0
+        await _wait_for_assignment(consumer)
+        while args.max is None or seen < args.max:
+            timeout = args.timeout if args.timeout is not None else 3600.0
+            batch = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=100)
+            if not batch:
+                if args.timeout is not None:
+                    break
+                continue
+            for records in batch.values():
+                for record in records:
+                    line = _record_json(codec, record, protected)
+                    print(escape_for_terminal(json.dumps(line, ensure_ascii=False)), flush=True)
+                    kind = line["ce"]["type"] if "ce" in line else "undecodable"
+                    metrics.child(metrics.consumed, record.topic, kind, args.agency).inc()
+                    seen += 1
 
     return asyncio.run(read())
 

@@ -23,10 +23,18 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
+from aiokafka.errors import KafkaError
+
 from exchange.cli import (
     asyncapi_cmd,
     broker_cmd,
+    deadletter_cmd,
+    doctor_cmd,
     events_cmd,
+    evidence_cmd,
+    keys_cmd,
+    monitor_cmd,
+    monitoring_cmd,
     protection_cmd,
     referrals_cmd,
     report_cmd,
@@ -34,6 +42,7 @@ from exchange.cli import (
     topology_cmd,
     worker_cmd,
 )
+from exchange.client.exceptions import KafkaClientError
 from exchange.errors import ExchangeError
 
 COMMANDS_GROUP = "exchange.commands"
@@ -60,10 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_cmd.register(commands)
     events_cmd.register(commands)
     worker_cmd.register(commands)
+    keys_cmd.register(commands)
     protection_cmd.register(commands)
     referrals_cmd.register(commands)
     report_cmd.register(commands)
     asyncapi_cmd.register(commands)
+    evidence_cmd.register(commands)
+    monitor_cmd.register(commands)
+    monitoring_cmd.register(commands)
+    deadletter_cmd.register(commands)
+    doctor_cmd.register(commands)
     for plugin in entry_points(group=COMMANDS_GROUP):
         register: Callable[[Any], None] = plugin.load()
         register(commands)
@@ -87,6 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except ExchangeError as error:
         print(f"exchange: error: {error}", file=sys.stderr)
+        return 2
+    except KafkaError as error:  # one no command translated (exchange.client.translate)
+        print(f"exchange: error: {KafkaClientError(error)}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file or socket the command could not use
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"exchange: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

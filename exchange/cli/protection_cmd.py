@@ -1,67 +1,80 @@
-"""``exchange keys init|rotate|revoke|list`` and ``exchange audit verify|case``.
+"""``exchange audit verify|case``, and the protected codec the event commands use.
 
-Keys live in ``<state>/keys`` (:class:`~exchange.protection.keys.FileKeyStore`): ``public/``
-to share with every agency, ``private/<key id>`` (mode 0600) for the agency that owns it.
+An agency's private keys live in ``<state>/keys/private`` (mode 0600). Its readers' public
+keys come from ``exchange.keys`` once the joint-meeting office's root is pinned in
+``topology/trust.toml``; until then (development) from ``<state>/keys/public``. See
+:mod:`exchange.cli.keys_cmd` for making, certifying, rotating and revoking them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, evidence_cmd
 from exchange.codec import EventCodec
-from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history, verify_chains
+from exchange.evidence.anchors import ANCHOR_KIND
+from exchange.evidence.chains import verify_anchored
+from exchange.evidence.guard import NOTARY_TOPIC
+from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements
-from exchange.protection.keys import FileKeyStore
+from exchange.protection.key_bus import KeyFollowerThread
+from exchange.protection.keyring import Keyring
+from exchange.protection.keys import FileKeyStore, KeyStore
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import Verifier
+from exchange.topology.trust import MigrationPolicy
 
 
 def key_store() -> FileKeyStore:
     return FileKeyStore(context.settings().state_dir / "keys")
 
 
+def key_store_for(agency: str) -> KeyStore:
+    """``agency``'s key store. With a root pinned in ``topology/trust.toml``: public keys
+    learned from ``exchange.keys`` (read to its end now, then followed in a background thread
+    as ``agency``) and private keys from ``<state>/keys``; without one, the development folder
+    ``<state>/keys`` for everything."""
+    local = key_store()
+    pinned = context.trust().root_fingerprint
+    if pinned is None:
+        return local
+    follower = KeyFollowerThread(context.kafka_as_agency(agency), Keyring(pinned, local))
+    follower.start()
+    if not _FOLLOWERS:
+        atexit.register(stop_key_followers)
+    _FOLLOWERS.append(follower)
+    return follower.keyring
+
+
+_FOLLOWERS: list[KeyFollowerThread] = []
+
+
+def stop_key_followers() -> None:
+    """Stop the followers :func:`key_store_for` started (at exit, or when a caller is done)."""
+    while _FOLLOWERS:
+        _FOLLOWERS.pop().stop()
+
+
 def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
-    """Seal, sign, verify and open as ``agency`` with the keys of ``<state>/keys``."""
+    """Seal, sign, verify and open as ``agency`` with its keys (:func:`key_store_for`)."""
     topology = context.topology()
     topology.agency(agency)
-    keys = key_store()
-    verifier = Verifier(keys, writers_of=lambda topic: topology.topic(topic).writers)
+    keys = key_store_for(agency)
+    verifier = Verifier(
+        keys,
+        writers_of=lambda topic: topology.topic(topic).writers,
+        migration=MigrationPolicy(context.trust()),  # unsigned: refused unless trust.toml says
+    )
     return ProtectedCodec(
         codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
     )
 
 
 def register(commands: Any) -> None:
-    keys = commands.add_parser(
-        "keys",
-        help="create, rotate, revoke and list the agencies' signing and encryption keys",
-        description=(
-            "Each agency has an Ed25519 signing key (sig) and an X25519 key (enc) that receives "
-            "the data keys of the fields it may read. Rotation keeps old versions to open old "
-            "events; revocation makes a signing key fail verification."
-        ),
-    )
-    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub = actions.add_parser("init", help="give every agency without keys a first version")
-    sub.add_argument("agencies", nargs="*", metavar="AGENCY", help="default: every agency")
-    sub.set_defaults(run=_init)
-    sub = actions.add_parser(
-        "rotate", help="a new active key; the old one stays to open old events"
-    )
-    sub.add_argument("agency", metavar="AGENCY")
-    sub.add_argument("--kind", choices=("sig", "enc", "both"), default="both")
-    sub.set_defaults(run=_rotate)
-    sub = actions.add_parser("revoke", help="refuse events signed with this key from now on")
-    sub.add_argument("key_id", metavar="KEY_ID", help="e.g. police.sig.1")
-    sub.set_defaults(run=_revoke)
-    sub = actions.add_parser("list", help="key ids, kinds and status")
-    sub.add_argument("agencies", nargs="*", metavar="AGENCY")
-    sub.set_defaults(run=_list)
-
     audit = commands.add_parser(
         "audit",
         help="check the hash-chained audit trail; list who received what about a case",
@@ -75,41 +88,7 @@ def register(commands: Any) -> None:
     sub.add_argument("case", metavar="CASE_ID", help="the case key (the events' ce_subject)")
     context.add_agency_option(sub, required=False)
     sub.set_defaults(run=_case)
-
-
-def _init(args: argparse.Namespace) -> int:
-    agencies = args.agencies or [a.id for a in context.topology().agencies]
-    for agency in agencies:
-        context.topology().agency(agency)
-    created = key_store().init(agencies)
-    for info in created:
-        print(f"created {info.key_id}")
-    print(f"{len(created)} key(s) created in {key_store().root}")
-    return 0
-
-
-def _rotate(args: argparse.Namespace) -> int:
-    store = key_store()
-    context.topology().agency(args.agency)
-    for kind in ("sig", "enc") if args.kind == "both" else (args.kind,):
-        info = store.rotate(args.agency, kind)
-        print(f"{info.key_id} is now active")
-    return 0
-
-
-def _revoke(args: argparse.Namespace) -> int:
-    info = key_store().revoke(args.key_id)
-    print(f"{info.key_id} revoked")
-    return 0
-
-
-def _list(args: argparse.Namespace) -> int:
-    store = key_store()
-    agencies = args.agencies or [a.id for a in context.topology().agencies]
-    for agency in agencies:
-        for info in store.keys_of(agency):
-            print(f"{info.key_id:32} {info.status:8} created {info.created}")
-    return 0
+    evidence_cmd.add_audit_actions(actions)
 
 
 def _reader(args: argparse.Namespace) -> str:
@@ -122,11 +101,26 @@ def _entries(args: argparse.Namespace) -> list[AuditEntry]:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Every chain against its signed checkpoints, those on the audit topic and those the
+    notary anchored (:func:`exchange.evidence.chains.verify_anchored`)."""
     entries = _entries(args)
-    report = verify_chains(entries)
-    print(f"{report.records} record(s) in {report.chains} chain(s)")
-    for broken in report.broken:
-        print(f"BROKEN {broken}")
+    partitions = context.topology().topic(NOTARY_TOPIC).partitions
+    anchors = asyncio.run(
+        read_audit(context.kafka_as_agency(_reader(args)), partitions, topic=NOTARY_TOPIC)
+    )
+    notarised = [
+        c for e in anchors if e.record.get("kind") == ANCHOR_KIND
+        for c in e.record.get("checkpoints", [])
+    ]
+    report = verify_anchored(entries, key_store(), notarised)
+    print(f"{report.records} record(s) in {len(report.chains)} chain(s)")
+    for finding in report.breaks:
+        print(f"BROKEN {finding.kind} {finding.chain} at seq {finding.seq}: {finding.detail}")
+    for finding in report.of("duplicate"):
+        print(f"duplicate (not a break) {finding.chain} at seq {finding.seq}: {finding.detail}")
+    waiting = report.of("unanchored")
+    if waiting:
+        print(f"{len(waiting)} chain(s) have records after their last checkpoint (not signed yet)")
     if report.ok:
         print("every chain is intact")
         return 0

@@ -16,6 +16,7 @@ from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
 from exchange.metrics import BusMetrics, serve_metrics
+from exchange.operations.targets import announce
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.figures import CST, YearReport
 from exchange.reports.flag_alerts import INBOX_PREFIX, flag_alerts
@@ -54,6 +55,7 @@ def run_service(args: argparse.Namespace) -> int:
     port = args.metrics_port or context.settings().metrics_port
     if port:
         serve_metrics(registry, port)
+        announce(context.settings().state_dir.resolve(), "exchange-report", port)
     archive = ReportArchive(args.out)
     since = archive.since_year(args.since_year or clock().astimezone(CST).year)
     if args.since_year is not None and args.since_year != since:

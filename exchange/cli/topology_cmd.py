@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from exchange.broker.config import ADMIN_PRINCIPAL
@@ -17,8 +18,10 @@ def register(commands: Any) -> None:
         description=(
             "topology/ describes agencies (each a SCRAM principal), topics (owner, readers, "
             "partitions, retention) and derives least-privilege ACLs. `plan` shows what differs "
-            "on the live cluster; `apply` makes it match, idempotently. Runs as the admin "
-            "principal. New agency passwords go to <state>/credentials/<principal> (mode 0600)."
+            "on the live cluster; `apply` makes it match, idempotently. `plan` also lists every "
+            "migration exception of trust.toml (unsigned events accepted on a topic or from a "
+            "source until a date). Runs as the admin principal. New agency passwords go to "
+            "<state>/credentials/<principal> (mode 0600)."
         ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -43,6 +46,7 @@ def _plan(args: argparse.Namespace) -> int:
         context.topology(), context.kafka_as(ADMIN_PRINCIPAL), args.replication
     )
     print(plan.render())
+    print(context.trust().render(datetime.now(UTC).date()))
     return 0
 
 

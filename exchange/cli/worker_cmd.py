@@ -11,8 +11,10 @@ from prometheus_client import CollectorRegistry
 from exchange.cli import context
 from exchange.cli.protection_cmd import protected_codec
 from exchange.codec import EventCodec
-from exchange.metrics import serve_metrics
+from exchange.operations.health import OpsServer, Readiness
+from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
+from exchange.tls.kafka import explain
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics
 from exchange.workflows.runtime.faust_patches import QuietWorker
 from exchange.workflows.runtime.protection import WorkerProtection
@@ -85,6 +87,20 @@ def _protection(codec: EventCodec) -> WorkerProtection:
     return WorkerProtection(protected, protected.keys, context.topology())
 
 
+def _readiness(app: Any) -> Readiness:
+    """Ready once the worker's consumer has partitions assigned (read from the HTTP thread;
+    a set's length is safe to read while the event loop changes it)."""
+
+    def not_ready() -> str | None:
+        try:
+            assigned = len(app.consumer.assignment())
+        except Exception:  # noqa: BLE001 - not started yet, or stopping: not ready
+            return "the consumer is not running"
+        return None if assigned else "no partitions assigned (joining the group)"
+
+    return not_ready
+
+
 def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     registry = CollectorRegistry()
@@ -97,13 +113,18 @@ def _run(args: argparse.Namespace) -> int:
         protection=_protection(codec) if protected else None,
         batch_max=args.batch_max, batch_within=args.batch_within_ms / 1000,
     )
+    kafka = context.kafka_as(topology.principal_of(AGENCY))
+    problem = explain(kafka)  # faust retries a failed handshake forever: say why at once
+    if problem is not None:
+        raise problem
     app = build_worker_app(
-        context.kafka_as(topology.principal_of(AGENCY)), workflow_context,
+        kafka, workflow_context,
         app_id=args.app_id or settings.app_id, replication_cap=args.replication,
         datadir=args.data_dir or context.settings().state_dir / "worker",
     )
     port = args.metrics_port or context.settings().metrics_port
     if port:
-        serve_metrics(registry, port)
+        OpsServer(registry, _readiness(app), port).start()  # /metrics, /healthz, /readyz
+        announce(context.settings().state_dir.resolve(), "exchange-worker", port)
     QuietWorker(app, loglevel=args.loglevel, quiet=True).execute_from_commandline()
     return 0

@@ -42,6 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from exchange.client.exceptions import NotAuthorizedError
+from exchange.client.translate import translated
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.errors import SettingsError
@@ -50,6 +51,7 @@ from exchange.protection.audit import AuditTrail
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.quarantine import Quarantine
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +137,16 @@ class EventConsumer:
         self._started = False
 
     async def start(self) -> None:
-        await self._dlq.start()
+        """Connect (the Kafka client's errors raised as the project's: a broker out of reach,
+        a topic or group not allowed); on any failure both clients are closed again."""
         try:
-            await self._consumer.start()
-        except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as error:
+            with translated(self.settings, self._what()):
+                await start_client(self._dlq, self.settings)
+                await start_client(self._consumer, self.settings)
+        except BaseException:
             await self._consumer.stop()
             await self._dlq.stop()
-            raise NotAuthorizedError(self.settings.username, self._what(), error) from error
+            raise
         self._started = True
 
     async def stop(self) -> None:
@@ -183,7 +188,7 @@ class EventConsumer:
         categories: frozenset[str] = frozenset()
         try:
             if self._quarantine is None:
-                decoded = self.codec.decode(record.value, record.headers or ())
+                decoded = self.codec.decode_record(record.key, record.value, record.headers or ())
             else:
                 opened = await self._quarantine.open(record)
                 if opened is None:  # quarantined: never acted on

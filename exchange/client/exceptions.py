@@ -1,8 +1,14 @@
-"""Errors of the publishing and consuming clients (a branch of ``ExchangeError``)."""
+"""Errors of the publishing and consuming clients (a branch of ``ExchangeError``).
+
+The Kafka client's own errors are translated into these where a client is opened or used
+(:func:`exchange.client.translate.translated`), so that an entry point prints one line that
+says what to do instead of a traceback.
+"""
 
 from __future__ import annotations
 
 from exchange.errors import ExchangeError
+from exchange.models.exceptions import ValidationFailed
 
 
 class ClientError(ExchangeError):
@@ -75,3 +81,37 @@ class SnapshotIncompleteError(ClientError):
             f"could not read {topic!r} to its end in {timeout_s:g} s ({sum(left.values())} "
             "records left); is the broker reachable? retry with a longer --timeout"
         )
+
+
+class BusUnreachableError(ClientError):
+    """No broker of ``bootstrap`` answered (down, wrong address, or credentials refused)."""
+
+    def __init__(self, bootstrap: str, cause: BaseException) -> None:
+        self.bootstrap = bootstrap
+        self.cause = cause
+        super().__init__(
+            f"cannot reach the Kafka broker at {bootstrap} ({type(cause).__name__}); start it "
+            "(`exchange broker up`) or check EXCHANGE_KAFKA__BOOTSTRAP_SERVERS, then retry"
+        )
+
+
+class KafkaClientError(ClientError):
+    """Another error of the Kafka client, with its class name; retry, or run with -v."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+        name, text = type(cause).__name__, str(cause)
+        said = text if text.startswith(name) else f"{name}: {text}"
+        super().__init__(
+            f"the Kafka client failed: {said}; check the broker "
+            "(`exchange broker status`) and retry, or run with -v for details"
+        )
+class AddresseeError(ClientError, ValidationFailed):
+    """An addressed event names an addressee without an inbox for it, or was sent to another
+    agency's inbox: a field error (``.errors`` names the addressee's field), refused before
+    anything is sent (a gateway answers 422)."""
+
+
+class SenderError(ClientError, ValidationFailed):
+    """The event (or its ``ce_source``) names a sender other than the publishing agency: a
+    field error, refused before anything is sent."""

@@ -24,15 +24,20 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
+from exchange.client.addressing import addressees, check_addressee
 from exchange.client.exceptions import BatchPublishError, NoTopicError, PublishError
+from exchange.client.identity import check_sender, check_source
+from exchange.client.translate import translated
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
+from exchange.evidence.guard import AuditGuard
 from exchange.metrics import BusMetrics
 from exchange.models.registry import spec_for_model
 from exchange.protection.audit import AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.protected import ProtectedCodec
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 from exchange.topology.model import Topology
 
 
@@ -45,17 +50,23 @@ class PublishResult:
     key: str
 
 
-def choose_topic(topology: Topology, agency: str, event: BaseModel) -> str:
-    """The one topic ``agency`` writes ``event`` to, by the topology.
+def choose_topic(
+    topology: Topology, agency: str, event: BaseModel, topic: str | None = None
+) -> str:
+    """The one topic ``agency`` writes ``event`` to, by the topology (or ``topic``, if given).
 
     Several topics can carry an event type (one referral inbox per receiving agency); then the
-    inbox addressed to the event's ``toAgency`` is chosen.
+    inbox addressed to the event's addressee is chosen. An addressed event goes to its
+    addressee's inbox or nowhere (:func:`~exchange.client.addressing.check_addressee`).
     """
+    check_addressee(topology, event, topic)
+    if topic is not None:
+        return topic
     fullname = spec_for_model(type(event)).fullname
     candidates = [t for t in topology.topics_for_event(fullname) if agency in t.writers]
     if len(candidates) > 1:
-        addressee = getattr(getattr(event, "toAgency", None), "agencyId", None)
-        candidates = [t for t in candidates if t.addressed_to == addressee] or candidates
+        found = addressees(event)
+        candidates = [t for t in candidates if found and t.addressed_to in found[1]] or candidates
     if len(candidates) != 1:
         raise NoTopicError(agency, fullname, [t.name for t in candidates])
     return candidates[0].name
@@ -76,9 +87,12 @@ class Publisher:
         linger_ms: int = 5,
         protection: ProtectedCodec | None = None,
         audit: AuditTrail | None = None,
+        guard: AuditGuard | None = None,
     ) -> None:
         """With ``protection``, every event is sealed for the readers of its topic and signed;
-        with ``audit``, every acknowledged event is recorded in the audit trail."""
+        with ``audit``, every acknowledged event is recorded in the audit trail; with ``guard``,
+        no event is accepted while the fail-closed audit policy refuses them
+        (:class:`~exchange.evidence.exceptions.AuditUnavailableError`)."""
         self.settings = settings
         self.codec = codec
         self.topology = topology
@@ -92,6 +106,8 @@ class Publisher:
         )
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
+        self.guard = guard
+        check_source(agency, source, [a.id for a in topology.agencies])
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
             acks="all",
@@ -100,7 +116,14 @@ class Publisher:
         )
 
     async def __aenter__(self) -> Publisher:
-        await self._producer.start()
+        """Connect (raises :class:`~exchange.client.exceptions.BusUnreachableError` and the
+        like); a producer that did not start is closed again."""
+        try:
+            with translated(self.settings, f"publishing as {self.agency!r}"):
+                await start_client(self._producer, self.settings)
+        except BaseException:
+            await self._producer.stop()
+            raise
         return self
 
     async def __aexit__(
@@ -113,14 +136,18 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> EncodedEvent:
         """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
-        topic = topic or choose_topic(self.topology, self.agency, event)
+        topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
 
     async def publish(
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
-        topic = topic or choose_topic(self.topology, self.agency, event)
+        if self.guard is not None:
+            self.guard.check()
+        topic = choose_topic(self.topology, self.agency, event, topic)
+        check_sender(self.agency, event)
         encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
         result = await self.send_encoded(topic, encoded)
         await self._audit_published(encoded, result)
@@ -138,11 +165,14 @@ class Publisher:
         ``ids``: one ``ce_id`` per event (None: a fresh one). Raises
         :class:`BatchPublishError` (with every event's result or error) if any was refused.
         """
+        if self.guard is not None:
+            self.guard.check()
         if ids is not None and len(ids) != len(events):
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}
         for index, event in enumerate(events):
-            chosen = topic or choose_topic(self.topology, self.agency, event)
+            chosen = choose_topic(self.topology, self.agency, event, topic)
+            check_sender(self.agency, event)
             by_topic.setdefault(chosen, []).append(index)
         encoded: dict[int, tuple[str, EncodedEvent]] = {}
         for chosen, indexes in by_topic.items():
@@ -208,6 +238,8 @@ class Publisher:
             return result
 
         def done(ack: asyncio.Future[Any]) -> None:
+            if result.done():  # the caller gave up waiting (cancelled): the ack comes too late
+                return
             if ack.cancelled():
                 result.cancel()
                 return
@@ -238,4 +270,9 @@ class Publisher:
         ).inc()
         failure = PublishError(topic, error)
         failure.__cause__ = error
-        result.set_exception(failure)
+        if not result.done():
+            result.set_exception(failure)
+
+    async def reachable(self) -> None:
+        """Return when the bus answers a metadata request (raises ``KafkaError`` if none does)."""
+        await self._producer.client.fetch_all_metadata()

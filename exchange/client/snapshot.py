@@ -18,6 +18,7 @@ from exchange.client.exceptions import SnapshotIncompleteError
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 
 __all__ = ["Snapshot", "read_snapshot"]
 
@@ -39,7 +40,7 @@ async def read_snapshot(
         **settings.aiokafka_kwargs(), group_id=f"{agency}.snapshot.{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False, auto_offset_reset="earliest",
     )
-    await consumer.start()
+    await start_client(consumer, settings)
     snapshot = Snapshot()
     try:
         assigned = [TopicPartition(topic, p) for p in range(partitions)]

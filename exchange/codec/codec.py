@@ -39,6 +39,7 @@ from exchange.codec.cloudevents import (
 from exchange.codec.exceptions import (
     DecodeError,
     EncodeError,
+    KeyMismatchError,
     MissingHeaderError,
     NotSingleObjectError,
     UnknownFingerprintError,
@@ -314,6 +315,33 @@ class EventCodec:
         """Decode a record's value and headers; raises a :class:`DecodeError` subclass."""
         raw = self.read(value, headers)
         return self.validate(raw, raw.record)
+
+    def decode_record(
+        self, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> DecodedEvent:
+        """Decode a whole record: :meth:`decode`, then :meth:`check_key`. Every consumer uses
+        this (a key it does not check would put a case's state in the wrong partition)."""
+        decoded = self.decode(value, headers)
+        self.check_key(decoded, key)
+        return decoded
+
+    def check_key(self, decoded: DecodedEvent, key: bytes | None) -> None:
+        """Raise :class:`KeyMismatchError` unless ``key`` (and ``ce_subject``, when given) is
+        the event's case key, UTF-8."""
+        event = decoded.event
+        spec = self._registry.spec_for_model(type(event))
+        field = getattr(spec, "key_field", "key")
+        try:
+            expected = spec.key(event)
+        except ValueError:
+            expected = ""
+        if key is None or key.decode("utf-8", errors="replace") != expected or not expected:
+            raise KeyMismatchError(decoded.attributes.type, field, expected, key)
+        subject = decoded.attributes.subject
+        if subject is not None and subject != expected:
+            raise KeyMismatchError(
+                decoded.attributes.type, field, expected, subject.encode(), "ce_subject"
+            )
 
     def read(self, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> RawEvent:
         """Check the headers and read the Avro body into a dict, without validating it."""

@@ -8,11 +8,12 @@
         └── DecodeError                     a record is not a valid event; ``.reason`` says why
             ├── NotSingleObjectError        reason "not-single-object"
             ├── UnknownFingerprintError     reason "unknown-fingerprint"
-            └── MissingHeaderError          reason "missing-header"
+            ├── MissingHeaderError          reason "missing-header"
+            └── KeyMismatchError            reason "key-mismatch"
 
 ``DecodeError.reason`` is a short machine-readable code, meant for dead-letter headers and metric
 labels: ``tombstone``, ``not-single-object``, ``unknown-fingerprint``, ``avro-decode``,
-``invalid-event``, ``type-mismatch``, ``missing-header``, ``invalid-header``.
+``invalid-event``, ``type-mismatch``, ``missing-header``, ``invalid-header``, ``key-mismatch``.
 """
 
 from __future__ import annotations
@@ -79,4 +80,27 @@ class MissingHeaderError(DecodeError):
             "missing-header",
             f"required CloudEvents header {header!r} is missing or empty "
             "(CloudEvents Kafka binding, binary mode)",
+        )
+
+
+class KeyMismatchError(DecodeError):
+    """The record's Kafka key (or its ``ce_subject``) is not the event's case key.
+
+    Every stateful workflow keeps a case's state in the partition of the case key; a record
+    keyed otherwise (a wrong key, or a null key as Java producers and Kafka Connect send by
+    default) would put its state where the case's later events never look. Such a record is
+    refused, never re-keyed: the producer must be fixed, and the dead letter says how.
+    """
+
+    def __init__(self, event_type: str, field: str, expected: str, got: bytes | None,
+                 what: str = "record key") -> None:
+        self.event_type = event_type
+        self.field = field
+        self.expected = expected
+        self.got = got
+        shown = "null" if got is None else repr(got.decode("utf-8", errors="replace")[:80])
+        super().__init__(
+            "key-mismatch",
+            f"{what} is {shown} but a {event_type} must be keyed by its case key "
+            f"{field} = {expected!r}; produce it with that key (UTF-8)",
         )

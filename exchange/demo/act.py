@@ -109,11 +109,7 @@ def start_worker(
     state_dir: Path, kafka: KafkaSettings, time_scale: float
 ) -> subprocess.Popen[bytes]:
     """``exchange worker`` in its own process, connected as the workflows principal."""
-    env = {**os.environ, "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-           "EXCHANGE_STATE_DIR": str(state_dir)}
-    if kafka.username and kafka.password is not None:
-        env |= {"EXCHANGE_KAFKA__USERNAME": kafka.username,
-                "EXCHANGE_KAFKA__PASSWORD": kafka.password.get_secret_value()}
+    env = {**os.environ, **kafka.environment(), "EXCHANGE_STATE_DIR": str(state_dir)}
     state_dir.mkdir(parents=True, exist_ok=True)
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(

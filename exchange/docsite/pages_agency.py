@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from exchange.asyncapi.channels import message_ids
-from exchange.asyncapi.messages import AUDIT, DEADLETTER, QUARANTINED
+from exchange.asyncapi.key_messages import KEY_CERTIFICATE, KEY_REQUEST
+from exchange.asyncapi.messages import ANCHOR, AUDIT, DEADLETTER, QUARANTINED
 from exchange.docsite.data import SiteData, event_page
 from exchange.docsite.html import Markup, code, esc, join, link, page, section, table, tags
 from exchange.topology.model import Topic
@@ -12,6 +13,9 @@ _RECORDS = {
     DEADLETTER: link("../dead-letters.html#dead-letter", "dead-lettered records"),
     QUARANTINED: link("../dead-letters.html#quarantine", "quarantined records"),
     AUDIT: Markup("<span class='muted'>audit records (JSON)</span>"),
+    ANCHOR: Markup("<span class='muted'>notary anchors (JSON)</span>"),
+    KEY_REQUEST: Markup("<span class='muted'>key requests (signed JSON)</span>"),
+    KEY_CERTIFICATE: Markup("<span class='muted'>key certificates (root-signed JSON)</span>"),
 }
 
 

@@ -47,14 +47,17 @@ def gateway(document: Mapping[str, Any]) -> str:
     responses: dict[str, str] = {}
     for path, methods in document["paths"].items():
         for method, op in methods.items():
+            request = Markup(f"<code>{esc(method.upper())} {esc(path)}</code>")
+            if "requestBody" not in op:  # GET /healthz: no body, answers of its own
+                rows.append((request, op["summary"], "(none)"))
+                continue
             body = op["requestBody"]["content"]["application/json"]["schema"]
             for status, answer in op["responses"].items():
                 responses.setdefault(status, answer["description"])
             own = {status: answer["description"] for status, answer in op["responses"].items()}
             if own != responses:
                 raise DocsiteError(f"{path}: its responses differ from the other operations'")
-            rows.append((Markup(f"<code>{esc(method.upper())} {esc(path)}</code>"),
-                         op["summary"], _schema_link(body)))
+            rows.append((request, op["summary"], _schema_link(body)))
     error = document["components"]["schemas"]["Error"]
     intro = Markup(
         f"<p>{esc(document['info']['description'])} The gateway serves this document at "
@@ -64,7 +67,9 @@ def gateway(document: Mapping[str, Any]) -> str:
         "<code>Authorization: Bearer &lt;token&gt;</code> (or a client certificate with mutual "
         "TLS); the token names the calling agency. Retry with the same "
         "<code>Idempotency-Key</code> header: the first answer is returned, nothing is "
-        "published twice.</p>"
+        "published twice. A 503 does not mean &quot;not sent&quot;: it names the "
+        "<code>eventId</code> and the <code>Idempotency-Key</code> to retry with; the retry "
+        "keeps that <code>eventId</code>, so receivers drop a second copy.</p>"
     )
     errors = table(["property", "meaning"], [
         (code(k), v.get("description", "")) for k, v in error["properties"].items()

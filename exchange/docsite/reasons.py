@@ -43,6 +43,11 @@ DEAD_LETTER_REASONS: tuple[Reason, ...] = (
     Reason("invalid-header", _CONSUMER,
            "A header is not UTF-8, ce_specversion is not 1.0, or ce_time is not RFC 3339 "
            "with an offset.", "Fix the producer's headers."),
+    Reason("key-mismatch", _CONSUMER,
+           "The record's Kafka key (or ce_subject) is not its event's case key (e.g. "
+           "sightingId); a null key is refused too. The message names the expected key.",
+           "Produce the record with its case key, UTF-8 (Java and Kafka Connect send null "
+           "keys by default), then publish it again."),
     Reason("handler-error", _CONSUMER,
            "The event is valid but the consumer's handler (or a workflow step) failed on it, "
            "e.g. a referral update that the lifecycle forbids.",
@@ -57,13 +62,21 @@ DEAD_LETTER_REASONS: tuple[Reason, ...] = (
 )
 
 QUARANTINE_REASONS: tuple[Reason, ...] = (
-    Reason("unsigned", _QUARANTINE, "The record has no exchange.sig header.",
+    Reason("unsigned", _QUARANTINE,
+           "The record has no exchange.sig header, and no migration exception of "
+           "topology/trust.toml in force accepts unsigned events on its topic or from its source.",
            "Every publishing path signs; find the producer that bypasses the bus's publisher."),
     Reason("bad-signature", _QUARANTINE,
            "The signature is malformed or does not match: the record was changed after "
            "signing, or forged.", "Investigate the sender; never act on the record."),
     Reason("unknown-key", _QUARANTINE, "Signed with a key id the key store does not know.",
            "Refresh the public keys (exchange keys), or investigate the sender."),
+    Reason("uncertified-key", _QUARANTINE,
+           "Signed with a key that has no certificate of the root pinned in topology/trust.toml "
+           "on exchange.keys (never announced, or announced with another root or a bad "
+           "signature; the message says which).",
+           "The sender asks for certification (exchange keys request) and the joint-meeting "
+           "office certifies it; otherwise investigate the sender."),
     Reason("revoked-key", _QUARANTINE, "Signed with a key that has been revoked.",
            "The sender must sign with its new key; investigate what was signed after revocation."),
     Reason("wrong-agency", _QUARANTINE,

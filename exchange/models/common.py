@@ -13,7 +13,6 @@ from datetime import date
 from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel
 from exchange.models.exceptions import InvalidIdentifier
@@ -27,6 +26,7 @@ from exchange.models.identifiers import (
     resident_id_birth_date,
     resident_id_is_male,
 )
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "AgeRange",
@@ -58,10 +58,10 @@ class AgencyRef(ExchangeModel):
     @model_validator(mode="after")
     def _unit_under_agency(self) -> Self:
         if self.unitId is not None and not self.unitId.startswith(self.agencyId + "."):
-            raise PydanticCustomError(
+            raise rule_error(
                 "agency_unit_prefix",
-                "unitId {unit!r} must start with the agencyId followed by a dot ({prefix!r})",
-                {"unit": self.unitId, "prefix": self.agencyId + "."},
+                f"unitId {self.unitId!r} must start with the agencyId followed by a dot "
+                f"({self.agencyId + '.'!r})",
             )
         return self
 
@@ -108,10 +108,9 @@ class AgeRange(ExchangeModel):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.min > self.max:
-            raise PydanticCustomError(
-                "age_range_order", "age range min {min} is above max {max}",
-                {"min": self.min, "max": self.max},
-            )  # fmt: skip
+            raise rule_error(
+                "age_range_order", f"age range min {self.min} is above max {self.max}"
+            )
         return self
 
 
@@ -158,19 +157,15 @@ class IdentityDocument(ExchangeModel):
             try:
                 return check_resident_id(number)
             except InvalidIdentifier as exc:
-                raise PydanticCustomError(
-                    exc.rule, "{message}", {"message": exc.errors[0].message}
-                ) from exc
+                raise rule_error(exc.rule, exc.errors[0].message) from exc
         return number
 
     @field_validator("issuingCountry")
     @classmethod
     def _resident_id_is_chinese(cls, country: str, info: ValidationInfo) -> str:
         if info.data.get("kind") is IdentityDocumentKind.RESIDENT_ID and country != "CHN":
-            raise PydanticCustomError(
-                "gb11643_issuer",
-                "a RESIDENT_ID (居民身份证) is issued by 'CHN', got {country!r}",
-                {"country": country},
+            raise rule_error(
+                "gb11643_issuer", f"a RESIDENT_ID (居民身份证) is issued by 'CHN', got {country!r}"
             )
         return country
 
@@ -197,20 +192,19 @@ class Person(ExchangeModel):
                 continue
             born = resident_id_birth_date(doc.number, checked=True)
             if self.birthDate is not None and self.birthDate != born:
-                raise PydanticCustomError(
+                raise rule_error(
                     "gb11643_birth_date_mismatch",
-                    "birthDate {given} differs from the birth date {encoded} in the resident ID",
-                    {"given": self.birthDate.isoformat(), "encoded": born.isoformat()},
+                    f"birthDate {self.birthDate.isoformat()} differs from the birth date "
+                    f"{born.isoformat()} in the resident ID",
                 )
             gender = self.description.gender
             if gender is not Gender.UNKNOWN:
                 male = resident_id_is_male(doc.number, checked=True)
                 encoded = Gender.MALE if male else Gender.FEMALE
                 if gender is not encoded:
-                    raise PydanticCustomError(
+                    raise rule_error(
                         "gb11643_gender_mismatch",
-                        "description.gender {given} differs from the sex encoded in the "
-                        "resident ID sequence ({encoded}: odd = male, even = female)",
-                        {"given": gender.value, "encoded": encoded.value},
+                        f"description.gender {gender.value} differs from the sex encoded in the "
+                        f"resident ID sequence ({encoded.value}: odd = male, even = female)",
                     )
         return self

@@ -13,14 +13,18 @@ so that a CLI, an HTTP endpoint or a dead-letter header can report exactly what 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from exchange.errors import ExchangeError
+from exchange.models.text_rules import MAX_EVENT_BYTES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,12 +86,52 @@ def field_errors(error: PydanticValidationError) -> list[FieldError]:
     ]
 
 
-def validate_event(model_cls: type[M], data: Mapping[str, Any]) -> M:
+def validate_event(model_cls: type[M], data: Mapping[str, Any], *, strict: bool = True) -> M:
     """Validate ``data`` (JSON-shaped or Python values) as ``model_cls``.
+
+    Strict by default, as JSON is: a number is a JSON number (``true`` is no latitude, ``"30"``
+    is no age), a string is a JSON string, a boolean is ``true`` or ``false``; times, dates and
+    enum values are their JSON text. ``strict=False`` is for text-only input (CSV cells), whose
+    numbers and booleans can only be text. Avro records are typed by their schema and are
+    validated by the codec, not here.
 
     Raises :class:`ValidationFailed` listing every broken rule with its dotted field path.
     """
     try:
-        return model_cls.model_validate(data)
+        text = json.dumps(data, default=_json_value, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or infinity: JSON has neither
+        raise ValidationFailed(
+            [FieldError("", "json_number", "NaN and Infinity are not JSON numbers")],
+            model=model_cls.__name__,
+        ) from None
+    except RecursionError:
+        raise ValidationFailed(
+            [FieldError("", "json_depth", "the event is nested too deeply")],
+            model=model_cls.__name__,
+        ) from None
+    size = len(text.encode())
+    if size > MAX_EVENT_BYTES:
+        raise ValidationFailed(
+            [FieldError("", "event_too_large", f"at most {MAX_EVENT_BYTES} bytes as JSON, "
+                        f"got {size}")],
+            model=model_cls.__name__,
+        )
+    try:
+        if not strict:
+            return model_cls.model_validate(data)
+        return model_cls.model_validate_json(text, strict=True)
     except PydanticValidationError as exc:
         raise ValidationFailed(field_errors(exc), model=model_cls.__name__) from None
+
+
+def _json_value(value: object) -> object:
+    """Python values a caller may give in place of their JSON text."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -20,15 +20,15 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
 from exchange.models.exceptions import InvalidIdentifier
 from exchange.models.regions import PROVINCE_CODES, check_region_code
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "AwareDatetime",
@@ -289,7 +289,27 @@ def check_aware_datetime(value: datetime) -> datetime:
             f"'{value.isoformat()}+08:00' for China Standard Time",
             value,
         )
+    if value < EARLIEST_TIME:
+        raise InvalidIdentifier(
+            "time_too_early",
+            f"time {value.isoformat()} is before {EARLIEST_TIME.date().isoformat()}; "
+            "a default or epoch value was probably sent for a missing time",
+            value,
+        )
+    latest = datetime.now(UTC) + LATEST_AHEAD
+    if value > latest:
+        raise InvalidIdentifier(
+            "time_too_late",
+            f"time {value.isoformat()} is more than {LATEST_AHEAD.days} days in the future",
+            value,
+        )
     return value
+
+
+#: The earliest time an event may name (older cases are still reported: long-missing children).
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+#: How far ahead of now an event may name a time (deadlines and expiries lie ahead, by weeks).
+LATEST_AHEAD = timedelta(days=366)
 
 
 # --- Annotated types for the models ------------------------------------------------------------
@@ -304,8 +324,7 @@ def _pydantic(check: Callable[[_T], _T]) -> AfterValidator:
         try:
             return check(value)
         except InvalidIdentifier as exc:
-            message = exc.errors[0].message.replace("{", "{{").replace("}", "}}")
-            raise PydanticCustomError(exc.rule, message) from exc
+            raise rule_error(exc.rule, exc.errors[0].message) from exc
 
     return AfterValidator(validate)
 
@@ -319,14 +338,26 @@ CountryCode = Annotated[str, _pydantic(check_country_code)]
 PhoneNumber = Annotated[str, _pydantic(check_phone_number)]
 Uri = Annotated[str, _pydantic(check_uri)]
 def _refuse_numeric_time(value: object) -> object:
-    """Refuse epoch numbers for times: seconds and milliseconds are too easily confused."""
+    """Refuse epoch numbers for times: seconds and milliseconds are too easily confused.
+
+    RFC 3339 text is parsed here: a validator before the field hands the inner one a Python
+    value, which strict validation (JSON input, see ``validate_event``) would refuse as text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PydanticCustomError(
+        raise rule_error(
             "rfc3339_time",
             "give times as RFC 3339 text with a UTC offset, e.g. '2026-11-29T08:30:00+08:00', "
             "not as a number",
         )
+    if isinstance(value, str):
+        try:
+            return _LAX_DATETIME.validate_python(value)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            raise rule_error(first["type"], first["msg"]) from None
     return value
+
+
+_LAX_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 AwareDatetime = Annotated[

@@ -11,11 +11,11 @@ import enum
 from typing import Self
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel, Identifier
 from exchange.models.common import AgencyRef
 from exchange.models.identifiers import AwareDatetime
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "InfantCustodyEvent",
@@ -46,17 +46,17 @@ class InfantCustodyEvent(ExchangeModel):
     def _consistent(self) -> Self:
         sample = self.step is InfantCustodyStep.DNA_SAMPLE_COLLECTED
         if sample and not self.dnaDatabaseRef:
-            raise PydanticCustomError(
+            raise rule_error(
                 "infant_dna_reference",
                 "a DNA_SAMPLE_COLLECTED step needs dnaDatabaseRef (the DNA database entry)",
             )
         if sample and (self.dnaSampleEventId or self.institution):
-            raise PydanticCustomError(
+            raise rule_error(
                 "infant_step_fields",
                 "dnaSampleEventId and institution belong to a WELFARE_INTAKE step",
             )
         if not sample and not self.institution:
-            raise PydanticCustomError(
+            raise rule_error(
                 "infant_institution", "a WELFARE_INTAKE step names the institution"
             )
         return self

@@ -12,11 +12,11 @@ import enum
 from typing import Self
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel, Identifier, Text, not_after_report
 from exchange.models.common import AgencyRef, Location, Person
 from exchange.models.identifiers import AwareDatetime, PhoneNumber
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "AlertMessageType",
@@ -63,7 +63,7 @@ class MissingPersonReport(ExchangeModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.category is MissingPersonCategory.MINOR and not self.missingPerson.isMinor:
-            raise PydanticCustomError(
+            raise rule_error(
                 "minor_category",
                 "category MINOR needs missingPerson.isMinor = true (or choose ADULT/ENDANGERED)",
             )

@@ -14,11 +14,11 @@ from datetime import date
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel, Identifier, Text, non_empty, not_after_report
 from exchange.models.common import AgencyRef, Location, Person
 from exchange.models.identifiers import AwareDatetime, PhoneNumber, SocialCreditCode
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "OPEN_STATUSES",
@@ -133,7 +133,7 @@ class Referral(ExchangeModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.fromAgency == self.toAgency:
-            raise PydanticCustomError(
+            raise rule_error(
                 "referral_distinct_agencies",
                 "fromAgency and toAgency are the same unit; a referral hands over to another one",
             )
@@ -153,19 +153,18 @@ class ReferralUpdate(ExchangeModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.status is ReferralStatus.ISSUED:
-            raise PydanticCustomError(
+            raise rule_error(
                 "referral_update_status",
                 "status ISSUED is set by the workflows when they issue a referral; an update is "
                 "ACCEPTED, IN_PROGRESS, COMPLETED, DECLINED or TRANSFERRED",
             )
         needs_reason = self.status in (ReferralStatus.DECLINED, ReferralStatus.TRANSFERRED)
         if needs_reason and not (self.reason and self.reason.strip()):
-            raise PydanticCustomError(
-                "referral_update_reason", "status {status} needs a reason",
-                {"status": self.status.value},
-            )  # fmt: skip
+            raise rule_error(
+                "referral_update_reason", f"status {self.status.value} needs a reason"
+            )
         if (self.status is ReferralStatus.TRANSFERRED) != (self.transferTo is not None):
-            raise PydanticCustomError(
+            raise rule_error(
                 "referral_update_transfer",
                 "transferTo is given exactly when status is TRANSFERRED",
             )

@@ -11,11 +11,11 @@ import enum
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel
 from exchange.models.common import AgencyRef
 from exchange.models.identifiers import AwareDatetime, RegionCode
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "ReportConfirmation",
@@ -41,7 +41,7 @@ class ReportConfirmation(ExchangeModel):
     @model_validator(mode="after")
     def _district(self) -> Self:
         if (self.level is ReportLevel.DISTRICT_OFFICE) != (self.regionCode is not None):
-            raise PydanticCustomError(
+            raise rule_error(
                 "report_region", "regionCode is given exactly for a DISTRICT_OFFICE confirmation"
             )
         return self

@@ -12,11 +12,11 @@ import enum
 from typing import Self
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from exchange.models.base import ExchangeModel, Identifier, Text
 from exchange.models.common import AgencyRef, Location
 from exchange.models.identifiers import AwareDatetime, SocialCreditCode
+from exchange.models.rule_errors import rule_error
 
 __all__ = [
     "PublicTip",
@@ -75,7 +75,7 @@ class TipOutcome(ExchangeModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.ledToResult and not (self.result and self.result.strip()):
-            raise PydanticCustomError(
+            raise rule_error(
                 "tip_result", "ledToResult = true needs result (what the tip led to)"
             )
         return self

@@ -18,7 +18,9 @@ minor's data is recorded), ``quarantined`` (``detail`` is the reason). No person
 written: only the case key, ids and categories.
 
 :func:`verify_chains` finds the first broken link of each chain (edited, removed or reordered
-records); :func:`case_history` lists who received what about a case and when.
+records); :func:`case_history` lists who received what about a case and when. Records of
+``kind`` ``checkpoint`` are signed chain heads, not links: :mod:`exchange.evidence` writes and
+checks them (truncation, rewriting, gaps and duplicates included).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from exchange.protection.exceptions import AuditChainError
 AUDIT_TOPIC = "exchange.audit"
 GENESIS = "0" * 64
 CONTENT_TYPE = b"application/json"
+CHECKPOINT_KIND = "checkpoint"
+"""``kind`` of a record that signs a chain's head (:mod:`exchange.evidence.checkpoints`)."""
 
 
 class AuditSink(Protocol):
@@ -67,6 +71,16 @@ class AuditTrail:
         self._seq = 0
         self._prev = GENESIS
         self._lock = asyncio.Lock()
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The last record's ``seq`` and ``hash`` (``(-1, GENESIS)`` before the first)."""
+        return self._seq - 1, self._prev
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while a record is numbered and written (a checkpoint takes it too)."""
+        return self._lock
 
     async def record(
         self,
@@ -152,6 +166,8 @@ def verify_chains(entries: Iterable[AuditEntry]) -> ChainReport:
         count += 1
         record = entry.record
         chain = str(record.get("chain"))
+        if record.get("kind") == CHECKPOINT_KIND:  # a signed head (exchange.evidence)
+            continue
         if chain in broken:
             continue
         seq, prev = state.get(chain, (0, GENESIS))
@@ -174,5 +190,8 @@ def verify_chains(entries: Iterable[AuditEntry]) -> ChainReport:
 
 def case_history(entries: Iterable[AuditEntry], case: str) -> list[dict[str, Any]]:
     """Who published, received or quarantined what about ``case``, in time order."""
-    found = [e.record for e in entries if e.record.get("case") == case]
+    found = [
+        e.record for e in entries
+        if e.record.get("case") == case and e.record.get("kind") != CHECKPOINT_KIND
+    ]
     return sorted(found, key=lambda r: (str(r.get("at")), str(r.get("chain")), r.get("seq", 0)))

@@ -9,10 +9,19 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditEntry, parse_entry
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
+
+
+def audit_producer(settings: KafkaSettings) -> AIOKafkaProducer:
+    """The producer audit records need: idempotent with ``acks=all``, so a send retried after a
+    lost acknowledgement is written once (a duplicate would look like a fork of the chain) and
+    a record is acknowledged only once the in-sync replicas have it."""
+    return AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all", enable_idempotence=True)
 
 
 class KafkaAuditSink:
-    """Writes audit records with an idempotent producer (order kept per chain)."""
+    """Writes audit records with an idempotent producer (:func:`audit_producer`; order kept per
+    chain)."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str = AUDIT_TOPIC) -> None:
         self.producer = producer
@@ -35,7 +44,7 @@ async def read_audit(
         enable_auto_commit=False,
         isolation_level="read_committed",
     )
-    await consumer.start()
+    await start_client(consumer, settings)
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)

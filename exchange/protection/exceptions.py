@@ -6,6 +6,9 @@
     └── ProtectionError
         ├── KeyStoreError                   a key file is missing, unreadable or inconsistent
         │   └── UnknownKeyError (KeyError)  no key has this id (or no active key of a kind)
+        │       └── UncertifiedKeyError     the bus has no valid root certificate for the key
+        ├── CertificateError                a key certificate is refused; ``.reason`` says why
+        ├── KeyRequestError                 a key request is refused; ``.key_id``, ``.problem``
         ├── EntitlementError                topology/entitlements.toml is wrong
         ├── SealError                       an event cannot be sealed
         ├── VerificationError               a record must be quarantined; ``.reason`` says why
@@ -14,7 +17,7 @@
 
 ``VerificationError.reason`` is a short code for quarantine headers and metric labels:
 ``unsigned``, ``bad-signature``, ``unknown-key``, ``revoked-key``, ``wrong-agency``,
-``not-a-writer``, ``replayed``, ``bad-envelope``.
+``not-a-writer``, ``replayed``, ``bad-envelope``, ``uncertified-key``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,33 @@ class UnknownKeyError(KeyStoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
+
+
+class UncertifiedKeyError(UnknownKeyError):
+    """The key is not known from a certificate of the pinned root on the bus (never announced,
+    or announced with a certificate that was refused: ``problem`` says which)."""
+
+    def __init__(self, key_id: str, problem: str) -> None:
+        self.problem = problem
+        super().__init__(key_id, f": not certified by the pinned root ({problem})")
+
+
+class CertificateError(ProtectionError):
+    """A key certificate on ``exchange.keys`` is refused. ``reason``: ``malformed``,
+    ``untrusted-root``, ``bad-signature``, ``conflicting``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(f"[{reason}] {message}")
+
+
+class KeyRequestError(ProtectionError):
+    """A request to certify a key is refused: ``problem`` says which rule it breaks."""
+
+    def __init__(self, key_id: str, problem: str) -> None:
+        self.key_id = key_id
+        self.problem = problem
+        super().__init__(f"key request {key_id}: {problem}")
 
 
 class EntitlementError(ProtectionError):

@@ -208,12 +208,15 @@ class ProtectedCodec:
                 signer,
             )
         if not opened.protected:
-            return OpenedEvent(self.codec.validate(raw, raw.record), signer, opened)
-        try:  # placeholders may break the model's rules: then built without validation
-            event = raw.model.model_validate(raw.record)
-        except ValidationError:
-            event = construct(raw.model, raw.record)
-        return OpenedEvent(DecodedEvent(event, attributes, raw.writer, raw.reader), signer, opened)
+            decoded = self.codec.validate(raw, raw.record)
+        else:
+            try:  # placeholders may break the model's rules: then built without validation
+                event = raw.model.model_validate(raw.record)
+            except ValidationError:
+                event = construct(raw.model, raw.record)
+            decoded = DecodedEvent(event, attributes, raw.writer, raw.reader)
+        self.codec.check_key(decoded, key)  # a verified record may still be keyed wrong
+        return OpenedEvent(decoded, signer, opened)
 
 
 def construct(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:

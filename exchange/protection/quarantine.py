@@ -1,7 +1,8 @@
 """Quarantine: the one call a consumer makes to verify and open a record, or set it aside.
 
 :meth:`Quarantine.open` returns the :class:`~exchange.protection.protected.OpenedEvent`, or,
-when verification fails (unsigned, forged, tampered, replayed, revoked key, bad envelope),
+when verification fails (unsigned, forged, tampered, replayed, revoked or uncertified key,
+bad envelope),
 copies the record unchanged to ``exchange.quarantine.<agency>`` with the reason in headers
 (the dead-letter header names: ``exchange.error.reason``, ``exchange.original.topic``, ...),
 counts it in ``exchange_events_quarantined_total{topic,reason,agency}``, records it in the audit

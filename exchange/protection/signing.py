@@ -25,7 +25,12 @@ key checks below (revoked included) run for every event before the remembered ro
 :class:`Verifier` refuses, with a :class:`VerificationError` whose ``reason`` names the rule:
 
 - ``unsigned``       no ``exchange.sig`` header;
+- ``unsigned``       ... unless a migration exception in ``topology/trust.toml`` accepts unsigned
+                     events on that topic or from that source (``migration``); then the
+                     claimed agency is returned (and nothing about the event is proven);
 - ``unknown-key``    the key id is not in the key store;
+- ``uncertified-key`` the key store learns keys from root certificates (:mod:`.keyring`) and has
+                     none for this key, or refused the one it saw (the message says why);
 - ``wrong-agency``   the key is not the agency named by ``ce_source`` (``/agencies/<id>/...``);
 - ``not-a-writer``   the signing agency may not write the topic the record was read from;
 - ``revoked-key``    the key was revoked;
@@ -42,13 +47,19 @@ import binascii
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from exchange.protection import batch
 from exchange.protection.envelope import SEALED_HEADER
-from exchange.protection.exceptions import KeyStoreError, ProofError, VerificationError
+from exchange.protection.exceptions import (
+    KeyStoreError,
+    ProofError,
+    UncertifiedKeyError,
+    VerificationError,
+)
 from exchange.protection.keys import KeyStore, parse_key_id
 
 SIG_HEADER = "exchange.sig"
@@ -168,6 +179,14 @@ class Signer:
         ]
 
 
+class UnsignedPolicy(Protocol):
+    """Whether an unsigned record may pass (:class:`exchange.topology.trust.MigrationPolicy`)."""
+
+    def refusal(self, topic: str, agency: str | None) -> str | None:
+        """Why an unsigned record on ``topic`` claiming ``agency`` is refused; None: accepted."""
+        ...
+
+
 class Verifier:
     """Check records' signatures and refuse replays (remembers ``replay_window`` event ids)."""
 
@@ -178,9 +197,13 @@ class Verifier:
         writers_of: Callable[[str], Sequence[str]] | None = None,
         replay_window: int = 1_000_000,
         roots_cached: int = 4096,
+        migration: UnsignedPolicy | None = None,
     ) -> None:
         self.keys = keys
         self.writers_of = writers_of
+        self.migration = migration
+        self.unsigned_accepted = 0
+        """Unsigned records let through by a migration exception."""
         self.replay_window = replay_window
         self.roots_cached = roots_cached
         self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
@@ -201,7 +224,7 @@ class Verifier:
         found = dict(headers)
         raw = found.get(SIG_HEADER)
         if not raw:
-            raise VerificationError("unsigned", f"no {SIG_HEADER} header")
+            return self._unsigned(found, position)
         key_id, _, signature_text = raw.decode(errors="replace").partition(":")
         try:
             agency, _kind, _ = parse_key_id(key_id)
@@ -209,6 +232,8 @@ class Verifier:
             public = self._public.get(key_id)
             if public is None:  # refuses a key that is not a sig key
                 public = self._public[key_id] = self.keys.verifying_key(key_id)
+        except UncertifiedKeyError as error:
+            raise VerificationError("uncertified-key", f"signed with {key_id!r}: {error}") from None
         except KeyStoreError as error:
             raise VerificationError("unknown-key", f"signed with {key_id!r}: {error}") from None
         source = found.get("ce_source", b"").decode(errors="replace")
@@ -241,6 +266,28 @@ class Verifier:
                     "bad-signature", f"signature by {key_id} does not match"
                 ) from None
         self._check_replay(found.get("ce_source", b""), found.get("ce_id", b""), position)
+        return agency
+
+    def _unsigned(self, found: Mapping[str, bytes], position: Position) -> str:
+        """An unsigned record: refused, unless a migration exception in force accepts it (the
+        writers and replay checks still apply to the agency it claims)."""
+        source = found.get("ce_source", b"").decode(errors="replace")
+        agency = agency_of_source(source)
+        refusal = (
+            "no migration policy is configured"
+            if self.migration is None
+            else self.migration.refusal(position[0], agency)
+        )
+        if refusal is not None:
+            raise VerificationError("unsigned", f"no {SIG_HEADER} header; {refusal}")
+        if agency is None:
+            raise VerificationError("unsigned", f"unsigned; ce_source {source!r} names no agency")
+        if self.writers_of is not None and agency not in self.writers_of(position[0]):
+            raise VerificationError(
+                "not-a-writer", f"{agency} may not write {position[0]} (topology writers)"
+            )
+        self._check_replay(found.get("ce_source", b""), found.get("ce_id", b""), position)
+        self.unsigned_accepted += 1
         return agency
 
     def _verify_tree(self, key_id: str, public: Ed25519PublicKey, signed: bytes, text: str) -> None:

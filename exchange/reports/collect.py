@@ -19,8 +19,8 @@ AGENCY = "reports"
 
 
 def report_topics(topology: Topology) -> list[str]:
-    """Every topic the reports principal reads."""
-    return [t.name for t in topology.topics if AGENCY in t.readers]
+    """Every topic of events the reports principal reads (not exchange.keys: certificates)."""
+    return [t.name for t in topology.topics if AGENCY in t.readers and t.event_types]
 
 
 def places_of(jurisdiction: Jurisdiction) -> Places:

@@ -9,6 +9,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from exchange.local_time import ZONE_EN, human_time
 from exchange.reports.figures import CST, DistrictFigures, UnitFigures, YearReport
 
 __all__ = ["DISTRICT_COLUMNS", "UNIT_COLUMNS", "bar_chart", "write_report"]
@@ -106,7 +107,7 @@ def _html(
     unit_rows: list[list[str]], district_rows: list[list[str]], flag_rows: list[list[str]],
 ) -> str:
     period = (f"{report.start.astimezone(CST):%Y-%m-%d %H:%M} to "
-              f"{report.end.astimezone(CST):%Y-%m-%d %H:%M} (China Standard Time)")  # fmt: skip
+              f"{report.end.astimezone(CST):%Y-%m-%d %H:%M} ({ZONE_EN})")  # fmt: skip
     charts = [
         bar_chart("Rescued persons by district", [(f"{d.code} {d.name}", d.rescued_persons)
                                                  for d in districts]),
@@ -128,7 +129,7 @@ td,th{{border:1px solid #bbb;padding:3px 6px;text-align:right}}th{{background:#e
 </head><body>
 <h1>西安市反拐联席会议 {report.year} 年度报告 — yearly report {report.year}</h1>
 <p>Figures derived from the events on the exchange bus, {html.escape(period)};
-generated {report.generated_at.astimezone(CST):%Y-%m-%d %H:%M}.
+generated {human_time(report.generated_at)}.
 Member units confirm by 15 December, district offices by 20 December (Art. 12).</p>
 <h2>Flags</h2>{flags}
 <h2>Charts</h2>{"".join(f"<div>{c}</div>" for c in charts)}

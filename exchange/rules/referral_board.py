@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from exchange.local_time import ZONE_EN, human_time
 from exchange.models.referrals import ReferralState, ReferralStatus
 
 __all__ = ["AgencyLine", "Board", "build_board", "render", "span", "when_due"]
@@ -73,7 +74,7 @@ def span(delta: timedelta) -> str:
 
 
 def when_due(board: Board, due: datetime) -> str:
-    """The due time in Xi'an time, and how late it is or how long is left."""
+    """The due time in Beijing time, and how late it is or how long is left."""
     text = due.astimezone(CST).strftime("%Y-%m-%d %H:%M")
     if board.now > due:
         return f"{text} ({span(board.now - due)} late)"
@@ -90,8 +91,7 @@ def render(
     total_open = sum(line.open for line in board.lines)
     total_overdue = sum(line.overdue for line in board.lines)
     rows = [
-        f"referral board at {board.now.astimezone(CST).strftime('%Y-%m-%d %H:%M')} (Xi'an "
-        f"time): {total_open} open, {total_overdue} overdue, "
+        f"referral board at {human_time(board.now)}: {total_open} open, {total_overdue} overdue, "
         f"{sum(line.escalated for line in board.lines)} escalated to the joint-meeting office",
         "",
     ]
@@ -112,7 +112,7 @@ def render(
     if not board.lines:
         rows.append("(no referrals on the board)")
     if details and board.open_referrals:
-        rows += ["", "open referrals, overdue first (due times in Xi'an time):"]
+        rows += ["", f"open referrals, overdue first (due times in {ZONE_EN}):"]
         for line in order:
             mine = [s for s in board.open_referrals if s.toAgency.agencyId == line.agency]
             if not mine:

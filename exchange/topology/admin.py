@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import kafka_python_client
 from exchange.topology.acl import AclBinding, kafka_principal
 from exchange.topology.state import ActualState, TopicState
 
@@ -55,7 +56,7 @@ class ClusterAdmin:
     one with ALTER on the cluster)."""
 
     def __init__(self, settings: KafkaSettings) -> None:
-        self._client: Any = KafkaAdminClient(**settings.kafka_python_kwargs())
+        self._client: Any = kafka_python_client(KafkaAdminClient, settings)
 
     def __enter__(self) -> ClusterAdmin:
         return self

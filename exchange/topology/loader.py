@@ -7,7 +7,7 @@
 * ``[[inbox]]``: a template expanded once per addressed agency: ``{agency}`` in any string is
   replaced by the agency id; ``for = ["*"]`` means every agency of kind ``agency`` (systems are
   named explicitly); ``readers`` defaults to the addressed agency alone. ``"*"`` in
-  ``writers`` means every agency of kind ``agency``.
+  ``writers`` or ``readers`` means every agency of kind ``agency``.
 
 Every problem is reported as a :class:`TopologyFileError` naming the file and where in it.
 """
@@ -93,6 +93,7 @@ def _load_topics(file: Path, agencies: list[Agency]) -> list[Topic]:
     for where, given in raws:
         raw = {**defaults.model_dump(), **given}
         raw["writers"] = _expand_all(raw.get("writers", []), members)
+        raw["readers"] = _expand_all(raw.get("readers", []), members)
         try:
             topics.append(Topic.model_validate(raw))
         except ValidationError as error:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from exchange.settings import KafkaSettings
+from exchange.tls.kafka import start_client
 from exchange.workflows.runtime import Incoming
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class SightingLog:
         consumer = AIOKafkaConsumer(
             **self.kafka.aiokafka_kwargs(), group_id=None, enable_auto_commit=False
         )
-        await consumer.start()
+        await start_client(consumer, self.kafka)
         try:
             ends = await consumer.end_offsets(self.partitions)
             since_ms = int((start - CLOCK_MARGIN).timestamp() * 1000)

@@ -132,7 +132,7 @@ class MatchingWorkflow:
             decoded = context.protection.peek(record)
         else:
             try:
-                decoded = context.codec.decode(record.value, record.headers)
+                decoded = context.codec.decode_record(record.key, record.value, record.headers)
             except DecodeError:
                 decoded = None
         event = decoded.event if decoded is not None else None

@@ -1,4 +1,4 @@
-"""``exchange keys`` and ``exchange audit`` as an operator runs them."""
+"""``exchange audit`` as an operator runs it, and the protected codec of the event commands."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from support.keys import SOURCE, Host, publish, read_at, report
 
-from exchange.codec import CloudEventAttributes
+from exchange.cli import context, protection_cmd
+from exchange.codec import CloudEventAttributes, EventCodec
 from exchange.examples import example_json
 from exchange.protection.audit import AuditTrail, record_hash
 from exchange.protection.audit_kafka import KafkaAuditSink
+from exchange.protection.certificates import RootKey
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.key_bus import certify_requests, request_certification
 from exchange.protection.keys import FileKeyStore
+from exchange.topology.trust import Trust
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,26 +38,6 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
-
-
-def test_keys_init_rotate_revoke_list(tmp_path: Path) -> None:
-    env = {"EXCHANGE_STATE_DIR": str(tmp_path)}
-    created = run_cli("keys", "init", "police", "health", env=env)
-    assert created.returncode == 0, created.stderr
-    assert "4 key(s) created" in created.stdout
-    rotated = run_cli("keys", "rotate", "police", "--kind", "enc", env=env)
-    assert rotated.stdout.strip() == "police.enc.2 is now active"
-    assert run_cli("keys", "revoke", "health.sig.1", env=env).returncode == 0
-    listed = run_cli("keys", "list", "police", "health", env=env).stdout
-    assert "police.enc.1" in listed
-    assert "retired" in listed
-    assert "health.sig.1" in listed
-    assert "revoked" in listed
-    store = FileKeyStore(tmp_path / "keys")
-    assert store.active("police", "enc").key_id == "police.enc.2"
-    unknown = run_cli("keys", "rotate", "nobody", env=env)
-    assert unknown.returncode == 2
-    assert "nobody" in unknown.stderr
 
 
 @pytest.mark.broker
@@ -142,3 +128,49 @@ def test_publish_and_tail_protected(provisioned, tmp_path: Path) -> None:
     assert plain.returncode == 0, plain.stderr
     assert health_text not in plain.stdout
     assert '"invalid-event"' in plain.stdout
+
+
+@pytest.mark.broker
+async def test_the_protected_codec_learns_keys_from_the_bus_once_a_root_is_pinned(
+    provisioned, codec: EventCodec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `exchange tail --protect` and the worker use: with a root pinned in trust.toml, an
+    agency's codec verifies and opens with keys from exchange.keys and its own folder alone."""
+    root = RootKey.create(tmp_path / "office")
+    police = Host(provisioned, codec, "police", tmp_path / "a" / "keys", root.fingerprint)
+    civil_state = tmp_path / "b"
+    civil_keys = FileKeyStore(civil_state / "keys")
+    civil_keys.init(["civil-affairs"])
+    await request_certification(police.kafka, police.store, "police")
+    await request_certification(provisioned.kafka_as("civil-affairs"), civil_keys, "civil-affairs")
+    await certify_requests(  # `only`: other tests' hosts asked for police keys before
+        provisioned.kafka_as("joint-meeting-office"), root, ["police", "civil-affairs"],
+        only=["police.sig.1", "police.enc.1", "civil-affairs.sig.1", "civil-affairs.enc.1"],
+    )
+    tag = uuid.uuid4().hex[:8]
+    await police.follower.start()
+    try:
+        encoded = police.protected().encode(report(tag), source=SOURCE, readers=["civil-affairs"])
+        position = await publish(police, encoded)
+    finally:
+        await police.follower.stop()
+    principal = provisioned.topology.principal_of("civil-affairs")
+    monkeypatch.setenv("EXCHANGE_STATE_DIR", str(civil_state))
+    monkeypatch.setenv("EXCHANGE_KAFKA__BOOTSTRAP_SERVERS", provisioned.broker.bootstrap)
+    monkeypatch.setenv("EXCHANGE_KAFKA__USERNAME", principal)
+    monkeypatch.setenv("EXCHANGE_KAFKA__PASSWORD", provisioned.credentials.password_for(principal))
+    context.settings.cache_clear()
+    try:
+        unpinned = protection_cmd.protected_codec(codec, "civil-affairs")  # the folder alone
+        record = await read_at(provisioned.kafka_as("civil-affairs"), position)
+        with pytest.raises(VerificationError) as refused:
+            unpinned.decode(record.key, record.value, record.headers, position)
+        assert refused.value.reason == "unknown-key"  # police's public key is not in b/
+        monkeypatch.setattr(context, "trust", lambda: Trust(root.fingerprint))
+        protected = protection_cmd.protected_codec(codec, "civil-affairs")
+        opened = protected.decode(record.key, record.value, record.headers, position)
+        assert opened.signer == "police"
+        assert opened.decoded.event.missingPerson.name == f"Name{tag}"
+    finally:
+        protection_cmd.stop_key_followers()
+        context.settings.cache_clear()

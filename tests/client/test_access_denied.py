@@ -48,8 +48,9 @@ async def test_agency_cannot_produce_to_a_topic_it_does_not_own(
     provisioned, codec: EventCodec
 ) -> None:
     topology = provisioned.topology
-    sighting = validate_event(
-        EVENTS["transport-sighting"].model, example_json("transport-sighting")
+    sighting = validate_event(  # in education's own name: the broker's ACLs refuse it
+        EVENTS["transport-sighting"].model,
+        {**example_json("transport-sighting"), "reporter": {"agencyId": "education"}},
     )
     assert "education" not in topology.topic("exchange.sighting").writers
     metrics = BusMetrics.on(CollectorRegistry())
@@ -71,8 +72,9 @@ async def test_agency_cannot_produce_to_a_topic_it_does_not_own(
 async def test_a_refused_batch_reports_the_fate_of_every_event(
     provisioned, codec: EventCodec
 ) -> None:
-    sighting = validate_event(
-        EVENTS["transport-sighting"].model, example_json("transport-sighting")
+    sighting = validate_event(  # in education's own name: the broker's ACLs refuse it
+        EVENTS["transport-sighting"].model,
+        {**example_json("transport-sighting"), "reporter": {"agencyId": "education"}},
     )
     async with Publisher(
         provisioned.kafka_as("education"), codec, provisioned.topology, agency="education",

@@ -16,11 +16,15 @@ import pytest
 
 from connectors.sdk.testing import ConnectorHarness
 from exchange.codec import EventCodec
+from exchange.tls.pki import LocalPki
 
 
 @pytest.fixture
 def harness(provisioned, codec: EventCodec, tmp_path: Path) -> ConnectorHarness:
-    return ConnectorHarness(provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state")
+    return ConnectorHarness(
+        provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state",
+        pki=LocalPki(tmp_path / "pki"),
+    )
 
 
 @dataclass

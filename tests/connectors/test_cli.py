@@ -62,12 +62,7 @@ async def test_run_moves_a_dropped_file_and_stops_on_sigterm(
     )
     transport = provisioned.kafka_as("transport")
     assert transport.password is not None
-    env = {
-        **os.environ,
-        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": transport.bootstrap_servers,
-        "EXCHANGE_KAFKA__USERNAME": transport.username or "",
-        "EXCHANGE_KAFKA__PASSWORD": transport.password.get_secret_value(),
-    }
+    env = {**os.environ, **transport.environment()}  # the principal and the CA to trust
     log = tmp_path / "connector.log"
     with log.open("w") as stderr:
         process = await asyncio.create_subprocess_exec(

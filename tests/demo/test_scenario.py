@@ -17,7 +17,7 @@ async def test_demo_delivers_every_event_and_shows_the_guard_rails(
     provisioned, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     def kafka_as(principal: str) -> KafkaSettings:
-        return KafkaSettings(bootstrap_servers=provisioned.broker.bootstrap).with_principal(
+        return provisioned.broker.admin.with_principal(
             principal, provisioned.credentials.password_for(principal)
         )
 

@@ -75,9 +75,39 @@ def test_wrong_type() -> None:
     data["childAtRisk"] = "perhaps"
     data["location"]["lat"] = "north"
     assert _rules(_fail(TransportSighting, data)) == {
-        "childAtRisk": "bool_parsing",
-        "location.lat": "float_parsing",
+        "childAtRisk": "bool_type",
+        "location.lat": "float_type",
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule"),
+    [
+        ("location.lat", True, "float_type"),  # JSON true is no latitude (was read as 1.0)
+        ("location.lon", False, "float_type"),
+        ("location.lat", "34.2", "float_type"),  # a number is a JSON number
+        ("childAtRisk", "true", "bool_type"),
+        ("childAtRisk", 1, "bool_type"),
+        ("sightingId", 12345, "string_type"),  # a string is a JSON string
+        ("sightingId", True, "string_type"),
+    ],
+)
+def test_json_input_is_strict(path: str, value: object, rule: str) -> None:
+    data = example_json("transport-sighting")
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    assert _rules(_fail(TransportSighting, data)) == {path: rule}
+
+
+def test_csv_text_is_read_laxly_on_purpose() -> None:
+    data = example_json("transport-sighting")
+    data["location"]["lat"] = str(data["location"]["lat"])
+    data["childAtRisk"] = "true"
+    event = validate_event(TransportSighting, data, strict=False)
+    assert event.childAtRisk is True
 
 
 def test_unknown_field_rejected() -> None:

@@ -38,7 +38,8 @@ def test_open_overdue_and_closed_per_agency() -> None:
     lines = text.splitlines()
     total_open = sum(line.open for line in board.lines)
     total_overdue = sum(line.overdue for line in board.lines)
-    assert lines[0] == (f"referral board at 2025-05-21 11:00 (Xi'an time): {total_open} open, "
+    assert lines[0] == (f"referral board at 2025-05-21 11:00 (Beijing time, UTC+08:00): "
+                        f"{total_open} open, "
                         f"{total_overdue} overdue, 1 escalated to the joint-meeting office")
     assert lines[2].split()[:6] == ["agency", "open", "overdue", "escalated", "oldest", "due"]
     table = lines[4:4 + len(board.lines)]

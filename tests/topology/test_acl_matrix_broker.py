@@ -294,7 +294,9 @@ async def test_bad_credentials_cannot_connect(provisioned, who: str) -> None:
     bootstrap = provisioned.broker.bootstrap
     principal = provisioned.topology.principal_of("police")
     user = principal if who == "wrong-password" else "agency.nobody"
-    settings = KafkaSettings(bootstrap_servers=bootstrap).with_principal(user, "not-the-password")
+    settings = provisioned.broker.admin.model_copy(
+        update={"bootstrap_servers": bootstrap}
+    ).with_principal(user, "not-the-password")
     before = failed_authentications(provisioned)
     with pytest.raises(AioKafkaError) as refused:
         await connect(settings)

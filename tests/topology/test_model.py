@@ -52,6 +52,9 @@ def test_police_has_command_centre_and_one_unit_per_district(topology: Topology)
 # Topics that keep records refused by a consumer (any bytes), and the audit trail (JSON).
 NOT_EVENT_TOPICS = ("exchange.deadletter.", "exchange.quarantine.")
 AUDIT = "exchange.audit"
+# Keys on the bus (signed JSON requests and certificates), one partition each.
+KEY_TOPICS = ("exchange.key-request.", "exchange.keys")
+NOTARY = "exchange.notary"
 
 
 def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) -> None:
@@ -59,9 +62,12 @@ def test_every_topic_has_an_owner_a_reader_and_known_events(topology: Topology) 
         assert topic.owner in topic.writers
         assert topic.readers
         assert all(e.startswith(EVENTS) for e in topic.event_types)
-        carries_no_events = topic.name.startswith(NOT_EVENT_TOPICS) or topic.name == AUDIT
+        keys = topic.name.startswith(KEY_TOPICS)
+        carries_no_events = (
+            topic.name.startswith(NOT_EVENT_TOPICS) or topic.name in (AUDIT, NOTARY) or keys
+        )
         assert bool(topic.event_types) != carries_no_events
-        assert topic.partitions == 3
+        assert topic.partitions == (1 if keys else 3)
 
 
 def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
@@ -80,13 +86,24 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
     for topic in topology.topics:
         if topic.addressed_to is None:
             continue
-        if topic.name.startswith(NOT_EVENT_TOPICS):
+        if topic.name.startswith("exchange.key-request."):
+            assert topic.readers == ("joint-meeting-office",)
+            assert topic.writers == (topic.addressed_to,)
+        elif topic.name.startswith(NOT_EVENT_TOPICS):
             assert topic.readers == ("operators",)
             assert topic.writers == (topic.addressed_to,)
         elif topic.name.startswith("exchange.compliance.to."):
             assert topic.readers == (topic.addressed_to, "reports"), topic.name
         else:
             assert topic.readers == (topic.addressed_to,), topic.name
+
+
+def test_only_the_office_writes_the_keys_and_everyone_reads_them(topology: Topology) -> None:
+    keys = topology.topic("exchange.keys")
+    assert keys.writers == ("joint-meeting-office",)
+    assert set(keys.readers) == {a.id for a in topology.agencies}
+    assert keys.cleanup_policy == "compact"
+    assert keys.retention_ms == -1
 
 
 def test_inboxes_and_deadletters_exist_for_every_agency(topology: Topology) -> None:
@@ -110,6 +127,8 @@ def test_lookups(topology: Topology) -> None:
     readable = {t.name for t in topology.topics_readable_by("health")}
     assert readable == {
         "exchange.rescue", "exchange.referral.to.health", "exchange.compliance.to.health",
+        "exchange.keys",  # every agency learns every key from the bus
+        "exchange.notary",  # anchors (no personal data): the fail-closed guard waits there
     }  # fmt: skip
     with pytest.raises(UnknownNameError, match="no agency 'nobody'"):
         topology.agency("nobody")

@@ -156,6 +156,10 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.referral-update", "DESCRIBE"),
         ("TOPIC", "exchange.report-confirmation", "WRITE"),
         ("TOPIC", "exchange.report-confirmation", "DESCRIBE"),
+        ("TOPIC", "exchange.keys", "READ"),  # every agency learns every key from the bus
+        ("TOPIC", "exchange.keys", "DESCRIBE"),
+        ("TOPIC", "exchange.key-request.health", "WRITE"),  # and asks for its own alone
+        ("TOPIC", "exchange.key-request.health", "DESCRIBE"),
         ("GROUP", "health.", "READ"),
         ("TRANSACTIONAL_ID", "health.", "WRITE"),
         ("TRANSACTIONAL_ID", "health.", "DESCRIBE"),
@@ -165,6 +169,8 @@ def test_least_privilege_acls(topology: Topology) -> None:
         ("TOPIC", "exchange.quarantine.health", "DESCRIBE"),
         ("TOPIC", "exchange.audit", "WRITE"),
         ("TOPIC", "exchange.audit", "DESCRIBE"),
+        ("TOPIC", "exchange.notary", "READ"),  # the fail-closed guard watches the anchors
+        ("TOPIC", "exchange.notary", "DESCRIBE"),
         *(
             ("TOPIC", f"exchange.referral.to.{a.id}", op)
             for a in topology.agencies
@@ -183,7 +189,7 @@ def test_least_privilege_acls(topology: Topology) -> None:
     assert {a.resource_name for a in operators if a.resource_type == "TOPIC"} == {
         t.name for t in topology.topics
         if t.name.startswith(("exchange.deadletter.", "exchange.quarantine."))
-    } | {"exchange.audit"}
+    } | {"exchange.audit", "exchange.keys", "exchange.notary"}
 
 
 def test_cap_must_be_positive(topology: Topology) -> None:

@@ -40,7 +40,7 @@ def create_app(
         if AGENCY in t.readers or AGENCY in t.writers
     )
     datadir.mkdir(parents=True, exist_ok=True)
-    credentials = None
+    credentials: faust.SASLCredentials | faust.SSLCredentials | None = None
     if kafka.uses_sasl:
         connection = kafka.aiokafka_kwargs()
         credentials = faust.SASLCredentials(
@@ -49,6 +49,8 @@ def create_app(
             mechanism=kafka.sasl_mechanism,
             ssl_context=connection.get("ssl_context"),
         )
+    elif kafka.uses_tls:
+        credentials = faust.SSLCredentials(kafka.ssl_context())
     app = faust.App(
         app_id,
         broker=";".join(f"kafka://{hp}" for hp in kafka.bootstrap_servers.split(",")),

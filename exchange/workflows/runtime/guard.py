@@ -117,7 +117,7 @@ class Guard:
         try:
             decoded = (
                 opened.decoded if opened is not None
-                else self.context.codec.decode(record.value, record.headers)
+                else self.context.codec.decode_record(record.key, record.value, record.headers)
             )
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))

@@ -23,12 +23,14 @@ the key store (``<state>/keys``):
 - **state** (:meth:`table`): every table value is sealed with AES-256-GCM under a key derived
   (HKDF-SHA256) from the workflows' active ``enc`` key, bound to the table and key as
   associated data, so neither the RocksDB files nor the changelog topics hold plaintext. The
-  key id travels with each value: after ``exchange keys rotate workflows`` old values still
-  open and new ones use the new key. A value written by an unprotected worker (no prefix) is
+  key id travels with each value: after ``exchange keys rotate --agency workflows`` old values
+  still open and new ones use the new key. A value written by an unprotected worker (no prefix) is
   read as it is and sealed when next written.
 - **audit**: ``delivered`` (with the categories opened) for every input handled,
   ``routed`` and ``quarantined`` as above, in one hash chain per worker process, sent through
-  the worker's producer like its other records (``exchange audit case <case-id>`` lists them).
+  the worker's producer like its other records (``exchange audit case <case-id>`` lists them);
+  the chain's head is signed every 100 records and 60 s after an unsigned record (a timer of
+  the app; :mod:`exchange.evidence.checkpoints`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.evidence.checkpoints import AnchoredTrail
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.exceptions import ProtectionError
@@ -184,6 +187,7 @@ class WorkerProtection:
         self.topology = topology
         self.encoder = ProtectedEncoder(protected, topology)
         self.sealer = StateSealer(keys)
+        self.keys = keys
         self.audit_enabled = audit
         self.audit: AuditTrail | None = None
         self._quarantine: Quarantine | None = None
@@ -196,7 +200,14 @@ class WorkerProtection:
                              value_serializer="raw")
 
         if self.audit_enabled:
-            self.audit = AuditTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY)
+            # Its head signed every 100 records, and every 60 s after an unsigned record
+            # (exchange.evidence.checkpoints).
+            trail = self.audit = AnchoredTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY, self.keys)
+
+            async def sign_head() -> None:
+                await trail.checkpoint_if_due()
+
+            app.timer(interval=1.0, name="audit-checkpoint")(sign_head)
         quarantine = raw(quarantine_topic(AGENCY))
 
         async def to_quarantine(topic: str, key: bytes | None, value: bytes | None,
