@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from collections.abc import Sequence
 
 from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -29,12 +30,14 @@ from benchmarks.worker_throughput.report import (
     throughput_of,
 )
 from benchmarks.worker_throughput.sender import Sender
+from benchmarks.worker_throughput.sweep import batch_sweep, report_sweep
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
 
 
 def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place to read
-    rate: float, seconds: float, records: int, base_port: int = BENCH_PORT
+    rate: float, seconds: float, records: int, base_port: int = BENCH_PORT, *,
+    batch_sizes: Sequence[int] = (), swept: dict[int, Figures] | None = None,
 ) -> dict[str, Figures]:
     print(f"starting a fresh broker of the benchmark's own in {BENCH_STATE.relative_to(REPO)} ...",
           flush=True)
@@ -117,6 +120,11 @@ def run_benchmark(  # noqa: PLR0915 - four phases in sequence, kept in one place
         figures["worker"].throughput, figures["worker"].throughput_missing = throughput_of(
             received, records
         )
+        if batch_sizes and swept is not None:  # 3b. the worker at other batch sizes
+            swept.update(batch_sweep(
+                batch_sizes, log=log, kafka=kafka_as, police=police, sender=sender,
+                offsets=offsets, run=run, rate=rate, seconds=seconds, records=records,
+            ))
 
         # 4. the raw loop's maximum throughput, on the same pre-loaded records.
         print("throughput, raw loop ...", flush=True)
@@ -178,11 +186,18 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="pre-loaded sightings")
     parser.add_argument("--base-port", type=int, default=BENCH_PORT,
                         help="first port of the benchmark's own broker")
+    parser.add_argument("--batch-sizes", default="", metavar="N,N,...",
+                        help="also run the worker with these --batch-max values (e.g. 1,50,500)")
     args = parser.parse_args()
+    sizes = [int(size) for size in args.batch_sizes.split(",") if size]
     print(machine_line())
     own_us = own_code_us(EventCodec(Catalogue.load()))  # first, on a quiet machine
-    figures = run_benchmark(args.rate, args.seconds, args.records, args.base_port)
+    swept: dict[int, Figures] = {}
+    figures = run_benchmark(args.rate, args.seconds, args.records, args.base_port,
+                            batch_sizes=sizes, swept=swept)
     report(figures, own_us, args.rate, args.seconds, args.records)
+    if swept:
+        report_sweep(swept, figures["raw"].throughput, args.rate)
 
 
 if __name__ == "__main__":

@@ -21,15 +21,19 @@ from exchange.settings import KafkaSettings
 
 
 class Worker:
-    def __init__(self, log: Path, kafka: KafkaSettings, data_dir: Path) -> None:
+    def __init__(
+        self, log: Path, kafka: KafkaSettings, data_dir: Path, *, batch_max: int | None = None
+    ) -> None:
         self.log = log
+        self.batch_max = batch_max
         self.env = {**os.environ, **kafka.environment()}  # the principal and the CA
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
         return [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
-                "--data-dir", str(self.data_dir)]
+                "--data-dir", str(self.data_dir),
+                *(["--batch-max", str(self.batch_max)] if self.batch_max else [])]
 
     def start(self) -> None:
         with self.log.open("ab") as out:

@@ -68,6 +68,14 @@ def register(commands: Any) -> None:
         "should not share one",
     )
     parser.add_argument(
+        "--batch-max", type=int, default=500, metavar="N",
+        help="a batched topic (the sightings) is handled up to N events at once (default 500)",
+    )
+    parser.add_argument(
+        "--batch-within-ms", type=float, default=10.0, metavar="MS",
+        help="... or what came within MS milliseconds (default 10: the latency a batch may add)",
+    )
+    parser.add_argument(
         "--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"],
         help="faust's log level (default warn)",
     )
@@ -103,6 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         codec=codec, topology=topology,
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
         protection=_protection(codec) if protected else None,
+        batch_max=args.batch_max, batch_within=args.batch_within_ms / 1000,
     )
     kafka = context.kafka_as(topology.principal_of(AGENCY))
     problem = explain(kafka)  # faust retries a failed handshake forever: say why at once

@@ -20,6 +20,8 @@ merged with the other.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import faust
@@ -36,6 +38,7 @@ from exchange.rules import deadlines
 from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.routing import Target, ack_deadline, route_sighting
 from exchange.workflows.runtime import Incoming, Outcome, Streams, WorkflowContext
+from exchange.workflows.runtime.batches import Item, Result, acting_for
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
@@ -100,8 +103,8 @@ class SightingWorkflow:
         self.scans = 0
         self.sweep_due = True
         app.on_rebalance_complete.connect(self.on_rebalance_complete)
-        streams.on(SOURCE_TOPIC, self.on_sighting, dedupes=True)
-        streams.on(ACK_TOPIC, self.on_acknowledgement)
+        streams.on_batch(SOURCE_TOPIC, self.on_sightings, dedupes=True)
+        streams.on(ACK_TOPIC, self.on_acknowledgement, batch=True)
         self.ticker = streams.ticker(
             "deadline", source=SOURCE_TOPIC, scan=self.scan, on_tick=self.on_tick
         )
@@ -127,13 +130,58 @@ class SightingWorkflow:
             if dispatch.kind is not DispatchKind.ESCALATION:
                 self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
 
-    async def on_sighting(self, decoded: DecodedEvent, record: Incoming) -> Outcome | None:
+    async def on_sightings(self, batch: Sequence[Item]) -> list[Result]:
+        """A batch of sightings (:mod:`~exchange.workflows.runtime.batches`): the verdicts
+        (a copy of a sighting earlier in the same batch is a duplicate too), the routing, then
+        every dispatch sent and its deadline stored, in the batch's order, metrics at once."""
+        context = self.context
+        now = context.clock()
+        results: list[Result] = [None] * len(batch)
+        planned: dict[str, str] = {}  # ce_id -> ce_source of the batch's new sightings
+        outgoing: list[tuple[int, str, SightingDispatch]] = []  # item, source, dispatch
+        for index, (decoded, _) in enumerate(batch):
+            try:
+                results[index] = await self._verdict(decoded, planned, now, outgoing, index)
+            except Exception as error:  # noqa: BLE001 - this sighting alone is dead-lettered
+                results[index] = error
+        routed: Counter[tuple[str, str, str, str]] = Counter()
+        flagged: Counter[str] = Counter()
+        for index, source, dispatch in outgoing:
+            if results[index] is not None:
+                continue  # an earlier dispatch of the same sighting failed
+            try:
+                await self.deliver(dispatch)
+                with acting_for(batch[index][1]):  # on the sighting's partition
+                    self.store.put(dispatch.dispatchId, deadlines.pending(dispatch, source))
+            except Exception as error:  # noqa: BLE001 - this sighting alone is dead-lettered
+                results[index] = error
+                continue
+            target = dispatch.target
+            routed[target.agencyId, target.unitId or "", dispatch.kind, dispatch.rule] += 1
+            if dispatch.flagged:
+                flagged[dispatch.rule] += 1
+            self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
+        metrics = context.metrics
+        for labels, count in routed.items():
+            metrics.sightings_routed.labels(*labels).inc(count)
+        for rule, count in flagged.items():
+            metrics.sightings_flagged.labels(rule).inc(count)
+        return results
+
+    async def _verdict(
+        self, decoded: DecodedEvent, planned: dict[str, str], now: datetime,
+        outgoing: list[tuple[int, str, SightingDispatch]], index: int,
+    ) -> Outcome | None:
         sighting = decoded.event
         if not isinstance(sighting, TransportSighting):
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
-        context = self.context
         source, event_id = decoded.attributes.source, decoded.attributes.id
-        match self.store.lookup(source, event_id):
+        verdict = (
+            self.store.lookup(source, event_id) if event_id not in planned
+            else deadlines.Duplicate(()) if planned[event_id] == source  # sent with the batch
+            else deadlines.IdTaken(planned[event_id])
+        )
+        match verdict:
             case deadlines.Duplicate(pending):
                 for dispatch in pending:  # not acknowledged: re-sent with the same ids
                     await self.deliver(dispatch)
@@ -143,11 +191,12 @@ class SightingWorkflow:
                     f"ce_id {event_id!r} was already used by source {other!r} (CloudEvents ids "
                     "must be unique per source; this one is kept apart, not merged)"
                 )
-            case deadlines.New():
-                for dispatch in plan_dispatches(
-                    sighting, event_id, self.jurisdiction, context.clock(), context.time_scale,
-                ):
-                    await self.send(dispatch, source)
+        planned[event_id] = source
+        context = self.context
+        for dispatch in plan_dispatches(
+            sighting, event_id, self.jurisdiction, now, context.time_scale
+        ):
+            outgoing.append((index, source, dispatch))
         return None
 
     async def on_acknowledgement(self, decoded: DecodedEvent, record: Incoming) -> None:

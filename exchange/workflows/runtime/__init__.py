@@ -4,6 +4,7 @@
 - :mod:`.app`            :func:`create_app`, the app factory
 - :mod:`.streams`        :class:`Streams`: one agent per source topic, ``emit``, tables, tickers
 - :mod:`.guard`          :class:`Guard`: dedupe, decode, handle, dead-letter; never drop
+- :mod:`.batches`        batched topics (``Streams.on_batch``): ``take_events``, one Guard pass
 - :mod:`.ticker`         one timer → tick topic → tick agent loop for every deadline
 - :mod:`.emit`           :func:`send`, the one way a record leaves the worker
 - :mod:`.records`        :class:`Incoming` and the dedupe key

@@ -72,6 +72,10 @@ class WorkflowContext:
     for demonstrations and tests. 1.0 in production."""
     protection: Protection | None = None
     """Run protected (see :mod:`.protection`); None: the plain codec."""
+    batch_max: int = 500
+    """A batched topic's agent (:mod:`.batches`) handles up to this many events at once..."""
+    batch_within: float = 0.01
+    """... or what came within this many seconds (the latency a batch may add)."""
     encoder: EventEncoder = field(init=False)
     """How every output is encoded, chosen once here: sealed and signed when protected."""
 

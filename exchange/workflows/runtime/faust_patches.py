@@ -6,6 +6,8 @@ What is patched, and why:
 - the consumer's read positions (:class:`RewindingConsumer`, :class:`PositionWatch`): no record
   is skipped after a restart or a rebalance (below);
 - the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
+- the current event of a batch (:func:`make_current`): a batched agent's table writes go
+  to the partition of the event they are made for;
 - the producer's buffer (:func:`tune_producer`) and the worker's root logger
   (:class:`QuietWorker`), for throughput.
 
@@ -56,11 +58,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from importlib import metadata
 from typing import Any
 
 import aiokafka
 import faust
+from faust import streams as faust_streams
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.worker import Worker
 from prometheus_client import Counter
@@ -79,6 +83,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_is_changelog_tp"),
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
+    (faust_streams, "_current_event"),
 )
 
 
@@ -104,6 +109,13 @@ def missing_private_names() -> list[str]:
 
 
 _check_versions()
+
+def make_current(event: faust.types.EventT[Any]) -> None:
+    """Make ``event`` faust's current event in this task: a table write then goes to the
+    changelog and store partition of ``event``'s partition. ``stream.take_events`` reads in a
+    task of its own, so a batched agent sets each event itself before it acts for it."""
+    faust_streams._current_event.set(weakref.ref(event))
+
 
 PRODUCER_BUFFER = 10_000
 """Table changelog records faust may hold before it pauses the streams to drain them (faust's

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import faust
 
 from exchange.client.consumer import DeadLetter, dead_letter_headers
+from exchange.codec import DecodedEvent
 from exchange.codec.exceptions import DecodeError
 from exchange.workflows.runtime.context import AGENCY, Handler, Opened, Outcome, WorkflowContext
 from exchange.workflows.runtime.emit import send
@@ -40,6 +41,15 @@ class TableDedupe:
         self.table[key] = str(record.offset).encode()
 
 
+class Admitted(NamedTuple):
+    """A record the handlers may see: decoded (and opened, in protected mode)."""
+
+    record: Incoming
+    decoded: DecodedEvent
+    key: str | None
+    opened: Opened | None
+
+
 class Guard:
     """Dedupe, decode, handle, dead-letter: one event at a time, never dropping one.
 
@@ -67,8 +77,26 @@ class Guard:
     ) -> None:
         """Decode the event once and give it to every handler; a record that cannot be decoded,
         or that any handler fails on, goes once to the dead-letter topic with the reason."""
-        record = incoming(event)
-        metrics = self.context.metrics
+        admitted = await self.admit(incoming(event))
+        if admitted is None:
+            return
+        failure: Exception | None = None
+        for handler in handlers:
+            try:
+                outcome = await handler(admitted.decoded, admitted.record)
+            except Exception as error:  # noqa: BLE001 - every failure is dead-lettered
+                failure = failure or error
+                continue
+            if outcome is Outcome.DUPLICATE:
+                self.context.metrics.duplicates.labels(admitted.record.topic).inc()
+                return
+        await self.settle(admitted, failure)
+
+    async def admit(self, record: Incoming, batch: set[str] | None = None) -> Admitted | None:
+        """Open (protected mode), dedupe and decode ``record``; None when no handler may see
+        it (quarantined, a duplicate, or dead-lettered here). ``batch``: the dedupe keys
+        admitted earlier in the same batch (not remembered yet), so that a copy in the same
+        batch is recognised too."""
         protection = self.context.protection
         opened: Opened | None = None
         if protection is not None:  # verified before anything else looks at it
@@ -76,13 +104,16 @@ class Guard:
                 opened = await protection.open(record)
             except DecodeError as error:
                 await self._dead_letter(record, DeadLetter(error.reason, error))
-                return
+                return None
             if opened is None:
-                return  # quarantined, counted and audited: never acted on
+                return None  # quarantined, counted and audited: never acted on
         key = dedupe_key(record)
-        if key is not None and self.dedupe is not None and self.dedupe.seen(key):
-            metrics.duplicates.labels(record.topic).inc()
-            return
+        if key is not None and self.dedupe is not None:
+            if self.dedupe.seen(key) or (batch is not None and key in batch):
+                self.context.metrics.duplicates.labels(record.topic).inc()
+                return None
+            if batch is not None:
+                batch.add(key)
         try:
             decoded = (
                 opened.decoded if opened is not None
@@ -90,26 +121,26 @@ class Guard:
             )
         except DecodeError as error:
             await self._dead_letter(record, DeadLetter(error.reason, error))
-            return
-        failure: Exception | None = None
-        for handler in handlers:
-            try:
-                outcome = await handler(decoded, record)
-            except Exception as error:  # noqa: BLE001 - every failure is dead-lettered
-                failure = failure or error
-                continue
-            if outcome is Outcome.DUPLICATE:
-                metrics.duplicates.labels(record.topic).inc()
-                return
+            return None
+        return Admitted(record, decoded, key, opened)
+
+    async def settle(
+        self, admitted: Admitted, failure: Exception | None, *, count: bool = True
+    ) -> None:
+        """After the handlers: dead-letter on ``failure``, remember the dedupe key, count
+        (unless ``count`` is False: the caller counts a batch at once) and confirm delivery."""
+        record = admitted.record
         if failure is not None:
             await self._dead_letter(record, DeadLetter("handler-error", failure))
-        if key is not None and self.dedupe is not None:
-            self.dedupe.remember(key, record)
+        if admitted.key is not None and self.dedupe is not None:
+            self.dedupe.remember(admitted.key, record)
         if failure is None:
-            bus = metrics.bus
-            bus.child(bus.consumed, record.topic, decoded.attributes.type, AGENCY).inc()
-            if protection is not None:
-                await protection.delivered(opened, record)
+            if count:
+                bus = self.context.metrics.bus
+                bus.child(bus.consumed, record.topic, admitted.decoded.attributes.type,
+                          AGENCY).inc()
+            if self.context.protection is not None:
+                await self.context.protection.delivered(admitted.opened, record)
 
     async def raw(
         self, event: faust.types.EventT[bytes], handler: Callable[[Incoming], Awaitable[None]]

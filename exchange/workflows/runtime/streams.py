@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import faust
 from pydantic import BaseModel
 
+from exchange.workflows.runtime.batches import AnyHandler, BatchFunction, BatchHandler, handle_batch
 from exchange.workflows.runtime.context import Handler, WorkflowContext
 from exchange.workflows.runtime.emit import send
 from exchange.workflows.runtime.guard import Guard, TableDedupe
@@ -27,13 +28,26 @@ class Streams:
     def __init__(self, app: faust.App, context: WorkflowContext) -> None:
         self.app = app
         self.context = context
-        self._handlers: dict[str, list[Handler]] = {}
+        self._handlers: dict[str, list[AnyHandler]] = {}
         self._self_deduped: set[str] = set()
+        self._batched: set[str] = set()
 
-    def on(self, topic: str, handler: Handler, *, dedupes: bool = False) -> None:
+    def on(
+        self, topic: str, handler: Handler, *, dedupes: bool = False, batch: bool = False
+    ) -> None:
         """Give ``topic``'s events to ``handler``. ``dedupes``: the handler recognises the
         topic's duplicates itself (returning ``Outcome.DUPLICATE``) from state it keeps anyway,
-        so the topic needs no table of handled ids; it runs before the topic's other handlers."""
+        so the topic needs no table of handled ids; it runs before the topic's other handlers.
+        ``batch``: read the topic in batches (:mod:`.batches`); ``handler`` still sees one
+        event at a time."""
+        self._register(topic, handler, dedupes=dedupes, batch=batch)
+
+    def on_batch(self, topic: str, handler: BatchFunction, *, dedupes: bool = False) -> None:
+        """Read ``topic`` in batches (:mod:`.batches`) and give ``handler`` each batch's
+        admitted events at once; ``dedupes`` as in :meth:`on`."""
+        self._register(topic, BatchHandler(handler), dedupes=dedupes, batch=True)
+
+    def _register(self, topic: str, handler: AnyHandler, *, dedupes: bool, batch: bool) -> None:
         self.context.topology.topic(topic)  # fails early on a topic the topology lacks
         handlers = self._handlers.setdefault(topic, [])
         if dedupes:
@@ -43,6 +57,8 @@ class Streams:
             handlers.insert(0, handler)
         else:
             handlers.append(handler)
+        if batch:
+            self._batched.add(topic)
 
     async def emit(
         self, event: BaseModel, *topics: Any, id: str, source: str
@@ -109,7 +125,7 @@ class Streams:
         for topic, handlers in self._handlers.items():
             self._agent(topic, handlers)
 
-    def _agent(self, topic: str, handlers: list[Handler]) -> None:
+    def _agent(self, topic: str, handlers: list[AnyHandler]) -> None:
         slug = topic.removeprefix("exchange.").replace(".", "-")
         dedupe = (
             None if topic in self._self_deduped
@@ -121,6 +137,15 @@ class Streams:
 
         async def read(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                await guard(event, handlers)
+                await guard(event, handlers)  # type: ignore[arg-type]  # none is a batch one
 
-        self.app.agent(source, name=f"read-{slug}", concurrency=1)(read)
+        async def read_batches(stream: faust.StreamT[bytes]) -> None:
+            # take_events acks a batch's events when the next batch is asked for: after
+            # handle_batch returned (see .batches on at-least-once)
+            async for events in cast("faust.Stream[bytes]", stream).take_events(
+                self.context.batch_max, self.context.batch_within
+            ):
+                await handle_batch(guard, events, handlers)
+
+        reader = read_batches if topic in self._batched else read
+        self.app.agent(source, name=f"read-{slug}", concurrency=1)(reader)
