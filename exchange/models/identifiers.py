@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
+from exchange import clock
 from exchange.models.exceptions import InvalidIdentifier
 from exchange.models.regions import PROVINCE_CODES, check_region_code
 from exchange.models.rule_errors import rule_error
@@ -81,7 +82,8 @@ def check_resident_id(number: str, *, today: date | None = None) -> str:
     """Validate a GB 11643 18-character citizen identity number and return it normalised.
 
     Checks, in order: length, characters, region prefix (valid province), birth date (a real
-    calendar date between 1800-01-01 and ``today``, default today in China time), check character.
+    calendar date between 1800-01-01 and ``today``, default today in China time by
+    :func:`exchange.clock.now`), check character.
     A lower-case ``x`` is accepted and returned as ``X``.
     """
     if len(number) != 18:
@@ -105,7 +107,7 @@ def check_resident_id(number: str, *, today: date | None = None) -> str:
             number,
         )
     birth = _birth_date(normalised)
-    latest = today if today is not None else datetime.now(CHINA_TZ).date()
+    latest = today if today is not None else clock.now().astimezone(CHINA_TZ).date()
     if birth is None or not _EARLIEST_BIRTH <= birth <= latest:
         raise InvalidIdentifier(
             "gb11643_birth_date",
@@ -296,7 +298,7 @@ def check_aware_datetime(value: datetime) -> datetime:
             "a default or epoch value was probably sent for a missing time",
             value,
         )
-    latest = datetime.now(UTC) + LATEST_AHEAD
+    latest = clock.now() + LATEST_AHEAD
     if value > latest:
         raise InvalidIdentifier(
             "time_too_late",
