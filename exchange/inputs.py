@@ -12,14 +12,26 @@ and what to do.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from exchange.models.exceptions import FieldError, ValidationFailed
+from exchange.models.limits import Limit
 
 Encoding = Literal["utf-8", "gbk", "gb18030"]
 """Encodings an agency may declare for its files: UTF-8, or the Chinese Windows code pages."""
 MAX_JSON_DEPTH = 32
 """Deepest nesting of objects and lists accepted (events nest about six levels)."""
+
+INPUT_LIMITS: tuple[Limit, ...] = (
+    Limit("json-depth", "JSON input", MAX_JSON_DEPTH,
+          f"objects and lists nested at most {MAX_JSON_DEPTH} levels deep", "json_depth"),
+    Limit("encoding", "text input (bodies, files)", "utf-8",
+          "UTF-8; a file-drop connector may declare "
+          + " or ".join(e for e in get_args(Encoding) if e != "utf-8")
+          + "; bytes that do not decode are refused with their line and column", "encoding"),
+)
+"""The limits of reading outside bytes, as the documents state them (see
+:mod:`exchange.models.limits`)."""
 
 
 class InputError(ValidationFailed):
