@@ -83,8 +83,10 @@ class HttpGatewayConfig(ConnectorConfig):
 
 
 def token_digest(token: str) -> str:
-    """What goes in ``token_sha256`` for a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """What goes in ``token_sha256`` for a token: the SHA-256 of its UTF-8 bytes. A header
+    that is not UTF-8 reaches here with its bytes as surrogate escapes (aiohttp): they are
+    hashed as sent, so such a token is simply unknown (401), never an encoding error."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def bearer_token(authorization: str | None) -> str | None:
