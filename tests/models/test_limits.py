@@ -10,6 +10,7 @@ site (their own tests). A limit without a probe fails: a new limit must be probe
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -20,7 +21,7 @@ import pytest
 
 from exchange.clock import using_clock
 from exchange.examples import example_json
-from exchange.inputs import INPUT_LIMITS, InputError, decode_text, load_json
+from exchange.inputs import INPUT_LIMITS, InputError, decode_text, load_json, read_limited
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.limits import EVENT_LIMITS, limits_sentence
 from exchange.models.registry import EVENTS
@@ -117,6 +118,13 @@ def _event_bytes(value: Any, rule: str) -> None:
     assert rules(data) == {"": rule}
 
 
+def _document_bytes(value: Any, rule: str) -> None:
+    assert read_limited(io.BytesIO(b"x" * value), "test") == b"x" * value
+    with pytest.raises(InputError) as refused:
+        read_limited(io.BytesIO(b"x" * (value + 1)), "test")
+    assert refused.value.errors[0].rule == rule
+
+
 def _json_depth(value: Any, rule: str) -> None:
     assert load_json("[" * value + "]" * value) is not None
     with pytest.raises(InputError) as refused:
@@ -141,6 +149,7 @@ PROBES: Mapping[str, Callable[[Any, str], None]] = {
     "time-ahead-days": _ahead,
     "time-offset": _offset,
     "event-bytes": _event_bytes,
+    "document-bytes": _document_bytes,
     "json-depth": _json_depth,
     "encoding": _encoding,
 }
