@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,10 @@ async def test_every_panel_query_returns_data(stack, provisioned, codec, tmp_pat
         while len(query(stack, 'up{job=~"exchange-worker|exchange-connector"} == 1')) < 3:
             assert time.monotonic() < wait_up, "the worker and connectors were never scraped"
             await asyncio.sleep(1)
+        for port in (DROP_PORT, SINK_PORT):  # the connectors are alive and ready
+            for path in ("/healthz", "/readyz"):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                    assert r.status == 200, (port, path)
         rows = [sighting(f"{kind}-{run}", facility=None, regionCode="610113")
                 for kind in ("A1", "A2", "E")]  # fmt: skip
         lines = [json.dumps(r.model_dump(mode="json", exclude_none=True)) for r in rows]
