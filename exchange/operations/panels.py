@@ -152,6 +152,9 @@ PROTECTION = [
 ]
 
 KAFKA = [
+    p("TLS certificates: days until expiry, by role and where read",
+      "min by (role, source) (exchange_tls_certificate_expiry_seconds) / 86400", unit="d",
+      legend="{{role}} {{source}}"),
     p("Brokers up and active controllers", 'sum(up{job="kafka"})',
       "sum(kafka_controller_kafkacontroller_activecontrollercount)"),
     p("Under-replicated and offline partitions",
