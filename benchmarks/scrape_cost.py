@@ -2,12 +2,16 @@
 takes from the worker's process, on a registry as large as a busy worker's.
 
 The registry is the worker's own (``WorkflowMetrics`` with the bus's metrics, the evidence
-metrics), its labelled series filled from the topology as a busy day fills them: per topic, its
-event types and the agencies that write or read it; per police unit, kinds and routing rules;
-every histogram observed (each child has all its buckets). The HTTP server is the one every
-long-running process serves (:class:`exchange.operations.health.OpsServer`), in this process
-like in the worker, so ``time.process_time`` counts the scrape's CPU (the server thread's), not
-the client's: the client only reads the bytes, in another process (``curl``-like, urllib).
+metrics), every labelled series a busy worker could have, filled from the topology: per topic
+the worker reads or writes, each of its event types (the worker publishes and consumes as
+``workflows``); per police unit (``--units``) of the four police agencies, each dispatch kind
+and routing rule; referrals per receiving agency and step; every histogram observed (each
+child has all its buckets). An upper bound: a worker has only the series of what happened.
+
+The HTTP server is the one every long-running process serves
+(:class:`exchange.operations.health.OpsServer`), in this process like in the worker, so
+``time.process_time`` counts the scrape's CPU (the server thread's), not the client's: the
+client only reads the bytes, in another process (``curl``-like, urllib).
 
 CPU time does not depend on the machine's load the way wall time does, so the CPU share of a
 5 s scrape (CPU per scrape / 5 s) is the robust number; wall times are printed beside it.
@@ -37,6 +41,11 @@ from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
 from exchange.workflows.runtime.metrics import WorkflowMetrics
 
+AGENCY = "workflows"
+"""The worker's bus metrics are its own: it publishes and consumes as ``workflows``."""
+POLICE = ["police", "railway-police", "metro-police", "aviation-police"]
+ADDRESSEES = ["civil-affairs", "health", "justice", "education", "human-resources",
+              "womens-federation", "police"]
 CAP = 500
 """Series per labelled metric at most (before a histogram's buckets): the cross product of
 every label's values is far more than a worker ever sees."""
@@ -54,13 +63,13 @@ for _ in range(n):
 
 def _values(topology: Topology, units: int) -> dict[str, list[str]]:
     """Plausible values of each label name outside the (topic, type, agency) triples."""
-    agencies = [a.id for a in topology.agencies]
     return {
-        "agency": agencies, "unit": [f"unit-{i:03d}" for i in range(units)],
+        "agency": [AGENCY], "unit": [f"unit-{i:03d}" for i in range(units)],
         "kind": ["RESPOND", "INFORM", "ESCALATE"], "rule": ["facility", "district", "nearest",
         "outside-xian", "transit"], "timeliness": ["on_time", "late"],
         "reason": ["invalid-event", "avro-decode", "handler-error", "unsigned", "bad-signature"],
-        "topic": [t.name for t in topology.topics], "status": ["ACCEPTED", "IN_PROGRESS",
+        "topic": [t.name for t in topology.topics
+                  if AGENCY in t.readers or AGENCY in t.writers], "status": ["ACCEPTED", "IN_PROGRESS",
         "DONE", "DECLINED"], "purpose": ["assistance", "medical", "legal-aid", "schooling"],
         "channel": ["hotline", "app", "mailbox"], "msg_type": ["Alert", "Update", "Cancel"],
         "radius_km": ["100", "200", "300", "500"], "outcome": ["done", "failed"],
@@ -73,17 +82,15 @@ def _values(topology: Topology, units: int) -> dict[str, list[str]]:
 def _children(metric: MetricWrapperBase, topology: Topology,
               values: dict[str, list[str]]) -> Iterator[tuple[str, ...]]:
     names = metric._labelnames
-    if set(names) >= {"topic", "type", "agency"}:  # per topic: its event types and users
+    if set(names) >= {"topic", "type", "agency"}:  # per topic the worker uses: its types
         for topic in topology.topics:
-            for kind in topic.event_types or ("exchange.events.Unknown",):
-                for agency in dict.fromkeys((*topic.writers, *topic.readers)):
-                    if agency == "*":
-                        continue
-                    yield tuple({"topic": topic.name, "type": kind, "agency": agency,
+            if AGENCY in topic.readers or AGENCY in topic.writers:
+                for kind in topic.event_types or ("exchange.events.Unknown",):
+                    yield tuple({"topic": topic.name, "type": kind, "agency": AGENCY,
                                  "error": "KafkaTimeoutError"}[n] for n in names)
         return
-    if "unit" in names:  # dispatches go to police units only
-        values = {**values, "agency": ["police"]}
+    if "unit" in names or "purpose" in names or "status" in names:  # the addressed agencies
+        values = {**values, "agency": POLICE if "unit" in names else ADDRESSEES}
     yield from itertools.islice(itertools.product(*(values[n] for n in names)), CAP)
 
 
