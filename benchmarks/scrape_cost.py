@@ -68,9 +68,8 @@ def _values(topology: Topology, units: int) -> dict[str, list[str]]:
         "kind": ["RESPOND", "INFORM", "ESCALATE"], "rule": ["facility", "district", "nearest",
         "outside-xian", "transit"], "timeliness": ["on_time", "late"],
         "reason": ["invalid-event", "avro-decode", "handler-error", "unsigned", "bad-signature"],
-        "topic": [t.name for t in topology.topics
-                  if AGENCY in t.readers or AGENCY in t.writers], "status": ["ACCEPTED", "IN_PROGRESS",
-        "DONE", "DECLINED"], "purpose": ["assistance", "medical", "legal-aid", "schooling"],
+        "topic": [t.name for t in topology.topics if AGENCY in t.readers or AGENCY in t.writers],
+        "status": ["ACCEPTED", "IN_PROGRESS", "COMPLETED", "DECLINED"], "purpose": ["assistance", "medical", "legal-aid", "schooling"],
         "channel": ["hotline", "app", "mailbox"], "msg_type": ["Alert", "Update", "Cancel"],
         "radius_km": ["100", "200", "300", "500"], "outcome": ["done", "failed"],
         "action": ["revoke", "ban", "reinstate"], "level": ["district", "city"],
