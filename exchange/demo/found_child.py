@@ -45,6 +45,7 @@ from exchange.models.missing_persons import (
 )
 from exchange.models.referrals import ReferralState, Rescue
 from exchange.models.unknown_origin import UnknownOriginDispatch
+from exchange.rules.public_alert import public_reference
 from exchange.topology.model import Topology
 
 TIME_SCALE = 8640
@@ -56,7 +57,7 @@ WATCH = (
     ("transport", "exchange.missing-person"),
     ("civil-affairs", "exchange.rescue"),
     ("joint-meeting-office", "exchange.referral-board"),
-    ("public-alerts", "exchange.public-alert"),
+    ("transport", "exchange.alert.to.transport"),
 )
 
 
@@ -68,6 +69,7 @@ class _Act(Act):
         self.seen: dict[str, BaseModel] = {}
         self.leads = 0
         self.referrals: set[str] = set()
+        self.reference = public_reference(f"A610104F{self.run}")  # the missing boy's alert
 
     def mine(self, *ids: str | None) -> bool:
         return any(self.run in (i or "") for i in ids)
@@ -93,7 +95,7 @@ class _Act(Act):
             if event.status is MissingPersonStatus.FOUND:
                 self.seen["found"] = event
                 self.say(f"missing-person case {event.caseId} closed: FOUND")
-        elif isinstance(event, EmergencyAlert) and self.mine(event.reference):
+        elif isinstance(event, EmergencyAlert) and event.reference == self.reference:
             if event.msgType is AlertMessageType.CANCEL:
                 self.seen["cancel"] = event
                 self.say(f"public alert {event.reference} CANCELLED")
