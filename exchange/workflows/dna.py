@@ -81,6 +81,9 @@ class DnaWorkflow:
         self.inboxes = streams.inboxes(INBOX_PREFIX)
         self.unknown_origin = streams.table("dna-unknown-origin", UNKNOWN_ORIGIN_TOPIC,
                                             global_=True)
+        #: confirmed verifications whose rescue waits for the report it needs, by that report
+        #: ("missing:<caseId>" or "found:<reportId>"): topics are read in no set order
+        self.pending_rescues = streams.table("dna-pending-rescues", DNA_TOPIC, global_=True)
         self.missing_topic = streams.raw_topic(MISSING_TOPIC)
         self.rescue_topic = streams.raw_topic(RESCUE_TOPIC)
         self.ticked: set[str] = set()  # asked this process's tick agent already
@@ -96,11 +99,20 @@ class DnaWorkflow:
         report = decoded.event
         if isinstance(report, MissingPersonReport):
             self.missing[report.caseId] = report.model_dump_json().encode()
+            await self._rescues_waiting_for(f"missing:{report.caseId}")
 
     async def on_unknown_origin(self, decoded: DecodedEvent, record: Incoming) -> None:
         child = decoded.event
         if isinstance(child, UnknownOriginChild):
             self.unknown_origin[child.reportId] = child.model_dump_json().encode()
+            await self._rescues_waiting_for(f"found:{child.reportId}")
+
+    async def _rescues_waiting_for(self, waiting_key: str) -> None:
+        waiting = self.pending_rescues.get(waiting_key)
+        if waiting is not None:
+            del self.pending_rescues[waiting_key]
+            for raw in json.loads(waiting):
+                await self._rescue(KinshipVerification.model_validate_json(raw))
 
     async def on_dna(self, decoded: DecodedEvent, record: Incoming) -> None:
         event = decoded.event
@@ -196,8 +208,13 @@ class DnaWorkflow:
         other = verification.matchedCaseId if found_case == verification.caseId else (
             verification.caseId)  # fmt: skip
         raw_report, raw_found = self.missing.get(other), self.unknown_origin.get(found_case)
-        if raw_report is None or raw_found is None:
-            return  # no missing-person case found, or the found child's report is unknown
+        if raw_report is None or raw_found is None:  # not read yet: wait for it
+            waiting_key = f"missing:{other}" if raw_report is None else f"found:{found_case}"
+            waiting = json.loads(self.pending_rescues.get(waiting_key) or b"[]")
+            if verification.model_dump_json() not in waiting:
+                waiting.append(verification.model_dump_json())
+                self.pending_rescues[waiting_key] = json.dumps(waiting).encode()
+            return
         rescue = found_child_rescue(
             verification, MissingPersonReport.model_validate_json(raw_report),
             UnknownOriginChild.model_validate_json(raw_found), self.rules, self.context.clock(),

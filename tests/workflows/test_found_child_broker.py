@@ -24,16 +24,20 @@ from tests.workflows.test_worker_broker import start_worker, stop_worker
 pytestmark = pytest.mark.broker
 
 
+@pytest.mark.parametrize("report_read_late", [False, True], ids=["in-order", "report-late"])
 async def test_a_confirmed_match_starts_the_found_childs_referral_plan(
-    provisioned: Any, codec: EventCodec
+    provisioned: Any, codec: EventCodec, report_read_late: bool
 ) -> None:
+    """With ``report_read_late``, the found child's report is published only after the match
+    is confirmed (topics are read in no set order after downtime): the rescue waits for it."""
     run = uuid.uuid4().hex[:10].upper()
     report, mother, child, result = scenario(run)
     found = example_unknown_origin_child().model_copy(update={
         "reportId": child.caseId, "reportedAt": datetime.now(UTC)})  # fmt: skip
     worker = start_worker(provisioned)
     try:
-        await publish(provisioned, codec, "education", found)
+        if not report_read_late:
+            await publish(provisioned, codec, "education", found)
         await publish(provisioned, codec, "police", report, mother)
         await publish(provisioned, codec, "railway-police", child)
         await publish(provisioned, codec, "police", result)
@@ -42,6 +46,9 @@ async def test_a_confirmed_match_starts_the_found_childs_referral_plan(
         decision = example_kinship_verification_decision().model_copy(update={
             "verificationId": result.resultId, "decidedAt": datetime.now(UTC)})  # fmt: skip
         await publish(provisioned, codec, "police", decision)
+        if report_read_late:
+            await asyncio.sleep(2)  # the decision handled before the report exists
+            await publish(provisioned, codec, "education", found)
         [rescue] = await collect(
             provisioned, codec, "exchange.rescue", "civil-affairs",
             lambda e: isinstance(e, Rescue) and e.caseId == report.caseId,
