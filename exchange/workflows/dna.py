@@ -26,6 +26,7 @@ order); a decision from an agency owning neither case is dead-lettered with its 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import faust
 
@@ -159,10 +160,7 @@ class DnaWorkflow:
         matched = self._sample(result.matchedSampleId or "")
         if sample is None or matched is None:
             missing = result.sampleId if sample is None else result.matchedSampleId or ""
-            waiting = json.loads(self.pending.get(missing) or b"[]")
-            if result.model_dump_json() not in waiting:
-                waiting.append(result.model_dump_json())
-                self.pending[missing] = json.dumps(waiting).encode()
+            _wait(self.pending, missing, result.model_dump_json())
             return
         now = self.context.clock()
         await self._publish(
@@ -210,10 +208,7 @@ class DnaWorkflow:
         raw_report, raw_found = self.missing.get(other), self.unknown_origin.get(found_case)
         if raw_report is None or raw_found is None:  # not read yet: wait for it
             waiting_key = f"missing:{other}" if raw_report is None else f"found:{found_case}"
-            waiting = json.loads(self.pending_rescues.get(waiting_key) or b"[]")
-            if verification.model_dump_json() not in waiting:
-                waiting.append(verification.model_dump_json())
-                self.pending_rescues[waiting_key] = json.dumps(waiting).encode()
+            _wait(self.pending_rescues, waiting_key, verification.model_dump_json())
             return
         rescue = found_child_rescue(
             verification, MissingPersonReport.model_validate_json(raw_report),
@@ -248,3 +243,11 @@ class DnaWorkflow:
             return
         await self.alerts.send(overdue_alert(verification, self.rules, now))
         self.escalated[ident] = ESCALATED
+
+
+def _wait(table: Any, key: str, raw: str) -> None:
+    """Add ``raw`` (once) to the JSON list of what waits in ``table`` for ``key`` to be read."""
+    waiting = json.loads(table.get(key) or b"[]")
+    if raw not in waiting:
+        waiting.append(raw)
+        table[key] = json.dumps(waiting).encode()
