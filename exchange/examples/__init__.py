@@ -18,7 +18,12 @@ from exchange.examples.children import (
     example_unknown_origin_child,
     example_unknown_origin_dispatch,
 )
-from exchange.examples.cold_cases import example_cold_case, example_cold_case_review
+from exchange.examples.cold_cases import (
+    example_chief_duty_report,
+    example_chief_responsibility,
+    example_cold_case,
+    example_cold_case_review,
+)
 from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
@@ -88,6 +93,8 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "kinship-verification-decision": example_kinship_verification_decision,
     "cold-case": example_cold_case,
     "cold-case-review": example_cold_case_review,
+    "chief-responsibility": example_chief_responsibility,
+    "chief-duty-report": example_chief_duty_report,
 }
 
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from exchange.errors import ExchangeError
+from exchange.models.chief_responsibility import ChiefDutyReport, ChiefResponsibility
 from exchange.models.cold_cases import ColdCase, ColdCaseReview
 from exchange.models.compliance import ComplianceAlert
 from exchange.models.dna import (
@@ -159,6 +160,11 @@ _SPECS = (
     ),
     EventSpec("cold-case", "exchange.events.ColdCase", ColdCase, "caseId"),
     EventSpec("cold-case-review", "exchange.events.ColdCaseReview", ColdCaseReview, "caseId"),
+    EventSpec(
+        "chief-responsibility", "exchange.events.ChiefResponsibility", ChiefResponsibility,
+        "caseId",
+    ),
+    EventSpec("chief-duty-report", "exchange.events.ChiefDutyReport", ChiefDutyReport, "caseId"),
 )
 
 #: Event specs by CLI short name, in a stable order.

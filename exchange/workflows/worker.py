@@ -7,6 +7,7 @@ from pathlib import Path
 
 import faust
 
+from exchange.rules.chief_responsibility import load_chief_rules
 from exchange.rules.cold_cases import load_cold_case_rules
 from exchange.rules.dna import load_dna_rules
 from exchange.rules.jurisdiction import load_jurisdiction
@@ -14,6 +15,7 @@ from exchange.rules.referral_rules import load_referral_rules
 from exchange.rules.unknown_origin import load_unknown_origin_rules
 from exchange.settings import KafkaSettings
 from exchange.workflows.alerting import AlertWorkflow
+from exchange.workflows.chief_responsibility import ChiefResponsibilityWorkflow
 from exchange.workflows.cold_cases import ColdCaseWorkflow
 from exchange.workflows.dna import DnaWorkflow
 from exchange.workflows.infants import InfantWorkflow
@@ -49,6 +51,7 @@ def standard_workflows(context: WorkflowContext, kafka: KafkaSettings) -> list[W
         ),
         partial(DnaWorkflow, rules=load_dna_rules()),
         partial(ColdCaseWorkflow, rules=load_cold_case_rules()),
+        partial(ChiefResponsibilityWorkflow, rules=load_chief_rules()),
     ]
 
 

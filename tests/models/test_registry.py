@@ -42,6 +42,8 @@ def test_five_core_events_then_the_workflow_events() -> None:
         "kinship-verification-decision",
         "cold-case",
         "cold-case-review",
+        "chief-responsibility",
+        "chief-duty-report",
     ]
 
 
