@@ -15,6 +15,9 @@ the period by its CloudEvents time (when it was put on the bus), in China Standa
 - compliance alerts: distinct alerts, by each agency they were addressed to;
 - cold cases (the ledger, Art. 9): distinct cases in the ledger, by the agency of their unit,
   with the reviews and the DNA comparisons among their leads dated in the period;
+- one chief, three responsibilities (一长三包, Art. 8): child-trafficking cases with an
+  answerable chief, by the agency of their unit, with the duties discharged in the period
+  (solved, rescued, settled) and the cases whose three duties are all discharged;
 - flags: a member unit without a confirmation by 15 December (a district office: 20 December),
   or confirmed after it; raised only once the deadline has passed.
 """
@@ -28,6 +31,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from exchange.codec import DecodedEvent
+from exchange.models.chief_responsibility import ChiefResponsibility
 from exchange.models.cold_cases import ColdCase, ColdCaseLeadKind
 from exchange.models.common import Location
 from exchange.models.compliance import ComplianceAlert
@@ -36,6 +40,7 @@ from exchange.models.missing_persons import MissingPersonReport
 from exchange.models.referrals import ReferralState, ReferralStatus, Rescue
 from exchange.models.reporting import ReportConfirmation, ReportLevel
 from exchange.models.sightings import DispatchAcknowledgement, TransportSighting
+from exchange.rules.chief_responsibility import unit_counts
 
 __all__ = ["DEADLINES", "DistrictFigures", "Flag", "UnitFigures", "YearReport", "build_report"]
 
@@ -62,6 +67,11 @@ class UnitFigures:
     cold_cases: int = 0
     cold_case_reviews: int = 0
     dna_comparisons: int = 0
+    chief_cases: int = 0
+    solved: int = 0
+    rescued: int = 0
+    settled: int = 0
+    all_fulfilled: int = 0
 
     @property
     def median_ack_s(self) -> float | None:
@@ -150,7 +160,8 @@ class _Tally:
 
     def add(self, events: Sequence[object]) -> None:
         kinds = (MissingPersonReport, Rescue, TransportSighting, DispatchAcknowledgement,
-                 ReferralState, ComplianceAlert, IntermediaryRevocation, ColdCase)  # fmt: skip
+                 ReferralState, ComplianceAlert, IntermediaryRevocation, ColdCase,
+                 ChiefResponsibility)  # fmt: skip
         by_kind: dict[type, list[Any]] = {kind: [] for kind in kinds}
         for event in events:
             if type(event) in by_kind:
@@ -179,6 +190,13 @@ class _Tally:
             self.revocation(decision)
         for cold in {c.caseId: c for c in by_kind[ColdCase]}.values():  # the latest per case
             self.cold_case(cold)
+        self.responsibilities(by_kind[ChiefResponsibility])
+
+    def responsibilities(self, cases: list[ChiefResponsibility]) -> None:
+        for agency, row in unit_counts(cases, self.report.start, self.report.end).items():
+            unit = self.unit(agency)
+            unit.chief_cases, unit.solved, unit.rescued = row.cases, row.solved, row.rescued
+            unit.settled, unit.all_fulfilled = row.settled, row.fulfilled
 
     def cold_case(self, cold: ColdCase) -> None:
         unit = self.unit(cold.unit.agencyId)

@@ -12,7 +12,14 @@ from pathlib import Path
 from exchange.local_time import ZONE_EN, human_time
 from exchange.reports.figures import CST, DistrictFigures, UnitFigures, YearReport
 
-__all__ = ["DISTRICT_COLUMNS", "HEADINGS", "UNIT_COLUMNS", "bar_chart", "write_report"]
+__all__ = [
+    "DISTRICT_COLUMNS",
+    "HEADINGS",
+    "RESPONSIBILITY_COLUMNS",
+    "UNIT_COLUMNS",
+    "bar_chart",
+    "write_report",
+]
 
 UNIT_COLUMNS = (
     "agency", "cases", "rescues", "rescued_persons", "sightings_reported", "acknowledgements",
@@ -20,6 +27,11 @@ UNIT_COLUMNS = (
     "revocations", "reinstatements", "alerts_received", "cold_cases", "cold_case_reviews",
     "dna_comparisons",
 )  # fmt: skip
+RESPONSIBILITY_COLUMNS = (
+    "agency", "chief_cases", "solved", "rescued", "settled", "all_fulfilled",
+)  # fmt: skip
+"""One chief, three responsibilities (一长三包, Art. 8): a table of its own on the page (the
+member-unit table would no longer fit A4), further columns of ``units.csv``."""
 DISTRICT_COLUMNS = (
     "code", "name", "cases", "rescues", "rescued_persons", "sightings", "acknowledgements",
     "median_ack_s",
@@ -38,6 +50,10 @@ HEADINGS = {
     "reinstatements": ("恢复", "Reinstated"), "alerts_received": ("督办提醒", "Compliance alerts"),
     "cold_cases": ("积案", "Cold cases"), "cold_case_reviews": ("积案复查", "Cold-case reviews"),
     "dna_comparisons": ("DNA比对", "DNA comparisons"),
+    "chief_cases": ("拐卖儿童案件(落实责任领导)", "Child-trafficking cases with a chief"),
+    "solved": ("包破案:已破案", "Solved"), "rescued": ("包解救:已解救", "Child rescued"),
+    "settled": ("包善后:已善后", "Aftermath settled"),
+    "all_fulfilled": ("三包全部履责", "All three fulfilled"),
     "level": ("层级", "Level"), "who": ("单位", "Who"), "deadline": ("截止", "Deadline"),
     "problem": ("问题", "Problem"),
 }  # fmt: skip
@@ -103,6 +119,8 @@ def write_report(report: YearReport, directory: Path) -> list[Path]:
     units = sorted(report.units.values(), key=lambda u: u.agency)
     districts = sorted(report.districts.values(), key=lambda d: d.code)
     unit_rows = [[_value(u, c) for c in UNIT_COLUMNS] for u in units]
+    duty_rows = [[_value(u, c) for c in RESPONSIBILITY_COLUMNS] for u in units if u.chief_cases]
+    csv_columns = (*UNIT_COLUMNS, *RESPONSIBILITY_COLUMNS[1:])
     district_rows = [[_value(d, c) for c in DISTRICT_COLUMNS] for d in districts]
     flag_header = ("level", "who", "deadline", "problem")
     flag_rows = [
@@ -110,12 +128,12 @@ def write_report(report: YearReport, directory: Path) -> list[Path]:
         for f in report.flags
     ]
     files = {
-        "units.csv": _csv(UNIT_COLUMNS, unit_rows),
+        "units.csv": _csv(csv_columns, [[_value(u, c) for c in csv_columns] for u in units]),
         "districts.csv": _csv(DISTRICT_COLUMNS, district_rows),
         "flags.csv": _csv(flag_header, flag_rows),
         "report.html": _html(
             report, units, districts, unit_rows=unit_rows, district_rows=district_rows,
-            flag_rows=flag_rows,
+            flag_rows=flag_rows, duty_rows=duty_rows,
         ),
     }
     written = []
@@ -129,6 +147,7 @@ def write_report(report: YearReport, directory: Path) -> list[Path]:
 def _html(
     report: YearReport, units: list[UnitFigures], districts: list[DistrictFigures], *,
     unit_rows: list[list[str]], district_rows: list[list[str]], flag_rows: list[list[str]],
+    duty_rows: list[list[str]],
 ) -> str:
     period = (f"{report.start.astimezone(CST):%Y-%m-%d %H:%M} to "
               f"{report.end.astimezone(CST):%Y-%m-%d %H:%M} ({ZONE_EN})")  # fmt: skip
@@ -146,7 +165,12 @@ def _html(
                   [(u.agency, u.cold_case_reviews) for u in units if u.cold_cases]),
         bar_chart("DNA比对 DNA comparisons on cold cases by agency",
                   [(u.agency, u.dna_comparisons) for u in units if u.cold_cases]),
+        bar_chart("一长三包履责 Child-trafficking cases with all three responsibilities "
+                  "fulfilled by agency",
+                  [(u.agency, u.all_fulfilled) for u in units if u.chief_cases]),
     ]  # fmt: skip
+    duties = _table(RESPONSIBILITY_COLUMNS, duty_rows) if duty_rows else (
+        "<p>No child-trafficking case this year.</p>")  # fmt: skip
     flags = _table(("level", "who", "deadline", "problem"), flag_rows) if flag_rows else (
         "<p>No unit or district office is flagged.</p>")  # fmt: skip
     return f"""<!DOCTYPE html>
@@ -170,6 +194,8 @@ Member units confirm by 15 December, district offices by 20 December (Art. 12).<
 <h2>未按时确认 <span lang="en">Flags</span></h2>{flags}
 <h2>图表 <span lang="en">Charts</span></h2>{"".join(f"<div>{c}</div>" for c in charts)}
 <h2>成员单位 <span lang="en">Member units</span></h2>{_table(UNIT_COLUMNS, unit_rows)}
+<h2>一长三包 <span lang="en">One chief, three responsibilities (Art. 8): duties discharged in
+the period</span></h2>{duties}
 <h2>区县 <span lang="en">Districts</span></h2>{_table(DISTRICT_COLUMNS, district_rows)}
 </body></html>
 """

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent, EventCodec
-from exchange.examples.cold_cases import example_cold_case
+from exchange.examples.cold_cases import example_chief_responsibility, example_cold_case
 from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
@@ -18,6 +18,7 @@ from exchange.examples.core import (
     example_transport_sighting,
 )
 from exchange.examples.workflow_outputs import example_compliance_alert, example_referral_state
+from exchange.models.chief_responsibility import ChiefDutyState
 from exchange.models.cold_cases import ColdCaseLead, ColdCaseLeadKind
 from exchange.models.common import AgencyRef
 from exchange.models.intermediaries import IntermediaryAction
@@ -59,6 +60,7 @@ def report(codec: EventCodec) -> YearReport:
         on_bus(codec, example_compliance_alert()),
         on_bus(codec, revoked),
         on_bus(codec, revoked.model_copy(update={"action": IntermediaryAction.REINSTATED})),
+        on_bus(codec, example_chief_responsibility()),  # police.lianhu: solved in 2025
         on_bus(codec, ReportConfirmation(
             year=YEAR, level=ReportLevel.MEMBER_UNIT, agency=AgencyRef(agencyId="police"),
             confirmedAt=datetime(2025, 12, 10, tzinfo=CST))),
@@ -120,7 +122,7 @@ def test_files(report: YearReport, tmp_path: Path) -> None:
     assert rows["railway-police"]["median_ack_s"] == "90.0"
     assert rows["police"]["cases"] == "1"
     page = (tmp_path / "report.html").read_text()
-    assert page.count("<svg") == 6
+    assert page.count("<svg") == 7
     assert "Referrals overdue by agency" in page
     assert '<html lang="zh-CN">' in page
     assert "@page{size:A4 landscape" in page
@@ -143,3 +145,31 @@ def test_cold_cases_reviews_and_dna_comparisons_per_unit(codec: EventCodec) -> N
                           places=places_of(load_jurisdiction()), now=AT)
     police = report.units[cold.unit.agencyId]
     assert (police.cold_cases, police.cold_case_reviews, police.dna_comparisons) == (1, 1, 1)
+
+
+def test_chief_responsibilities_per_unit_from_the_latest_entry_in_the_period(
+    codec: EventCodec, tmp_path: Path
+) -> None:
+    entry = example_chief_responsibility()  # police.lianhu: SOLVE discharged, RESCUE in progress
+    rescued = entry.duties[1].model_copy(update={
+        "state": ChiefDutyState.DISCHARGED, "dischargedAt": AT.replace(year=2024)})  # fmt: skip
+    settled = entry.duties[2].model_copy(update={
+        "state": ChiefDutyState.DISCHARGED, "dischargedAt": AT})  # fmt: skip
+    done = entry.model_copy(update={"caseId": "A-2", "duties": (entry.duties[0], rescued, settled),
+                                    "updatedAt": AT})  # fmt: skip
+    events = [on_bus(codec, entry), on_bus(codec, done.model_copy(update={
+        "duties": entry.duties, "updatedAt": AT - timedelta(days=1)})), on_bus(codec, done)]
+    report = build_report(YEAR, events, members=["police"],
+                          places=places_of(load_jurisdiction()), now=AT)
+    police = report.units["police"]
+    # SOLVE of both cases discharged on 2025-09-03; A-2 rescued in 2024 (before the period),
+    # settled in 2025; all three of A-2 are fulfilled
+    assert (police.chief_cases, police.solved, police.rescued, police.settled,
+            police.all_fulfilled) == (2, 2, 0, 1, 1)  # fmt: skip
+    write_report(report, tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "一长三包" in page
+    assert "三包全部履责" in page
+    with (tmp_path / "units.csv").open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["solved"], row["all_fulfilled"]) == ("2", "1")
