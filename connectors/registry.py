@@ -24,6 +24,7 @@ BUILTIN: dict[str, str] = {
     "webhook": "connectors.adapters.webhook:WebhookSink",
     "cap": "connectors.adapters.cap_sink:CapSink",
     "dna-lab": "connectors.adapters.dna_lab:DnaLabSource",
+    "dna-lab-requests": "connectors.adapters.dna_lab_requests:DnaLabRequestSink",
 }
 
 

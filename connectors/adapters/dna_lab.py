@@ -40,14 +40,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from connectors.sdk.config import ConnectorConfig
+from connectors.sdk.http_client import HttpClient
 from connectors.sdk.source import Outcome, Source, SourceRecord
 from exchange.inputs import load_json
 from exchange.models.dna import DnaComparisonResult
 from exchange.models.exceptions import FieldError, ValidationFailed, validate_event
-from exchange.tls.context import client_context
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +55,30 @@ RESULT_TOPIC = "exchange.dna-result"
 POSITION = "after"
 
 
-class DnaLabConfig(ConnectorConfig):
-    kind: Literal["dna-lab"] = "dna-lab"
-    url: str = Field(description="The laboratory's result feed (https://).")
+class LaboratoryLink(BaseModel):
+    """Where and how to reach the laboratory's system (its result feed, its request intake)."""
+
+    url: str = Field(description="The laboratory's endpoint (https://).")
     ca_file: Path | None = Field(None, description="CA of the laboratory's certificate.")
     token_file: Path | None = Field(None, description="File holding a bearer token, if needed.")
-    batch: int = Field(100, ge=1, le=1000, description="Results asked for per poll.")
-    poll_interval_s: float = Field(2.0, gt=0)
-    timeout_s: float = Field(10.0, gt=0)
 
     @field_validator("url")
     @classmethod
     def _https(cls, url: str) -> str:
         if not url.startswith("https://"):
-            raise ValueError("the laboratory's feed must be https:// (results name children)")
+            raise ValueError("the laboratory's endpoint must be https:// (its data name children)")
         return url
+
+    def http_client(self, timeout_s: float, **headers: str) -> HttpClient:
+        return HttpClient(timeout_s=timeout_s, ca_file=self.ca_file, token_file=self.token_file,
+                          headers=headers)  # fmt: skip
+
+
+class DnaLabConfig(ConnectorConfig, LaboratoryLink):
+    kind: Literal["dna-lab"] = "dna-lab"
+    batch: int = Field(100, ge=1, le=1000, description="Results asked for per poll.")
+    poll_interval_s: float = Field(2.0, gt=0)
+    timeout_s: float = Field(10.0, gt=0)
 
 
 class FeedError(ValueError):
@@ -99,34 +108,27 @@ def feed_items(body: bytes, status: int = 200) -> list[tuple[int, Any]]:
 
 class DnaLabSource(Source[DnaLabConfig]):
     config_model = DnaLabConfig
-    _session: aiohttp.ClientSession | None = None
+    _http: HttpClient | None = None
     _failures = 0
 
     async def setup(self) -> None:
         self.poll_interval_s = self.config.poll_interval_s
-        headers = {"Accept": "application/json"}
-        if self.config.token_file is not None:
-            token = self.config.token_file.read_text(encoding="utf-8").strip()
-            headers["Authorization"] = f"Bearer {token}"
-        ssl = client_context(cafile=self.config.ca_file, setting="connector.ca_file")
-        self._session = aiohttp.ClientSession(
-            headers=headers, connector=aiohttp.TCPConnector(ssl=ssl),
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout_s),
-        )  # fmt: skip
+        self._http = self.config.http_client(self.config.timeout_s, Accept="application/json")
+        await self._http.open()
         await super().setup()
 
     async def close(self) -> None:
         try:
-            if self._session is not None:
-                await self._session.close()
+            if self._http is not None:
+                await self._http.close()
         finally:
-            self._session = None
+            self._http = None
             await super().close()
 
     async def poll(self) -> Sequence[SourceRecord]:
-        session = self._session
-        if session is None:
+        if self._http is None:
             raise RuntimeError("call setup() first")
+        session = self._http.session
         after = self.progress.get(POSITION)
         params = {"after": after or "-1", "limit": str(self.config.batch)}
         try:

@@ -1,6 +1,8 @@
 """HTTP sinks: a sink that POSTs each event to endpoints, on one session, with one retry rule.
 
-:class:`HttpSink` opens an ``aiohttp`` session in ``setup`` and closes it in ``close``;
+:class:`HttpSink` opens its :class:`~connectors.sdk.http_client.HttpClient` in ``setup`` and
+closes it in ``close`` (a sink whose endpoint has a CA or a token of its own overrides
+:meth:`HttpSink.client`);
 :meth:`HttpSink.post` sends one body and sorts the answer: 2xx is a delivery; 408, 425, 429,
 5xx and connection failures raise :class:`~connectors.sdk.exceptions.DeliveryError` (retried by
 the sink's backoff, ``Retry-After`` honoured); any other status raises
@@ -17,6 +19,7 @@ import aiohttp
 from pydantic import Field
 
 from connectors.sdk.exceptions import DeliveryError, PermanentDeliveryError
+from connectors.sdk.http_client import HttpClient
 from connectors.sdk.sink import Sink, SinkConfig
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -41,20 +44,23 @@ def retry_after(value: str | None) -> float | None:
 class HttpSink(Sink[H]):
     """Base of sinks that POST to HTTP endpoints; ``config`` is an :class:`HttpSinkConfig`."""
 
-    _session: aiohttp.ClientSession | None = None
+    _http: HttpClient | None = None
+
+    def client(self) -> HttpClient:
+        """The HTTP client of this sink (default: the system's trust store, no token)."""
+        return HttpClient(timeout_s=self.config.timeout_s)
 
     async def setup(self) -> None:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout_s)
-        )
+        self._http = self.client()
+        await self._http.open()
         await super().setup()
 
     async def close(self) -> None:
         try:
-            if self._session is not None:
-                await self._session.close()
+            if self._http is not None:
+                await self._http.close()
         finally:
-            self._session = None
+            self._http = None
             await super().close()
 
     async def post(
@@ -63,9 +69,9 @@ class HttpSink(Sink[H]):
         """POST ``body`` to ``url``; return on 2xx, else raise as the module docstring says.
 
         ``refused`` names what a permanent refusal refuses, for the dead letter's message."""
-        session = self._session
-        if session is None:
+        if self._http is None:
             raise RuntimeError("call setup() first")
+        session = self._http.session
         try:
             async with session.post(url, data=body, headers=dict(headers)) as response:
                 status = response.status
