@@ -9,7 +9,10 @@ it and take his DNA sample; the laboratory (through its connector, here publishe
 finds a candidate kinship match with the missing boy's mother. The match reaches both police
 units and is appended to the cold case's leads; Lianhu confirms it: the missing-person case is
 closed as FOUND (its public alert cancelled) and the found boy's referral plan starts where he
-was found: civil affairs, health, education. Only ids, units, rules and reasons are printed.
+was found: civil affairs, health, education. The chief's three responsibilities (一长三包) follow
+the events: the match puts solving and rescue in progress, the boy found discharges the rescue;
+Lianhu records the case solved and, the boy home, the aftermath settled. Only ids, units, rules
+and reasons are printed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from exchange.examples.dna import (
     example_dna_comparison_result,
     example_dna_sample,
 )
+from exchange.models.chief_responsibility import ChiefDutyKind, ChiefDutyReport, ChiefResponsibility
 from exchange.models.cold_cases import ColdCase
 from exchange.models.common import AgencyRef
 from exchange.models.dna import (
@@ -49,11 +53,13 @@ from exchange.rules.public_alert import public_reference
 from exchange.topology.model import Topology
 
 TIME_SCALE = 8640
+SETTLING = "SOLVE IN_PROGRESS, RESCUE DISCHARGED, SETTLE IN_PROGRESS"
 LIANHU = AgencyRef(agencyId="police", unitId="police.lianhu")
 WATCH = (
     ("police", "exchange.unknown-origin.to.police"),
     ("police", "exchange.dna-match.to.police"),
     ("police", "exchange.cold-case"),
+    ("police", "exchange.chief-responsibility"),
     ("transport", "exchange.missing-person"),
     ("civil-affairs", "exchange.rescue"),
     ("joint-meeting-office", "exchange.referral-board"),
@@ -69,6 +75,7 @@ class _Act(Act):
         self.seen: dict[str, BaseModel] = {}
         self.leads = 0
         self.referrals: set[str] = set()
+        self.duties = ""
         self.reference = public_reference(f"A610104F{self.run}")  # the missing boy's alert
 
     def mine(self, *ids: str | None) -> bool:
@@ -87,6 +94,8 @@ class _Act(Act):
             for lead in event.leads[self.leads:]:
                 self.say(f"ledger {event.caseId}: lead {lead.kind}: {lead.summary}")
             self.leads = len(event.leads)
+        elif isinstance(event, ChiefResponsibility) and self.mine(event.caseId):
+            self._chief(event)
         elif isinstance(event, KinshipVerification) and self.mine(event.verificationId):
             self.seen[f"verification:{event.status}"] = event
             self.say(f"police <- kinship match {event.verificationId} {event.status} linking "
@@ -110,12 +119,25 @@ class _Act(Act):
                      f"{event.purpose}: {event.decision}")
 
 
+    def _chief(self, event: ChiefResponsibility) -> None:
+        duties = ", ".join(f"{d.duty} {d.state}" for d in event.duties)
+        if duties != self.duties:
+            self.duties = duties
+            done = [f"{d.duty}: {d.evidence[-1].summary}" for d in event.duties
+                    if d.dischargedAt is not None]  # fmt: skip
+            self.say(f"一长三包 {event.caseId}: {duties}"
+                     + (f" ({'; '.join(done)})" if done else ""))
+        if all(d.dischargedAt is not None for d in event.duties):
+            self.seen["chief"] = event
+
+
 async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
     print(f"\n-- 5. A child of unknown origin found to be a missing child (a worker on a clock "
           f"x{TIME_SCALE}: a day lasts 10 s) --")
     act = _Act(topology, kafka_as, codec)
     await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
-    done = all(k in act.seen for k in ("cold", "found", "rescue")) and len(act.referrals) >= 3
+    done = all(k in act.seen for k in ("cold", "found", "rescue", "chief"))
+    done = done and len(act.referrals) >= 3
     return 0 if done else 1
 
 
@@ -172,3 +194,11 @@ async def _scenario(act: _Act) -> None:
         note="second sample and the family's account agree", decidedAt=datetime.now(UTC)))
     await act.wait_until(lambda: "rescue" in act.seen and len(act.referrals) >= 3)
     await act.wait_until(lambda: "cancel" in act.seen, timeout_s=20)
+    await act.wait_until(lambda: act.duties == SETTLING, timeout_s=60)
+    act.say("Lianhu police record the case solved and, the boy home with his family, the "
+            "aftermath settled")
+    for duty, ref in ((ChiefDutyKind.SOLVE, "PA"), (ChiefDutyKind.SETTLE, "SH")):
+        await act.publish("police", ChiefDutyReport(
+            caseId=report.caseId, duty=duty, reportedBy=LIANHU, recordRef=f"XA-LH-{ref}-{run}",
+            summary="recorded by the unit", reportedAt=datetime.now(UTC)))
+    await act.wait_until(lambda: "chief" in act.seen, timeout_s=60)

@@ -32,4 +32,6 @@ async def test_the_found_child_act_plays_through(
     assert "CANCELLED" in out
     for agency in ("civil-affairs", "health", "education"):
         assert f"{agency}" in out.split("rescue RS-", 1)[1]
+    assert "SOLVE IN_PROGRESS, RESCUE DISCHARGED, SETTLE IN_PROGRESS" in out
+    assert "SOLVE DISCHARGED, RESCUE DISCHARGED, SETTLE DISCHARGED" in out
     assert "(not seen in time)" not in out
