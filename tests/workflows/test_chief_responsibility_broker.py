@@ -3,7 +3,8 @@ child's case names its chief with three duties assigned; a poison record, a reco
 unknown case, a unit's word that the child is rescued and an aftermath settled before the
 rescue are dead-lettered with their rules; after a restart a tip naming the case (keyed by tip
 id, re-keyed to the case) puts solving and rescue in progress, the rescue discharges the rescue
-duty, and the unit's records solve the case and settle the aftermath."""
+duty, and the unit's records solve the case and settle the aftermath. A rescue read before
+its case's report waits for it."""
 
 from __future__ import annotations
 
@@ -60,6 +61,15 @@ async def dead_letters(provisioned: Any, codec: EventCodec, run: str, want: int)
             or dict(r.headers)["exchange.error.reason"].decode() for r in found]  # fmt: skip
 
 
+async def send_poison(provisioned: Any, run: str) -> None:
+    raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
+    await raw.start()
+    try:
+        await raw.send_and_wait(RECORDS, b"not an event", key=f"P-{run}".encode())
+    finally:
+        await raw.stop()
+
+
 async def test_the_chief_answers_for_solving_rescuing_and_settling(
     provisioned: Any, codec: EventCodec
 ) -> None:
@@ -81,12 +91,7 @@ async def test_the_chief_answers_for_solving_rescuing_and_settling(
         [first] = await entries(provisioned, codec, report.caseId, lambda f: len(f) >= 1)
         assert states(first) == ("SOLVE:ASSIGNED", "RESCUE:ASSIGNED", "SETTLE:ASSIGNED")
         assert "police.lianhu" in first.chief
-        raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
-        await raw.start()
-        try:
-            await raw.send_and_wait(RECORDS, b"not an event", key=f"P-{run}".encode())
-        finally:
-            await raw.stop()
+        await send_poison(provisioned, run)
         unknown = record(ChiefDutyKind.SOLVE, "PA").model_copy(
             update={"caseId": f"A-NONE-{run}"})
         await publish(provisioned, codec, "police", unknown)
@@ -114,10 +119,17 @@ async def test_the_chief_answers_for_solving_rescuing_and_settling(
         found = await entries(provisioned, codec, report.caseId,
                               lambda f: bool(f) and all(d.state is ChiefDutyState.DISCHARGED
                                             for d in f[-1].duties))  # fmt: skip
+        later = report.model_copy(update={"caseId": f"A610104B{run}"})
+        await publish(provisioned, codec, "police", rescue.model_copy(update={
+            "rescueId": f"RS-B-{run}", "caseId": later.caseId}))  # fmt: skip
+        await worker_has_read(provisioned, "exchange.rescue")
+        await publish(provisioned, codec, "police", later)
+        [waited] = await entries(provisioned, codec, later.caseId, lambda f: len(f) >= 1)
     finally:
         if worker.poll() is None:
             stop_worker(worker)
     await asyncio.sleep(0)
+    assert states(waited) == ("SOLVE:ASSIGNED", "RESCUE:DISCHARGED", "SETTLE:IN_PROGRESS")
     last = found[-1]
     assert states(last) == ("SOLVE:DISCHARGED", "RESCUE:DISCHARGED", "SETTLE:DISCHARGED")
     evidence = {d.duty.value: [(e.kind.value, e.ref) for e in d.evidence] for d in last.duties}
