@@ -30,6 +30,7 @@ from exchange.models.chief_responsibility import (
     ChiefDutyState,
     ChiefResponsibility,
 )
+from exchange.models.common import AgencyRef
 from exchange.models.dna import DnaComparisonRequest, KinshipVerification, KinshipVerificationStatus
 from exchange.models.missing_persons import (
     CandidateMatch,
@@ -51,6 +52,7 @@ __all__ = [
     "Evidence",
     "add_evidence",
     "assign",
+    "chief_of",
     "evidence_of",
     "load_chief_rules",
     "record_duty",
@@ -134,6 +136,11 @@ class Evidence:
     duty: ChiefDutyKind | None = None
 
 
+def chief_of(unit: AgencyRef, rules: ChiefRules) -> str:
+    """The chief answerable for the cases of ``unit`` (the cold-case ledger names them too)."""
+    return rules.defaults.chief.format(unit=unit.unitId or unit.agencyId)
+
+
 def assign(report: MissingPersonReport, rules: ChiefRules) -> ChiefResponsibility | None:
     """The chief and three ASSIGNED duties of a child-trafficking case (None: not one)."""
     if report.category is not MissingPersonCategory.MINOR:
@@ -142,8 +149,7 @@ def assign(report: MissingPersonReport, rules: ChiefRules) -> ChiefResponsibilit
     names = "; ".join(f"{d.value} {rules.duties.rule(d).name}" for d in ChiefDutyKind)
     return ChiefResponsibility(
         caseId=report.caseId, unit=unit,
-        chief=rules.defaults.chief.format(unit=unit.unitId or unit.agencyId),
-        assignedAt=report.reportedAt, caseStatus=report.status,
+        chief=chief_of(unit, rules), assignedAt=report.reportedAt, caseStatus=report.status,
         duties=tuple(ChiefDuty(duty=d, state=ChiefDutyState.ASSIGNED) for d in ChiefDutyKind),
         reason=f"{names}; {rules.defaults.legal_basis}", updatedAt=report.reportedAt,
     )  # fmt: skip

@@ -1,8 +1,10 @@
 """The cold-case ledger (Art. 9, 积案信息台账) and its chief (Art. 8, 一长三包): pure rules.
 
-``topology/cold_case_rules.toml`` says when an open missing-minor case enters the ledger, how
-often it is reviewed and who its chief is, each with its reason. No Kafka here: the workflow
-is :mod:`exchange.workflows.cold_cases`, the reader ``exchange cases cold``.
+``topology/cold_case_rules.toml`` says when an open missing-minor case enters the ledger and how
+often it is reviewed, each with its reason; its chief is the one of
+``topology/chief_responsibility_rules.toml``
+(:func:`exchange.rules.chief_responsibility.chief_of`). No Kafka here: the workflow is
+:mod:`exchange.workflows.cold_cases`, the reader ``exchange cases cold``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from exchange.models.missing_persons import (
     MissingPersonStatus,
 )
 from exchange.models.tips import TipDispatch
+from exchange.rules.chief_responsibility import ChiefRules, chief_of, load_chief_rules
 from exchange.rules.exceptions import RuleError
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir
@@ -66,13 +69,13 @@ class Ledger(_Frozen):
     open_reason: str = Field(min_length=1)
     review_days: float = Field(gt=0)
     review_reason: str = Field(min_length=1)
-    chief: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)
 class ColdCaseRules:
     defaults: Defaults
     ledger: Ledger
+    chiefs: ChiefRules
     time_scale: float = 1.0
 
     def days(self, days: float) -> timedelta:
@@ -80,8 +83,9 @@ class ColdCaseRules:
 
 
 def load_cold_case_rules(root: Path | None = None, *, time_scale: float = 1.0) -> ColdCaseRules:
-    """Load ``cold_case_rules.toml`` from ``root`` (default: the topology folder); periods are
-    divided by ``time_scale`` (tests, demonstrations)."""
+    """Load ``cold_case_rules.toml`` (and the chiefs of ``chief_responsibility_rules.toml``) from
+    ``root`` (default: the topology folder); periods are divided by ``time_scale`` (tests,
+    demonstrations)."""
     file = (default_topology_dir() if root is None else root) / RULES_FILE
     error = ColdCaseRulesFileError
     data = read_toml(file, error)
@@ -89,6 +93,7 @@ def load_cold_case_rules(root: Path | None = None, *, time_scale: float = 1.0) -
     return ColdCaseRules(
         validate_table(file, "defaults", Defaults, data.get("defaults"), error),
         validate_table(file, "ledger", Ledger, data.get("ledger"), error),
+        load_chief_rules(root),
         time_scale,
     )
 
@@ -107,7 +112,7 @@ def enter_ledger(report: MissingPersonReport, rules: ColdCaseRules, now: datetim
     ledger = rules.ledger
     return ColdCase(
         caseId=report.caseId, unit=unit,
-        chief=ledger.chief.format(unit=unit.unitId or unit.agencyId),
+        chief=chief_of(unit, rules.chiefs),
         lastSeenAt=report.lastSeenAt, enteredAt=now,
         nextReviewDue=now + rules.days(ledger.review_days),
         reason=f"open {ledger.open_days:g} days: {ledger.open_reason}; review every "

@@ -2,8 +2,9 @@
 over the DevTools protocol, with a CJK font): on an A4 landscape page (277 mm of width inside
 10 mm margins, 1047 CSS pixels) in print media, no table or chart runs off the page, and the
 Chinese headings are drawn with Noto Sans CJK (Debian's fonts-noto-cjk: the fonts Chromium
-really used for the heading's glyphs, as the DevTools protocol reports them). A screenshot is kept as a test artefact (outside
-the repository: $EXCHANGE_TEST_ARTEFACTS, default <tmp>/exchange-artefacts)."""
+really used for the heading's glyphs, as the DevTools protocol reports them). A screenshot is
+kept as a test artefact (outside the repository: $EXCHANGE_TEST_ARTEFACTS, default
+<tmp>/exchange-artefacts)."""
 
 from __future__ import annotations
 
