@@ -58,7 +58,6 @@ async def test_a_cold_case_enters_is_reviewed_and_a_missed_review_escalates(
     })  # fmt: skip
     worker = start_worker(provisioned, "--time-scale", SCALE)
     try:
-        await publish(provisioned, codec, "police", report)
         raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
         await raw.start()
         try:
@@ -68,7 +67,10 @@ async def test_a_cold_case_enters_is_reviewed_and_a_missed_review_escalates(
             await raw.stop()
         await publish(provisioned, codec, "police", ColdCaseReview(
             caseId=f"A-NONE-{run}", reviewedBy=LIANHU, summary="?", reviewedAt=now))
-        await dead_letters(provisioned, codec, run, 2)  # the worker is reading
+        await dead_letters(provisioned, codec, run, 2)  # the worker is up and reading
+        now = datetime.now(UTC)  # the 30 s start now, not while the worker was starting
+        report = report.model_copy(update={"lastSeenAt": now, "reportedAt": now})
+        await publish(provisioned, codec, "police", report)
         await worker_has_read(provisioned, "exchange.missing-person")
         stop_worker(worker)
         restarted = datetime.now(UTC)
