@@ -169,6 +169,26 @@ class WorkerSettings(BaseModel):
     )
 
 
+class KeySettings(BaseModel):
+    """Where this host keeps its keys and which root it trusts (``EXCHANGE_KEYS__...``).
+
+    Both default to the ordinary layout: ``<state>/keys`` and the root pinned in
+    ``topology/trust.toml``. A host that plays several agencies with an office of its own sets
+    them for each process it starts (``exchange demo`` does, for its worker)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    folder: Path | None = Field(
+        None, description="This host's key folder (private/, public/); default <state>/keys."
+    )
+    pinned_root: str | None = Field(
+        None,
+        pattern=r"^SHA256:[0-9a-f]{64}$",
+        description="Trust certificates signed by the root key with this fingerprint instead of "
+        "the one pinned in topology/trust.toml.",
+    )
+
+
 # --- evidence (the audit chain's checkpoints, the notary, the fail-closed policy) ----------
 
 
@@ -226,6 +246,7 @@ class ExchangeSettings(BaseSettings):
         None, description="Serve Prometheus metrics on this port (long-running processes)."
     )
     worker: WorkerSettings = WorkerSettings()
+    keys: KeySettings = KeySettings()
     pki: PkiSettings = PkiSettings()
     audit: AuditSettings = AuditSettings()
     notary: NotarySettings = NotarySettings()
@@ -239,6 +260,11 @@ class ExchangeSettings(BaseSettings):
         """``kafka``, trusting the local CA when it points at a loopback cluster without a CA
         file of its own."""
         return self.kafka.trusting_local_ca(self.pki_dir.resolve() / "ca.crt")
+
+    @property
+    def keys_dir(self) -> Path:
+        """This host's key folder (:class:`KeySettings`)."""
+        return self.keys.folder or self.state_dir / "keys"
 
     @property
     def credentials_dir(self) -> Path:

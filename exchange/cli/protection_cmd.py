@@ -30,7 +30,7 @@ from exchange.topology.trust import MigrationPolicy
 
 
 def key_store() -> FileKeyStore:
-    return FileKeyStore(context.settings().state_dir / "keys")
+    return FileKeyStore(context.settings().keys_dir)
 
 
 def key_store_for(agency: str) -> KeyStore:

@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from exchange.client.snapshot import read_snapshot
-from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
+from exchange.demo.keys import DemoKeys
 from exchange.examples.core import example_intermediary_revocation, example_rescue
 from exchange.examples.intake import example_job_placement
 from exchange.models.common import AgencyRef, Gender, Person, PersonDescription
@@ -54,8 +54,8 @@ S = ReferralStatus
 class _Act(Act):
     name = "demo-referrals"
 
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        super().__init__(topology, kafka_as, codec)
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        super().__init__(topology, kafka_as, keys)
         self.states: dict[str, ReferralState] = {}
         self.alerts: list[ComplianceAlert] = []
 
@@ -90,14 +90,14 @@ class _Act(Act):
                 by=state.toAgency, reason=reason, updatedAt=datetime.now(UTC)))
 
 
-async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
+async def play(topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir: Path) -> int:
     print(f"\n-- 4. Rescue, referrals and revocation (a worker on a clock x{TIME_SCALE}: "
           "a day lasts 10 s) --")
-    act = _Act(topology, kafka_as, codec)
+    act = _Act(topology, kafka_as, keys)
     await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     reader = "joint-meeting-office"
     snapshot = await read_snapshot(
-        kafka_as(topology.principal_of(reader)), codec, BOARD, agency=reader,
+        kafka_as(topology.principal_of(reader)), keys.codec, BOARD, agency=reader,
         partitions=topology.topic(BOARD).partitions,
     )
     states = [e.event for e in snapshot.events

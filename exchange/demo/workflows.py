@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
+from exchange.demo.keys import DemoKeys
 from exchange.examples import example_json
 from exchange.examples.core import example_transport_sighting
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
@@ -46,8 +46,8 @@ WATCH = (  # (reading agency, topic) the act prints
 
 
 class WorkflowsAct(Act):
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        super().__init__(topology, kafka_as, codec)
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        super().__init__(topology, kafka_as, keys)
         self.seen: list[BaseModel] = []
         self.acknowledge: set[str] = set()  # sighting ids whose dispatches the unit acknowledges
 
@@ -122,10 +122,10 @@ class WorkflowsAct(Act):
         return validate_event(MissingPersonReport, data)
 
 
-async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
+async def play(topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir: Path) -> int:
     print(f"\n-- 3. The workflows (a worker on a compressed clock: x{TIME_SCALE}, so a "
           "5-minute deadline lasts 1 s and an hour of the alert schedule 12 s) --")
-    act = WorkflowsAct(topology, kafka_as, codec)
+    act = WorkflowsAct(topology, kafka_as, keys)
     await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     return 0
 

@@ -10,10 +10,11 @@ the key store (``<state>/keys``):
   handlers. Unsigned, forged, tampered and replayed records, and keys revoked or not the
   sender's, go unchanged to ``exchange.quarantine.workflows`` with the reason in headers,
   counted in ``exchange_events_quarantined_total`` and audited as ``quarantined``; no handler
-  sees them. The worker opens only the categories ``topology/entitlements.toml`` grants it
-  (identity, minor, location); contact, family and health data stay sealed and reach its
-  handlers, and so its outputs, as placeholders (data minimisation: what it cannot read it
-  cannot forward or keep).
+  sees them. The worker opens what ``topology/entitlements.toml`` grants it: every category,
+  because the referral rules route a rescued person by health needs, family situation and
+  home region (a sealed fact would reach the rules as its placeholder, false or empty, and
+  refer the person wrongly: the demo's protected run showed it). Its table state is sealed
+  at rest and its outputs are sealed again for their readers.
 - **outputs** (:attr:`encoder`): the worker's one encoder, chosen when its context is built:
   every event the workflows emit (``Streams.emit``, the one send path) is encoded sealed for
   the readers of its topic and signed as ``workflows``, once; internal records (timer ticks)
