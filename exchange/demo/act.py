@@ -99,13 +99,17 @@ class Act:
 
     async def perform(
         self, scenario: Callable[[], Awaitable[None]], watch: Sequence[tuple[str, str]],
-        state_dir: Path, time_scale: float,
+        state_dir: Path, time_scale: float, worker: subprocess.Popen[bytes] | None = None,
     ) -> None:
-        """Run ``scenario`` beside a worker on a clock compressed ``time_scale`` times, with
-        the (agency, topic) pairs of ``watch`` watched; everything is stopped afterwards."""
-        worker = start_worker(
-            state_dir, self.kafka_as(self.topology.principal_of(AGENCY)), time_scale, self.keys
-        )
+        """Run ``scenario`` beside a worker on a clock compressed ``time_scale`` times (the
+        ``worker`` given, started earlier so that its start-up overlaps what came before, or a
+        new one), with the (agency, topic) pairs of ``watch`` watched; everything is stopped
+        afterwards."""
+        if worker is None:
+            worker = start_worker(
+                state_dir, self.kafka_as(self.topology.principal_of(AGENCY)), time_scale,
+                self.keys,
+            )
         stop = asyncio.Event()
         watchers = [asyncio.create_task(self.watch(a, t, stop)) for a, t in watch]
         try:

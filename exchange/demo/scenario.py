@@ -36,9 +36,9 @@ from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
-from exchange.demo.act import KafkaAs
+from exchange.demo.act import AGENCY, KafkaAs, start_worker, stop_worker
 from exchange.demo.guard_rails import show_quarantine, show_sealed
-from exchange.demo.keys import certify_demo_keys
+from exchange.demo.keys import DemoKeys, certify_demo_keys
 from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
@@ -131,6 +131,25 @@ async def run_demo(
     })
     print(f"\n{len(readers)} receiving agencies connect, each as its own principal: "
           f"{', '.join(readers)}")
+    # The act-3 worker starts now: its start-up (a minute for a new app's tables) overlaps
+    # acts 1 and 2.
+    worker = start_worker(state_dir, kafka_as(topology.principal_of(AGENCY)),
+                          demo_workflows.TIME_SCALE, keys)
+    try:
+        await _acts_1_and_2(topology, kafka_as, keys, metrics=metrics, readers=readers,
+                            events=events)
+    except BaseException:
+        stop_worker(worker)
+        raise
+    code = await demo_workflows.play(topology, kafka_as, keys, state_dir, worker)
+    return code or await demo_referrals.play(topology, kafka_as, keys, state_dir)
+
+
+async def _acts_1_and_2(
+    topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, *, metrics: BusMetrics,
+    readers: list[str], events: list[tuple[str, BaseModel, str]],
+) -> None:
+    codec = keys.codec
     tracker = Tracker()
     consumers = {}
     for agency in readers:
@@ -180,8 +199,6 @@ async def run_demo(
         await asyncio.gather(*(p.__aexit__(None, None, None) for p in publishers.values()))
         await asyncio.gather(*(c.stop() for c in consumers.values()))
     _summary(metrics.registry)
-    code = await demo_workflows.play(topology, kafka_as, keys, state_dir)
-    return code or await demo_referrals.play(topology, kafka_as, keys, state_dir)
 
 
 async def _warm_up(consumers: dict[str, EventConsumer], tracker: Tracker) -> None:

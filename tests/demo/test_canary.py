@@ -130,17 +130,18 @@ async def test_canary_identities_appear_nowhere_in_plaintext(
 
     cluster = kafka.cluster
     assert cluster is not None, "the canary needs the test's own broker (its files)"
-    control_port = cluster.base_port + 50
+    listener = socket.create_server(("127.0.0.1", 0))  # the control's port, inside the capture
+    control_port = listener.getsockname()[1]
     ports = [*(n.client_port for n in cluster.nodes), *(n.controller_port for n in cluster.nodes),
              control_port]
     canaries = Canaries(uuid.uuid4().int)
     control = f"CANARY-CONTROL-{uuid.uuid4().hex}"
     state = tmp_path / "state"
     pcap = tmp_path / "loopback.pcap"
-    with Capture(pcap, ports):
+    with listener, Capture(pcap, ports):
         assert await run_demo(provisioned.topology, kafka_as, state,
                               personalise=canaries.personalise) == 0
-        _send_in_clear(control, control_port)
+        _send_in_clear(control, listener)
     out = capsys.readouterr().out
     assert "UNEXPECTED" not in out
     assert "(not seen in time)" not in out
@@ -167,12 +168,9 @@ async def test_canary_identities_appear_nowhere_in_plaintext(
     assert not any(value in out for value in canaries.values()), "the demo printed a canary"
 
 
-def _send_in_clear(control: str, port: int) -> None:
-    """A control value sent unencrypted over loopback, on a port the capture covers."""
-    with (
-        socket.create_server(("127.0.0.1", port)) as server,
-        socket.create_connection(("127.0.0.1", port)) as client,
-    ):
+def _send_in_clear(control: str, server: socket.socket) -> None:
+    """A control value sent unencrypted over loopback, to a port the capture covers."""
+    with socket.create_connection(server.getsockname()) as client:
         accepted, _ = server.accept()
         with accepted:
             client.sendall(control.encode())
