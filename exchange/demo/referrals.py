@@ -127,7 +127,9 @@ async def _scenario(act: _Act) -> None:
             "boy held for forced labour")
     await act.publish("police", rescue)
     planned = plan_referrals(rescue, load_referral_rules(), load_jurisdiction())
-    await act.wait_until(lambda: len(act.states) >= sum(len(p.referrals) for p in planned))
+    await act.wait_until(  # a new worker's start-up (its tables) may take a minute or more
+        lambda: len(act.states) >= sum(len(p.referrals) for p in planned), timeout_s=150
+    )
     medical = act.referral("health", ReferralPurpose.MEDICAL_CARE, 0)
     training = act.referral("human-resources", ReferralPurpose.JOB_TRAINING, 1)
     legal = act.referral("justice", ReferralPurpose.LEGAL_AID, 0)

@@ -138,31 +138,33 @@ async def test_canary_identities_appear_nowhere_in_plaintext(
     control = f"CANARY-CONTROL-{uuid.uuid4().hex}"
     state = tmp_path / "state"
     pcap = tmp_path / "loopback.pcap"
-    with listener, Capture(pcap, ports):
+    capture = Capture(pcap, ports)
+    with listener, capture:
         assert await run_demo(provisioned.topology, kafka_as, state,
                               personalise=canaries.personalise) == 0
         _send_in_clear(control, listener)
     out = capsys.readouterr().out
+    assert " 0 packets dropped by kernel" in capture.summary, capture.summary
     assert "UNEXPECTED" not in out
     assert "(not seen in time)" not in out
-    assert len(canaries.names) >= 8, canaries.names  # every person of the scenario
+    assert len(canaries.names) >= 7, canaries.names  # every person of the scenario
     assert len(canaries.ids) >= 3, canaries.ids
     assert len(canaries.phones) >= 2, canaries.phones
 
     broker = read_all(files_under(*(n.directory for n in cluster.nodes)))
     worker = read_all(files_under(state / "demo-worker"))
     logs_and_state = read_all(files_under(state))  # worker log, demo hosts, everything
-    capture = [(str(pcap), pcap.read_bytes())] + [
+    packets = [(str(pcap), pcap.read_bytes())] + [
         (f"{pcap} stream {i}", s) for i, s in enumerate(tcp_streams(pcap))
     ]
     # Controls: the same search finds what is there in clear.
-    assert hits(control, capture), "the capture holds nothing: the search would be vacuous"
+    assert hits(control, packets), "the capture holds nothing: the search would be vacuous"
     assert all(hits(key, broker) for key in canaries.keys), "case keys not in the broker data"
     assert any(hits(key, worker) for key in canaries.keys), "no case key in the worker's tables"
     # The canaries: nowhere.
     leaks = {
         value: found for value in canaries.values()
-        if (found := hits(value, [*broker, *logs_and_state, *capture]))
+        if (found := hits(value, [*broker, *logs_and_state, *packets]))
     }
     assert not leaks, f"canary identities found in plaintext: {leaks}"
     assert not any(value in out for value in canaries.values()), "the demo printed a canary"

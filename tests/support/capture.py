@@ -24,11 +24,14 @@ class Capture:
         self.pcap = pcap
         self.ports = ports
         self._process: subprocess.Popen[bytes] | None = None
+        self.summary = ""
+        """What tcpdump said when it stopped ("N packets captured ... M dropped by kernel")."""
 
     def __enter__(self) -> Capture:
         expression = " or ".join(f"tcp port {port}" for port in self.ports)
         self._process = subprocess.Popen(
-            ["tcpdump", "-i", "lo", "-U", "-s", "0", "-n", "-w", str(self.pcap), expression],
+            ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-w",
+             str(self.pcap), expression],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         assert self._process.stderr is not None
@@ -46,7 +49,7 @@ class Capture:
         process = self._process
         if process is None:
             return
-        time.sleep(0.5)  # the last packets reach the file (-U writes each packet at once)
+        time.sleep(2)  # the last packets reach the file (each is written as it comes)
         process.send_signal(signal.SIGINT)
         try:
             process.wait(20)
@@ -54,6 +57,7 @@ class Capture:
             process.kill()
             process.wait()
         if process.stderr is not None:
+            self.summary = process.stderr.read().decode(errors="replace")
             process.stderr.close()
 
 
