@@ -144,7 +144,7 @@ async def test_canary_identities_appear_nowhere_in_plaintext(
                               personalise=canaries.personalise) == 0
         _send_in_clear(control, listener)
     out = capsys.readouterr().out
-    assert " 0 packets dropped by kernel" in capture.summary, capture.summary
+    assert "\n0 packets dropped by kernel" in f"\n{capture.summary}", capture.summary
     assert "UNEXPECTED" not in out
     assert "(not seen in time)" not in out
     assert len(canaries.names) >= 7, canaries.names  # every person of the scenario
