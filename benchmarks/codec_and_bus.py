@@ -47,6 +47,7 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.loader import load_topology
@@ -127,6 +128,7 @@ async def _consume(
     bus = EventConsumer(
         settings, codec, [topic], agency="bench", group_id=group,
         deadletter_topic=topic + ".dlq", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     )
     handled = 0
 
@@ -173,6 +175,7 @@ async def _produce(
     async with Publisher(
         settings, codec, load_topology(), agency="bench", source="/bench",
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:
         started = time.monotonic()
         pending = [

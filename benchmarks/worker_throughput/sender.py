@@ -14,6 +14,7 @@ from benchmarks.worker_throughput.receiver import WARM_UP_AT_MOST_S
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
@@ -29,6 +30,7 @@ class Sender:
         return Publisher(
             self.transport, self.codec, self.topology, agency="transport",
             source=f"/bench/{self.run}", metrics=BusMetrics.on(CollectorRegistry()),
+            protection=Unprotected("benchmark: the unprotected baseline"),
         )
 
     async def _send(self, publisher: Publisher, tag: str, seq: int, sent_ns: int) -> Any:

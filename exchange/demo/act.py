@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
@@ -50,6 +51,7 @@ class Act:
                 self.kafka_as(self.topology.principal_of(agency)), self.codec, self.topology,
                 agency=agency, source=f"/agencies/{agency}/demo",
                 metrics=BusMetrics.on(CollectorRegistry()),
+                protection=Unprotected("the demo, until it runs protected"),
             )
             await publisher.__aenter__()
         await publisher.publish(event)
@@ -114,7 +116,8 @@ def start_worker(
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker")],
+             "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker"),
+             "--unprotected"],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
 

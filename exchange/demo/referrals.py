@@ -36,6 +36,7 @@ from exchange.models.referrals import (
     VictimNeeds,
     VictimSituation,
 )
+from exchange.protection.unprotected import Unprotected
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_board import build_board, render
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals
@@ -99,6 +100,7 @@ async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_d
     snapshot = await read_snapshot(
         kafka_as(topology.principal_of(reader)), codec, BOARD, agency=reader,
         partitions=topology.topic(BOARD).partitions,
+        protection=Unprotected("the demo, until it runs protected"),
     )
     states = [e.event for e in snapshot.events
               if isinstance(e.event, ReferralState) and act.run in e.event.caseId]

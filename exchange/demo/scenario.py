@@ -34,6 +34,7 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.topology.model import Topology
 
@@ -125,13 +126,14 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
         consumers[agency] = EventConsumer(
             kafka_as(topology.principal_of(agency)), codec, topics, agency=agency,
             group_id=f"{agency}.demo", deadletter_topic=topology.deadletter_topic(agency).name,
-            metrics=metrics,
+            metrics=metrics, protection=Unprotected("the demo, until it runs protected"),
         )
     await asyncio.gather(*(c.start() for c in consumers.values()))
     publishers = {
         agency: Publisher(
             kafka_as(topology.principal_of(agency)), codec, topology, agency=agency,
             source=f"/agencies/{agency}/demo", metrics=metrics,
+            protection=Unprotected("the demo, until it runs protected"),
         )
         for agency in sorted({agency for agency, _, _ in STORY})
     }
@@ -238,6 +240,7 @@ async def _denied(
         kafka_as(topology.principal_of("education")), codec, ["exchange.sighting"],
         agency="education", group_id="education.demo-snoop",
         deadletter_topic=topology.deadletter_topic("education").name, metrics=metrics,
+        protection=Unprotected("the demo, until it runs protected"),
     )
     try:
         await consumer.start()
