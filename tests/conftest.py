@@ -22,11 +22,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from exchange.broker.local import LocalCluster
-from exchange.codec import EventCodec
+from exchange.codec import DecodedEvent, EventCodec
 from exchange.credentials import CredentialStore
 from exchange.protection.entitlements import Entitlements, load_entitlements
 from exchange.protection.keys import FileKeyStore
@@ -115,6 +116,14 @@ class Provisioned:
             self.codec, self.keys, self.entitlements, agency=agency,
             verifier=verifier,
         )
+
+    def open_as(self, agency: str, record: Any) -> DecodedEvent:
+        """A record read from the bus, verified and opened as ``agency`` (raises
+        ``VerificationError`` to quarantine it, ``DecodeError`` to dead-letter it)."""
+        return self.protection_for(agency).decode(
+            record.key, record.value, record.headers or (),
+            (record.topic, record.partition, record.offset),
+        ).decoded
 
     def kafka_as(self, agency_id: str) -> KafkaSettings:
         principal = self.topology.principal_of(agency_id)

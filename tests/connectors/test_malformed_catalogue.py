@@ -196,6 +196,7 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
         provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}", deadletter_topic=deadletter,
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("police"),
     )
     await consumer.start()
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from support.protection import protection_in
 
 from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
@@ -68,7 +69,8 @@ def own(cluster: LocalCluster, codec: EventCodec, tmp_path: Path) -> ConnectorHa
         )
 
     return ConnectorHarness(
-        kafka_for, topology, codec, tmp_path / "state", pki=LocalPki(tmp_path / "pki")
+        kafka_for, topology, codec, tmp_path / "state",
+        protection_in(tmp_path / "keys", topology, codec), pki=LocalPki(tmp_path / "pki"),
     )
 
 
