@@ -21,11 +21,12 @@ from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
 from exchange.examples import example_json
-from exchange.inputs import InputError, load_json
-from exchange.metrics import BusMetrics, serve_metrics
+from exchange.inputs import InputError, load_json, read_limited
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
 from exchange.models.text_rules import escape_for_terminal
+from exchange.operations.health import OpsServer
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
@@ -107,7 +108,11 @@ def register(commands: Any) -> None:
 def _read_json(file: str) -> Any:
     """The JSON in ``file`` (``-``: stdin), or one :class:`InputError` line saying what to fix."""
     try:
-        content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        if file == "-":
+            content = read_limited(sys.stdin.buffer, "stdin")
+        else:
+            with Path(file).open("rb") as stream:
+                content = read_limited(stream, file)
     except OSError as error:
         raise InputError(
             "file_unreadable", f"{file}: {error.strerror}; give a JSON file, or - for stdin"
@@ -164,8 +169,8 @@ def _tail(args: argparse.Namespace) -> int:
     protected = protection if isinstance(protection, ProtectedCodec) else None
     metrics = BusMetrics.on(CollectorRegistry())
     port = args.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(metrics.registry, port)
+    if port:  # /metrics, /healthz, /readyz (ready once it reads)
+        OpsServer(metrics.registry, lambda: None, port).start()
 
     async def read() -> int:
         consumer = AIOKafkaConsumer(
