@@ -196,7 +196,7 @@ async def _produce(
         return started
     event = validate_event(EVENTS["transport-sighting"].model, example_json("transport-sighting"))
     async with Publisher(
-        settings, codec, load_topology(), agency="bench", source="/bench",
+        settings, codec, load_topology(), agency="bench", source="/agencies/bench/bus",
         metrics=BusMetrics.on(CollectorRegistry()),
         protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:

@@ -94,7 +94,7 @@ async def raw_rates(settings: KafkaSettings, codec: EventCodec, records: int) ->
         codec,
         topology,
         agency="transport",
-        source="/bench/publisher",
+        source="/agencies/transport/bench/publisher",
         metrics=BusMetrics.on(registry),
         protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:

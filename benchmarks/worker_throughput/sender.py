@@ -29,7 +29,8 @@ class Sender:
     def _publisher(self) -> Publisher:
         return Publisher(
             self.transport, self.codec, self.topology, agency="transport",
-            source=f"/bench/{self.run}", metrics=BusMetrics.on(CollectorRegistry()),
+            source=f"/agencies/transport/bench/{self.run}",
+            metrics=BusMetrics.on(CollectorRegistry()),
             protection=Unprotected("benchmark: the unprotected baseline"),
         )
 

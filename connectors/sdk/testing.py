@@ -104,15 +104,16 @@ class ConnectorHarness:
         *,
         agency: str,
         topic: str | None = None,
-        source: str = "/agencies/test/harness",
+        source: str | None = None,
         **attributes: Any,
     ) -> PublishResult:
+        """Publish ``event`` as ``agency`` (source default ``/agencies/<agency>/test/harness``)."""
         async with Publisher(
             self.kafka_for(agency),
             self.codec,
             self.topology,
             agency=agency,
-            source=source,
+            source=source or f"/agencies/{agency}/test/harness",
             metrics=BusMetrics.on(self.registry),
             protection=self.protection_for(agency),
         ) as publisher:

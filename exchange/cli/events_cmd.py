@@ -149,13 +149,13 @@ def _publish(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        protection = protection_cmd.protection_for(
-            codec, args.agency, unprotected=args.unprotected
-        )
         topic = choose_topic(topology, args.agency, event, args.topic)  # before connecting
         check_sender(args.agency, event)
         check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
                      [a.id for a in topology.agencies])
+        protection = protection_cmd.protection_for(  # after the input: its errors come first
+            codec, args.agency, unprotected=args.unprotected
+        )
         return asyncio.run(send())
     except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
         print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)

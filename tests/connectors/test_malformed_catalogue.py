@@ -95,7 +95,8 @@ async def test_gateway(harness) -> None:
                           dict(example_json("transport-sighting"), sightingId=f"OK-{run}"))
         assert good[0] == 202, "the gateway stopped accepting after the catalogue"
         published = await harness.read(
-            TOPIC, agency="police", count=2, source=f"/t/{gateway_cfg.name}", within=5,
+            TOPIC, agency="police", count=2,
+            source=f"/agencies/transport/t/{gateway_cfg.name}", within=5,
         )
     assert failures == []
     ids = [r.decoded.event.sightingId for r in published if r.decoded is not None]

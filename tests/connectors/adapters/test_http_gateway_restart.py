@@ -111,7 +111,8 @@ async def test_503_names_the_id_that_the_retry_reuses_across_a_broker_restart(
         assert retried[0] == 202, retried
         assert retried[1]["eventId"] == body["eventId"]
         got = await own.read(
-            "exchange.sighting", agency="police", count=3, source=f"/t/{config.name}",
+            "exchange.sighting", agency="police", count=3,
+            source=f"/agencies/transport/t/{config.name}",
             within=20, settle=3,
         )
         assert await health(gateway) == 200
