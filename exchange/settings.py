@@ -152,16 +152,13 @@ class KafkaSettings(BaseModel):
 
 
 class WorkerSettings(BaseModel):
-    """Settings of ``exchange worker`` (``EXCHANGE_WORKER__...``; its flags override them)."""
+    """Settings of ``exchange worker`` (``EXCHANGE_WORKER__...``; its flags override them).
+
+    There is no setting to turn protection off: the worker always verifies, opens, seals and
+    signs; only the command line's ``--unprotected`` skips it (and warns at every start)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    protected: bool = Field(
-        False,
-        description="Verify and open inputs as the workflows agency (quarantining unsigned, "
-        "forged, tampered and replayed events), seal and sign outputs, seal table state, audit "
-        "deliveries and routing. Needs the agencies' keys in <state>/keys (`exchange keys init`).",
-    )
     app_id: str = Field(
         "workflows.main",
         description="faust app id: consumer group and prefix of the internal topics (must start "

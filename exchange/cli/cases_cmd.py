@@ -1,5 +1,7 @@
 """``exchange cases cold``: the ledger of unsolved child-trafficking cases as an investigator
-reads it (overdue reviews first, each case's leads since its last review)."""
+reads it (overdue reviews first, each case's leads since its last review). Times in the text
+are Beijing time with the zone named (:func:`exchange.local_time.human_time`); ``--json`` keeps
+RFC 3339."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
+from exchange.local_time import human_time
 from exchange.models.cold_cases import ColdCase
 from exchange.rules.cold_cases import investigator_view, leads_since_review
 from exchange.schemas.catalogue import Catalogue
@@ -36,17 +39,18 @@ def register(commands: Any) -> None:
     cold.add_argument("--json", action="store_true", help="print the cases as JSON")
     cold.add_argument("--timeout", type=float, default=30.0,
                       help="seconds to read the ledger to its end (default 30)")
+    protection_cmd.add_unprotected_option(cold)
     cold.set_defaults(run=_run)
 
 
 def _line(case: ColdCase, now: datetime) -> str:
     overdue = case.reviewOverdue or case.nextReviewDue < now
-    last = case.lastReviewAt.isoformat() if case.lastReviewAt else "never"
+    last = human_time(case.lastReviewAt) if case.lastReviewAt else "never"
     unit = case.unit.unitId or case.unit.agencyId
     head = (f"{'OVERDUE ' if overdue else ''}{case.caseId}  {unit}"
             f"  chief: {case.chief}\n    last review {last}, next due "
-            f"{case.nextReviewDue.isoformat()}, {case.reviews} reviews")
-    leads = [f"    + {lead.at.isoformat()} {lead.kind.value} {lead.ref}: {lead.summary}"
+            f"{human_time(case.nextReviewDue)}, {case.reviews} reviews")
+    leads = [f"    + {human_time(lead.at)} {lead.kind.value} {lead.ref}: {lead.summary}"
              for lead in leads_since_review(case)]
     return "\n".join([head, *leads])
 
@@ -54,8 +58,9 @@ def _line(case: ColdCase, now: datetime) -> str:
 def _run(args: argparse.Namespace) -> int:
     reader = args.agency or "joint-meeting-office"
     codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, reader, unprotected=args.unprotected)
     snapshot = asyncio.run(read_snapshot(
-        context.kafka_as_agency(reader), codec, LEDGER_TOPIC, agency=reader,
+        context.kafka_as_agency(reader), codec, LEDGER_TOPIC, agency=reader, protection=protection,
         partitions=context.topology().topic(LEDGER_TOPIC).partitions, timeout_s=args.timeout,
     ))
     latest = {e.event.caseId: e.event for e in snapshot.events if isinstance(e.event, ColdCase)}
@@ -72,4 +77,6 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(_line(c, now) for c in cases) if cases else "no open cold cases")
     if snapshot.undecodable:
         print(f"({snapshot.undecodable} undecodable records skipped)")
+    for reason, count in sorted(snapshot.refused.items()):
+        print(f"({count} records refused by verification: {reason})")
     return 0

@@ -21,11 +21,12 @@ from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
 from exchange.examples import example_json
-from exchange.inputs import InputError, load_json
-from exchange.metrics import BusMetrics, serve_metrics
+from exchange.inputs import InputError, load_json, read_limited
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
 from exchange.models.text_rules import escape_for_terminal
+from exchange.operations.health import OpsServer
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
@@ -39,9 +40,11 @@ def register(commands: Any) -> None:
         help="validate an event (JSON) and publish it as an agency",
         description=(
             "Validate a JSON event against its contract, encode it (Avro single-object encoding, "
-            "CloudEvents headers) and publish it to the topic the topology gives the agency for "
-            f"this event type. Event types: {names}. Invalid input is refused with every broken "
-            "rule named and nothing is sent. `exchange example EVENT` prints a valid event."
+            "CloudEvents headers), seal its sensitive fields for the topic's entitled readers, "
+            "sign it with the agency's key and publish it to the topic the topology gives the "
+            f"agency for this event type. Event types: {names}. Invalid input is refused with "
+            "every broken rule named and nothing is sent. `exchange example EVENT` prints a "
+            "valid event. The agency's keys are in <state>/keys (`exchange keys init`)."
         ),
     )
     publish.add_argument("event_type", metavar="EVENT", help=f"one of: {names}")
@@ -51,11 +54,7 @@ def register(commands: Any) -> None:
     publish.add_argument(
         "--source", help="CloudEvents source of the agency system (default: /agencies/AGENCY/cli)"
     )
-    publish.add_argument(
-        "--protect", action="store_true",
-        help="seal the sensitive fields for the topic's entitled readers and sign (keys in "
-        "<state>/keys: `exchange keys init`)",
-    )
+    protection_cmd.add_unprotected_option(publish)
     publish.set_defaults(run=_publish)
 
     tail = commands.add_parser(
@@ -63,9 +62,11 @@ def register(commands: Any) -> None:
         help="print a topic's events as JSON lines (as a reading agency)",
         description=(
             "Read a topic as an agency and print one JSON line per record: topic, partition, "
-            "offset, key, CloudEvents attributes and the decoded event. Records that cannot be "
-            "decoded are printed with their error. Reads from the beginning in a fresh consumer "
-            "group (<agency>.tail.<random>) and commits nothing."
+            "offset, key, CloudEvents attributes, the signer and the event as the agency may "
+            "see it (fields it may not read: <protected>). Records that cannot be verified or "
+            "decoded are printed with their error (reason: unsigned, bad-signature, ...). "
+            "Reads from the beginning in a fresh consumer group (<agency>.tail.<random>) and "
+            "commits nothing."
         ),
     )
     tail.add_argument("topic", metavar="TOPIC")
@@ -79,10 +80,7 @@ def register(commands: Any) -> None:
         "--metrics-port", type=int, default=None, metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics while tailing",
     )
-    tail.add_argument(
-        "--protect", action="store_true",
-        help="verify signatures and open what the agency is entitled to (others: <protected>)",
-    )
+    protection_cmd.add_unprotected_option(tail)
     tail.set_defaults(run=_tail)
 
     example = commands.add_parser(
@@ -110,7 +108,11 @@ def register(commands: Any) -> None:
 def _read_json(file: str) -> Any:
     """The JSON in ``file`` (``-``: stdin), or one :class:`InputError` line saying what to fix."""
     try:
-        content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        if file == "-":
+            content = read_limited(sys.stdin.buffer, "stdin")
+        else:
+            with Path(file).open("rb") as stream:
+                content = read_limited(stream, file)
     except OSError as error:
         raise InputError(
             "file_unreadable", f"{file}: {error.strerror}; give a JSON file, or - for stdin"
@@ -137,7 +139,7 @@ def _publish(args: argparse.Namespace) -> int:
             context.kafka_as_agency(args.agency), codec, topology, agency=args.agency,
             source=args.source or f"/agencies/{args.agency}/cli",
             metrics=BusMetrics.on(CollectorRegistry()),
-            protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
+            protection=protection,
         ) as publisher:
             result = await publisher.publish(event, topic=topic)
         print(
@@ -151,6 +153,9 @@ def _publish(args: argparse.Namespace) -> int:
         check_sender(args.agency, event)
         check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
                      [a.id for a in topology.agencies])
+        protection = protection_cmd.protection_for(  # after the input: its errors come first
+            codec, args.agency, unprotected=args.unprotected
+        )
         return asyncio.run(send())
     except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
         print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)
@@ -160,11 +165,12 @@ def _publish(args: argparse.Namespace) -> int:
 def _tail(args: argparse.Namespace) -> int:
     codec = EventCodec(Catalogue.load())
     settings = context.kafka_as_agency(args.agency)
-    protected = protection_cmd.protected_codec(codec, args.agency) if args.protect else None
+    protection = protection_cmd.protection_for(codec, args.agency, unprotected=args.unprotected)
+    protected = protection if isinstance(protection, ProtectedCodec) else None
     metrics = BusMetrics.on(CollectorRegistry())
     port = args.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(metrics.registry, port)
+    if port:  # /metrics, /healthz, /readyz (ready once it reads)
+        OpsServer(metrics.registry, lambda: None, port).start()
 
     async def read() -> int:
         consumer = AIOKafkaConsumer(

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.publisher import Publisher
 from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
-from exchange.metrics import BusMetrics, serve_metrics
+from exchange.metrics import BusMetrics
+from exchange.operations.health import OpsServer
 from exchange.operations.targets import announce
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.figures import CST, YearReport
@@ -49,13 +50,18 @@ def run_service(args: argparse.Namespace) -> int:
     topology = context.topology()
     settings = context.kafka_as_agency(AGENCY)
     codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, AGENCY, unprotected=args.unprotected)
     jurisdiction = load_jurisdiction(topology=topology)
     registry = CollectorRegistry()
     metrics = ScheduleMetrics(registry)
+    connected = asyncio.Event()  # set once its publisher is connected (read from the HTTP thread)
     port = args.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(registry, port)
-        announce(context.settings().state_dir.resolve(), "exchange-report", port)
+    server = None
+    if port:  # /metrics, /healthz, /readyz
+        server = OpsServer(
+            registry, lambda: None if connected.is_set() else "not connected to the bus", port
+        ).start()
+        announce(context.settings().state_dir.resolve(), "exchange-report", server.port)
     archive = ReportArchive(args.out)
     since = archive.since_year(args.since_year or clock().astimezone(CST).year)
     if args.since_year is not None and args.since_year != since:
@@ -63,11 +69,11 @@ def run_service(args: argparse.Namespace) -> int:
 
     async def generate(run: ReportRun) -> YearReport:
         report, undecodable = await collect_report(
-            settings, codec, topology, jurisdiction, year=run.year, now=run.as_of,
-            end=run.as_of, timeout_s=args.timeout,
+            settings, codec, topology, jurisdiction, protection=protection, year=run.year,
+            now=run.as_of, end=run.as_of, timeout_s=args.timeout,
         )
         if undecodable:
-            print(f"({undecodable} undecodable records skipped)")
+            print(f"({undecodable} undecodable or unverifiable records skipped)")
         return report
 
     async def main() -> None:
@@ -78,8 +84,9 @@ def run_service(args: argparse.Namespace) -> int:
         print(f"writing the reports of {since} on at their deadlines into {args.out}", flush=True)
         async with Publisher(
             settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
-            metrics=BusMetrics.on(registry),
+            metrics=BusMetrics.on(registry), protection=protection,
         ) as publisher:
+            connected.set()
 
             async def notify(run: ReportRun, report: YearReport) -> None:
                 for alert in flag_alerts(run, report):
@@ -92,5 +99,9 @@ def run_service(args: argparse.Namespace) -> int:
                         poll_s=args.poll, metrics=metrics, notify=notify,
                         say=lambda line: print(line, flush=True))  # fmt: skip
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server is not None:
+            server.stop()
     return 0

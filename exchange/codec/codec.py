@@ -248,7 +248,7 @@ class EventCodec:
 
         buffer = BytesIO()
         buffer.write(writer.prefix)
-        data = event.model_dump(warnings=False)
+        data = event.__pydantic_serializer__.to_python(event, warnings=False)
         if prepare is not None:
             prepare(data, writer.version)  # its own errors are its own, not EncodeError
         try:
@@ -335,7 +335,9 @@ class EventCodec:
             expected = spec.key(event)
         except ValueError:
             expected = ""
-        if key is None or key.decode("utf-8", errors="replace") != expected or not expected:
+        # bytes, not text: a key that is not UTF-8 decoded "with replacement" could equal a
+        # case key holding U+FFFD, yet hash to another partition than that key's UTF-8 bytes
+        if key is None or key != expected.encode() or not expected:
             raise KeyMismatchError(decoded.attributes.type, field, expected, key)
         subject = decoded.attributes.subject
         if subject is not None and subject != expected:
@@ -382,7 +384,7 @@ class EventCodec:
     def validate(raw: RawEvent, record: Any) -> DecodedEvent:
         """Validate a record read by :meth:`read` into its pydantic model."""
         try:
-            event = raw.model.model_validate(record)
+            event = raw.model.__pydantic_validator__.validate_python(record)
         except ValidationError as exc:
             errors = _field_errors(exc)
             summary = "; ".join(f"{e['field']}: {e['message']} [{e['rule']}]" for e in errors)

@@ -126,7 +126,7 @@ class Act:
 def start_worker(
     state_dir: Path, kafka: KafkaSettings, time_scale: float, keys: DemoKeys
 ) -> subprocess.Popen[bytes]:
-    """``exchange worker --protected`` in its own process, connected as the workflows
+    """``exchange worker`` (protected, the default) in its own process, connected as the workflows
     principal, with the workflows' own key folder and the demo's root pinned. Its app id
     follows the root, so a demo state folder keeps its worker's tables across runs and no two
     roots' workers share (sealed) table state."""
@@ -139,7 +139,7 @@ def start_worker(
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
-             "--protected", "--app-id", app_id,
+             "--app-id", app_id,
              "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker")],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )

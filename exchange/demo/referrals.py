@@ -99,6 +99,7 @@ async def play(topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir:
     snapshot = await read_snapshot(
         kafka_as(topology.principal_of(reader)), keys.codec, BOARD, agency=reader,
         partitions=topology.topic(BOARD).partitions,
+        protection=keys.codec_for(reader),
     )
     states = [e.event for e in snapshot.events
               if isinstance(e.event, ReferralState) and act.run in e.event.caseId]

@@ -34,6 +34,7 @@ from exchange.client.consumer import EventConsumer, Handler
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
+from exchange.demo import found_child as demo_found_child
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
 from exchange.demo.act import AGENCY, KafkaAs, start_worker, stop_worker
@@ -142,7 +143,8 @@ async def run_demo(
         stop_worker(worker)
         raise
     code = await demo_workflows.play(topology, kafka_as, keys, state_dir, worker)
-    return code or await demo_referrals.play(topology, kafka_as, keys, state_dir)
+    code = code or await demo_referrals.play(topology, kafka_as, keys, state_dir)
+    return code or await demo_found_child.play(topology, kafka_as, keys, state_dir)
 
 
 async def _acts_1_and_2(
@@ -191,7 +193,7 @@ async def _acts_1_and_2(
         _report(tracker)
         print("\n-- 2. Guard rails --")
         _refuse_bad_id()
-        await _denied(topology, kafka_as, codec, metrics)
+        await _denied(topology, kafka_as, keys, metrics)
         await show_sealed(keys, kafka_as, positions["missing-person-report"])
         await show_quarantine(keys, kafka_as, consumers["police"], tracker.handler_for("police"),
                               events[1][1])
@@ -275,13 +277,14 @@ def _refuse_bad_id() -> None:
 
 
 async def _denied(
-    topology: Topology, kafka_as: KafkaAs, codec: EventCodec, metrics: BusMetrics
+    topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, metrics: BusMetrics
 ) -> None:
     print("\n[education] tries to read the sightings topic, which is not addressed to it")
     consumer = EventConsumer(
-        kafka_as(topology.principal_of("education")), codec, ["exchange.sighting"],
+        kafka_as(topology.principal_of("education")), keys.codec, ["exchange.sighting"],
         agency="education", group_id="education.demo-snoop",
         deadletter_topic=topology.deadletter_topic("education").name, metrics=metrics,
+        protection=keys.codec_for("education"),
     )
     try:
         await consumer.start()

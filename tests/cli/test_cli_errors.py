@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from exchange.examples import example_json
+from exchange.protection.keys import FileKeyStore
 from exchange.tls.pki import LocalPki
+from exchange.topology.loader import load_topology
 from tests.cli.test_cli import run_cli
 
 
@@ -28,10 +30,12 @@ def one_line_error(done: object, *expected: str) -> str:
 
 
 def local_state(tmp_path: Path) -> str:
-    """A state folder with a local CA of its own (what `exchange broker up` makes), so that the
-    CLI's TLS settings are complete and the broker being down is the only problem."""
+    """A state folder with a local CA of its own and every agency's keys (what `exchange broker
+    up` makes), so that the CLI's TLS and protection settings are complete and the broker being
+    down is the only problem."""
     state = tmp_path / "state"
     LocalPki(state / "pki").ca()
+    FileKeyStore(state / "keys").init([a.id for a in load_topology().agencies])
     return str(state)
 
 
@@ -48,8 +52,9 @@ def closed_port() -> int:
         ('{"a": "西安"}'.encode("gbk"), ["line 1, column 8", "not utf-8", "[encoding]"]),
         (b"[" * 100_000 + b"]" * 100_000, ["[json_depth]"]),
         (b"{not json", ["line 1, column 2", "[json_syntax]"]),
+        (b" " * 1_000_001, ["more than 1000000 bytes", "[input_too_large]"]),
     ],
-    ids=["missing-file", "not-utf8", "nested-deep", "not-json"],
+    ids=["missing-file", "not-utf8", "nested-deep", "not-json", "too-large"],
 )
 def test_unreadable_input_is_one_line(
     tmp_path: Path, content: bytes | None, expected: list[str]
@@ -113,3 +118,10 @@ def test_connectors_with_the_broker_down_are_one_line_and_closed(tmp_path: Path)
         config.write_text(text + common)
         done = run_cli("connect", "run", str(config), env=env)
         one_line_error(done, "cannot reach the Kafka broker")
+
+
+def test_an_endless_input_is_refused_after_the_limit() -> None:
+    """``/dev/zero`` never ends: the CLI stops reading at the document limit (no memory
+    exhaustion, no hang) and says so in one line."""
+    done = run_cli("publish", "transport-sighting", "/dev/zero", "--as", "transport")
+    one_line_error(done, "/dev/zero: more than", "[input_too_large]")

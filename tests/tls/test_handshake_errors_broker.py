@@ -63,7 +63,8 @@ async def test_the_verified_client_connects(police: KafkaSettings, codec, provis
     assert police.ssl_cafile is not None
     assert explain(police) is None
     publisher = Publisher(police, codec, provisioned.topology, agency="police",
-                          source="/test", metrics=BusMetrics(CollectorRegistry()))
+                          source="/agencies/police/test", metrics=BusMetrics(CollectorRegistry()),
+                          protection=provisioned.protection_for("police"))
     async with publisher:
         pass
 
@@ -74,7 +75,8 @@ async def test_wrong_ca_names_the_ca_file_and_setting(
     other = _other_ca(tmp_path)
     wrong = police.model_copy(update={"ssl_cafile": other})
     publisher = Publisher(wrong, codec, provisioned.topology, agency="police",
-                          source="/test", metrics=BusMetrics(CollectorRegistry()))
+                          source="/agencies/police/test", metrics=BusMetrics(CollectorRegistry()),
+                          protection=provisioned.protection_for("police"))
     with pytest.raises(TlsHandshakeError) as raised:
         await publisher.__aenter__()
     await publisher.__aexit__(None, None, None)

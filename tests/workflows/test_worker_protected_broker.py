@@ -1,7 +1,8 @@
 """The protected worker end to end against the real broker (issue #4 acceptance, workflows part).
 
-One protected ``exchange worker`` (its own app id, state dir and log): police publish a missing
-child report and transport a matching sighting, both sealed and signed, carrying canary strings.
+One ``exchange worker``, protected by default (its own app id, state dir and log): police
+publish a missing child report and transport a matching sighting, both sealed and signed,
+carrying canary strings.
 The worker alerts, matches and dispatches; entitled readers open its outputs, an unentitled one
 cannot; unsigned, forged, tampered and replayed sightings are quarantined, counted and never
 dispatched; the audit trail shows what the worker was given and where it routed it; and no canary
@@ -192,7 +193,7 @@ class Run:
 
     def start(self) -> subprocess.Popen[bytes]:
         return start_worker(
-            self.provisioned, "--protected", "--app-id", f"workflows.protected-{self.tag}",
+            self.provisioned, "--app-id", f"workflows.protected-{self.tag}",  # protected: no flag
             "--metrics-port", str(self.port), "--loglevel", "info",
             data_dir=self.state_dir, log_file=self.log_file,
         )
@@ -323,6 +324,12 @@ class Run:
         assert ("routed", "exchange.alert.to.transport") in alert
         refused = by_worker(f"U-{self.tag}")
         assert [(r["action"], r["detail"]) for r in refused] == [("quarantined", "unsigned")]
+        # Stopped cleanly (SIGTERM): the chain ends with a checkpoint of reason "shutdown"
+        # that signs its very last record, written after every other record of the chain.
+        chain = [e.record for e in entries if e.record.get("chain") == delivered["chain"]]
+        last = chain[-1]
+        assert (last.get("kind"), last.get("reason")) == ("checkpoint", "shutdown"), last
+        assert last["seq"] == max(r["seq"] for r in chain if r.get("kind") != "checkpoint")
         listed = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "exchange.cli.main", "audit", "case", self.report.caseId],

@@ -9,7 +9,12 @@ What is patched, and why:
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
 - the producer's buffer (:func:`tune_producer`) and the worker's root logger
-  (:class:`QuietWorker`), for throughput.
+  (:class:`QuietWorker`), for throughput;
+- the producer's idempotence (:func:`tune_producer`): faust makes its aiokafka producer
+  idempotent only in ``exactly_once`` mode; the worker's producer is made idempotent with
+  ``acks=all`` always, so a send that aiokafka retries after a lost acknowledgement is written
+  once. Its audit records go through it (a retried audit record written twice would look like a
+  fork of the chain) and so do its outputs.
 
 ``tests/workflows/runtime/test_faust_patches.py`` checks that each private name used here
 (:data:`PRIVATE_NAMES`) still exists in the installed packages.
@@ -84,6 +89,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
     (faust_streams, "_current_event"),
+    (faust_aiokafka.Producer, "_settings_extra"),
 )
 
 
@@ -122,8 +128,21 @@ PRODUCER_BUFFER = 10_000
 default, 100, paused every sighting's stream in 0.1 s steps under load)."""
 
 
+IDEMPOTENT = {"acks": "all", "enable_idempotence": True}
+"""What faust gives its producer only in a transaction; the worker's producer always has it."""
+
+
 def tune_producer(app: faust.App) -> None:
-    app.producer.buffer.max_messages = PRODUCER_BUFFER
+    """A larger buffer (:data:`PRODUCER_BUFFER`), and an idempotent producer (:data:`IDEMPOTENT`,
+    added to what faust's ``_settings_extra`` gives the aiokafka producer it creates)."""
+    producer: Any = app.producer
+    producer.buffer.max_messages = PRODUCER_BUFFER
+    extra = producer._settings_extra
+
+    def idempotent() -> dict[str, Any]:
+        return {**extra(), **IDEMPOTENT}
+
+    producer._settings_extra = idempotent
 
 
 class QuietWorker(Worker):
