@@ -1,7 +1,8 @@
 """The DNA laboratory request sink against the real broker and a laboratory the test runs
 (HTTPS, its own certificate, a bearer token): the police's comparison requests reach the
 laboratory once each, in order, with their idempotency key; a sample's record is not sent; a
-request the laboratory refuses and a poison record are dead-lettered and the sink goes on; the
+request the laboratory refuses is dead-lettered, a poison record (unsigned) quarantined, and the
+sink goes on; the
 laboratory down then back loses nothing; a restart repeats nothing; the intake must be HTTPS."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
+from support.protection import quarantine_reasons
 
 from connectors.adapters.dna_lab_requests import DnaLabRequestConfig, DnaLabRequestSink
 from connectors.registry import connector_class
@@ -72,8 +74,8 @@ async def test_requests_reach_the_laboratory_once_each_refusals_and_poison_dead_
     raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
     await raw.start()
     try:
-        await raw.send_and_wait("exchange.dna", b"not avro " + run.encode(),
-                                key=f"DNA-S-{run}".encode())  # fmt: skip
+        sent = await raw.send_and_wait("exchange.dna", b"not avro " + run.encode(),
+                                       key=f"DNA-S-{run}".encode())  # fmt: skip
     finally:
         await raw.stop()
     await harness.publish(request(run, 4), agency="police")
@@ -81,7 +83,7 @@ async def test_requests_reach_the_laboratory_once_each_refusals_and_poison_dead_
     async with harness.running(DnaLabRequestSink(cfg, harness.context)):
         await harness.until(lambda: len(mine(laboratory, run)) == 3)
         dead = await harness.read(
-            "exchange.deadletter.police", agency="operators", count=2,
+            "exchange.deadletter.police", agency="operators", count=1,
             where=lambda r: r.headers.get("exchange.consumer.group") == cfg.group,
         )  # fmt: skip
     assert mine(laboratory, run) == [f"DNA-R-{run}-1", f"DNA-R-{run}-3", f"DNA-R-{run}-4"]
@@ -90,9 +92,12 @@ async def test_requests_reach_the_laboratory_once_each_refusals_and_poison_dead_
     assert all("requestId" in body for body in laboratory.requests.values())  # no sample record
     assert all(h.get("Authorization") == f"Bearer {TOKEN}" for h in laboratory.posts)
     key = next(k for k, body in laboratory.requests.items() if body["requestId"].endswith("-1"))
-    assert key.startswith("/agencies/test/harness#")
+    assert key.startswith("/agencies/police/")  # ce_source "#" ce_id
+    assert "#" in key
     reasons = {r.headers["exchange.error.reason"]: r for r in dead}
-    assert set(reasons) == {"not-single-object", "handler-error"}
+    assert set(reasons) == {"handler-error"}
+    quarantined = await quarantine_reasons(provisioned, "police")
+    assert quarantined.get(("exchange.dna", sent.partition, sent.offset)) == "unsigned"
     assert "HTTP 422" in reasons["handler-error"].headers["exchange.error.message"]
     assert "comparison request" in reasons["handler-error"].headers["exchange.error.message"]
 
