@@ -1,7 +1,8 @@
 """The cold-case ledger against the real broker with a running worker: an open missing-minor
 case enters the ledger after a restart (its timer in the worker's table), a review by its unit
-moves the next review, a poison record and bad reviews are dead-lettered, the next review
-missed escalates once, and ``exchange cases cold`` shows it first."""
+moves the next review, a poison record (unsigned) is quarantined and bad reviews are
+dead-lettered, the next review missed escalates once, and ``exchange cases cold`` shows it
+first."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from support.protection import quarantine_reasons
 
 from exchange.codec import EventCodec
 from exchange.examples.core import example_missing_person_report
@@ -61,13 +63,13 @@ async def test_a_cold_case_enters_is_reviewed_and_a_missed_review_escalates(
         raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
         await raw.start()
         try:
-            await raw.send_and_wait(
+            sent = await raw.send_and_wait(
                 "exchange.cold-case-review", b"not an event", key=f"P-{run}".encode())
         finally:
             await raw.stop()
         await publish(provisioned, codec, "police", ColdCaseReview(
             caseId=f"A-NONE-{run}", reviewedBy=LIANHU, summary="?", reviewedAt=now))
-        await dead_letters(provisioned, codec, run, 2)  # the worker is up and reading
+        await dead_letters(provisioned, codec, run, 1)  # the worker is up and reading
         now = datetime.now(UTC)  # the 30 s start now, not while the worker was starting
         report = report.model_copy(update={"lastSeenAt": now, "reportedAt": now})
         await publish(provisioned, codec, "police", report)
@@ -97,10 +99,12 @@ async def test_a_cold_case_enters_is_reviewed_and_a_missed_review_escalates(
             (0, False), (1, False), (1, True)]
         assert alerts[0].reason.startswith("cold case of police.lianhu not reviewed by "
                                            f"{entries[1].nextReviewDue.isoformat()}")
-        dead = await dead_letters(provisioned, codec, run, 3)
+        dead = await dead_letters(provisioned, codec, run, 2)
         messages = [dict(r.headers).get("exchange.error.message", b"").decode() for r in dead]
         reasons = {dict(r.headers)["exchange.error.reason"].decode() for r in dead}
-        assert "not-single-object" in reasons
+        assert reasons == {"handler-error"}
+        poison = ("exchange.cold-case-review", sent.partition, sent.offset)
+        assert (await quarantine_reasons(provisioned, "workflows")).get(poison) == "unsigned"
         assert any("[cold-case-known]" in m for m in messages)
         assert any("[cold-case-unit]" in m and "metro-police" in m for m in messages)
     finally:
