@@ -223,7 +223,13 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
         source="/agencies/transport/mal",
     )
     sent: dict[tuple[int, int], Row] = {}
+    signer = provisioned.protection_for("transport").signer  # signed by a writer: past the
     producer = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs())
+
+    async def send(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        signature = signer.headers([(key, value, headers)])  # verification, into the decoder
+        return await producer.send_and_wait(TOPIC, value, key=key, headers=headers + signature)
+
     await producer.start()
     try:
         for row in CATALOGUE:
@@ -233,11 +239,9 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
             headers = [(k, data["sightingId"].encode() if k == "ce_subject" else v)
                        for k, v in good.headers if k != "ce_id"]
             headers.append(("ce_id", f"mal-{run}-{row.id}".encode()))
-            meta = await producer.send_and_wait(
-                TOPIC, _avro(row, data), key=data["sightingId"].encode(), headers=headers
-            )
+            meta = await send(data["sightingId"].encode(), _avro(row, data), headers)
             sent[(meta.partition, meta.offset)] = row
-        await producer.send_and_wait(TOPIC, good.value, key=good.key, headers=good.headers)
+        await send(good.key, good.value, list(good.headers))
     finally:
         await producer.stop()
 

@@ -98,8 +98,10 @@ async def test_refused_and_poison_records_are_dead_lettered_and_the_sink_goes_on
     raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
     await raw.start()
     marker = uuid.uuid4().hex.encode()
-    try:
-        poison = await raw.send_and_wait(INBOX, b"not avro " + marker, key=b"poison")
+    value, headers = b"not avro " + marker, [("ce_source", source.encode()), ("ce_id", marker)]
+    headers += provisioned.protection_for("police").signer.headers([(b"poison", value, headers)])
+    try:  # signed by a writer, so it passes verification and reaches the decoder
+        poison = await raw.send_and_wait(INBOX, value, key=b"poison", headers=headers)
     finally:
         await raw.stop()
     await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 3)
