@@ -194,13 +194,13 @@ def report(sides: dict[str, Side], rate: float, seconds: float, records: int,
     print(f"\n== Issue #14: the protected worker; sighting -> police inbox (opened), latency at "
           f"{rate:.0f} sightings/s for {seconds:.0f} s x {rounds} per side; max throughput on "
           f"{records} pre-loaded, best of {rounds} ==")
-    print(f"{'':<36}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'max ms':>8}{'sent/s':>8}"
+    print(f"{'':<36}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}{'sent/s':>8}"
           f"{'handled/s':>11}{'max sightings/s':>17}")
     for side, label in SIDES.items():
         s = sides[side]
-        print(f"{label:<36}{quantile(s.latencies_ms, 0.5):>8.1f}"
-              f"{quantile(s.latencies_ms, 0.95):>8.1f}{quantile(s.latencies_ms, 0.99):>8.1f}"
-              f"{max(s.latencies_ms, default=float('nan')):>8.0f}{min(s.sent_rates):>8.0f}"
+        print(f"{label:<36}{quantile(s.latencies_ms, 0.5):>10.1f}"
+              f"{quantile(s.latencies_ms, 0.95):>10.1f}{quantile(s.latencies_ms, 0.99):>10.1f}"
+              f"{max(s.latencies_ms, default=float('nan')):>10.0f}{min(s.sent_rates):>8.0f}"
               f"{min(s.handled_rates):>11,.0f}{max(s.throughputs):>17,.0f}")
         print(f"  {side}: {len(s.latencies_ms)} dispatches timed; warm-ups "
               f"{', '.join(f'{w:.0f}' for w in s.warmups_s)} s; max throughput per round "
