@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.broker.local import LocalCluster
+from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
+from exchange.protection.entitlements import load_entitlements
+from exchange.protection.keys import FileKeyStore
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.signing import Verifier
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
@@ -88,6 +94,24 @@ def settings_of(connection: Connection) -> KafkaSettings:
         bootstrap_servers=connection["bootstrap"], security_protocol=connection["protocol"],
         ssl_cafile=connection["cafile"] or None,
     ).with_principal(connection["username"], connection["password"])
+
+
+# -- protection ----------------------------------------------------------------------------------
+
+
+def protection_of(
+    agency: str, topology: Topology, codec: EventCodec, keys_dir: Path | None
+) -> ProtectedCodec | Unprotected:
+    """``agency``'s protected codec with the keys of ``keys_dir`` (one development host's
+    :class:`FileKeyStore` holding every agency's keys, made by ``FileKeyStore(dir).init``), or,
+    with no ``keys_dir``, the unprotected baseline."""
+    if keys_dir is None:
+        return Unprotected("benchmark: the unprotected baseline")
+    keys = FileKeyStore(keys_dir)
+    verifier = Verifier(keys, writers_of=lambda name: topology.topic(name).writers)
+    return ProtectedCodec(
+        codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
+    )
 
 
 # -- timing and statistics ------------------------------------------------------------------------

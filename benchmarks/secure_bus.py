@@ -53,6 +53,7 @@ from benchmarks.harness import (
     connection_of,
     load_line,
     machine_line,
+    protection_of,
     settings_of,
     target_line,
 )
@@ -64,10 +65,8 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
-from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import ProtectedCodec
-from exchange.protection.signing import Verifier
 from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
@@ -94,13 +93,7 @@ def bench_topology(topic: str) -> Topology:
 def protection(
     path: str, agency: str, topology: Topology, codec: EventCodec, keys_dir: Path
 ) -> ProtectedCodec | Unprotected:
-    if path != "secure":
-        return Unprotected("benchmark: the unprotected baseline")
-    keys = FileKeyStore(keys_dir)  # one development host holding both agencies' keys
-    verifier = Verifier(keys, writers_of=lambda name: topology.topic(name).writers)
-    return ProtectedCodec(
-        codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
-    )
+    return protection_of(agency, topology, codec, keys_dir if path == "secure" else None)
 
 
 @dataclass(frozen=True)

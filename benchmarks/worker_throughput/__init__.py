@@ -45,9 +45,14 @@ Usage, from the repository's root::
     python -m benchmarks.worker_throughput [--rate 200] [--seconds 20] [--records 20000]
         [--base-port 39092]
 
+With ``--compare-protection [--rounds 2]`` it measures instead the protected worker against the
+unprotected one, latency at ``--rate`` and throughput on ``--records`` pre-loaded, round by
+round (issue #14; :mod:`.protection`).
+
 Modules: :mod:`.names` (topics, groups, ids), :mod:`.sender` (the transport agency),
 :mod:`.receiver` (the timing inbox reader), :mod:`.raw_loop` (the baseline), :mod:`.processes`
-(the worker, the faust floor, the group's lag), :mod:`.own_code`, :mod:`.report`, and
+(the worker, the faust floor, the group's lag), :mod:`.protection` (the protected comparison),
+:mod:`.own_code`, :mod:`.report`, and
 :mod:`.__main__` (the phases in order); :mod:`.workflow` holds all it takes from
 :mod:`exchange.workflows`.
 """

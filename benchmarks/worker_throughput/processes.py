@@ -14,6 +14,7 @@ from pathlib import Path
 from kafka import KafkaConsumer
 from kafka import TopicPartition as SyncTopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.structs import OffsetAndMetadata
 
 from benchmarks.harness import REPO
 from benchmarks.worker_throughput.names import SOURCE_TOPIC
@@ -21,18 +22,30 @@ from exchange.settings import KafkaSettings
 
 
 class Worker:
+    """``exchange worker``: unprotected (the baseline) unless ``keys_dir`` names the key folder
+    of a development host holding the workflows agency's keys and every writer's and reader's
+    (then it verifies, opens, seals and signs, as in production); ``app_id``: its own faust
+    app (group and internal topics; default the worker's own, ``workflows.main``)."""
+
     def __init__(
-        self, log: Path, kafka: KafkaSettings, data_dir: Path, *, batch_max: int | None = None
+        self, log: Path, kafka: KafkaSettings, data_dir: Path, *, batch_max: int | None = None,
+        keys_dir: Path | None = None, app_id: str | None = None,
     ) -> None:
         self.log = log
         self.batch_max = batch_max
         self.env = {**os.environ, **kafka.environment()}  # the principal and the CA
+        if keys_dir is not None:
+            self.env["EXCHANGE_KEYS__FOLDER"] = str(keys_dir.resolve())
+        self.protected = keys_dir is not None
+        self.app_id = app_id
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
         return [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
-                "--data-dir", str(self.data_dir), "--unprotected",  # the unprotected baseline
+                "--data-dir", str(self.data_dir),
+                *([] if self.protected else ["--unprotected"]),  # the unprotected baseline
+                *(["--app-id", self.app_id] if self.app_id else []),
                 *(["--batch-max", str(self.batch_max)] if self.batch_max else [])]
 
     def start(self) -> None:
@@ -69,18 +82,19 @@ class Floor(Worker):
         self, log: Path, kafka: KafkaSettings, data_dir: Path, *, app_id: str, out: str,
         table: bool,
     ) -> None:
-        super().__init__(log, kafka, data_dir)
-        self.app_id, self.out, self.table = app_id, out, table
+        super().__init__(log, kafka, data_dir, app_id=app_id)
+        self.floor_id, self.out, self.table = app_id, out, table
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "benchmarks.faust_floor",
-                "--app-id", self.app_id, "--out", self.out, "--data-dir", str(self.data_dir),
+                "--app-id", self.floor_id, "--out", self.out, "--data-dir", str(self.data_dir),
                 *(["--table"] if self.table else [])]
 
 
 class Offsets:
     def __init__(self, admin: KafkaSettings) -> None:
-        self.admin = KafkaAdminClient(**admin.kafka_python_kwargs())
+        self.admin_kwargs = admin.kafka_python_kwargs()
+        self.admin = KafkaAdminClient(**self.admin_kwargs)
         self.consumer = KafkaConsumer(**admin.kafka_python_kwargs())
         partitions = self.consumer.partitions_for_topic(SOURCE_TOPIC) or set()
         self.partitions = [SyncTopicPartition(SOURCE_TOPIC, p) for p in sorted(partitions)]
@@ -109,6 +123,17 @@ class Offsets:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"group {group} still {lag} records behind after {timeout_s}s")
             time.sleep(0.5)
+
+    def move_group(self, group: str, to: dict[int, int]) -> None:
+        """Commit ``group``'s offsets on the sightings at ``to`` (partition -> offset), while no
+        member of it runs: it then starts there, skipping what others' phases left."""
+        mover = KafkaConsumer(**self.admin_kwargs, group_id=group, enable_auto_commit=False)
+        try:
+            mover.assign(self.partitions)
+            mover.commit({tp: OffsetAndMetadata(to[tp.partition], "", -1)
+                          for tp in self.partitions})
+        finally:
+            mover.close()
 
     def close(self) -> None:
         self.consumer.close()

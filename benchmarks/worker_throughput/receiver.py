@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from benchmarks.harness import Connection, settings_of
+from benchmarks.harness import Connection, protection_of, settings_of
 from benchmarks.worker_throughput.names import sent_ns
+from exchange.codec import EventCodec
+from exchange.codec.exceptions import DecodeError
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.protected import ProtectedCodec
+from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
+from exchange.topology.loader import load_topology
 
 WARM_WITHIN_MS = 500.0
 WARM_STREAK = 200
@@ -35,24 +43,52 @@ class Received:
     first_ns: int = 0
     last_ns: int = 0
     duplicates: int = 0
+    refused: list[str] = field(default_factory=list)
+    """Dispatches the receiver could not open (quarantined or dead-lettered), with the reason."""
+
+
+Opener = Callable[[Any], None]
+"""Opens one record as the receiving agency (raises if it cannot): its handling, timed."""
+
+
+def opener_of(open_as: tuple[str, Path | None]) -> Opener:
+    """``open_as`` = (agency, keys folder or None): verify and open each record with the agency's
+    :class:`ProtectedCodec` (keys: :func:`benchmarks.harness.protection_of`), or with None
+    decode it unprotected, as a reading agency does in either mode."""
+    agency, keys_dir = open_as
+    codec = EventCodec(Catalogue.load())
+    protection = protection_of(agency, load_topology(), codec, keys_dir)
+
+    def open_record(record: Any) -> None:
+        if isinstance(protection, ProtectedCodec):
+            protection.decode(record.key, record.value, record.headers,
+                              (record.topic, record.partition, record.offset))
+        else:
+            codec.decode(record.value, record.headers)
+
+    return open_record
 
 
 def _receiver_process(
     *, connection: Connection, topic: str, run: str, tag: str, expected: int, timeout_s: float,
-    signals: tuple[Any, Any, Any],
+    signals: tuple[Any, Any, Any], open_as: tuple[str, Path | None] | None,
 ) -> None:
     ready, warm, finished = signals
     finished.put(asyncio.run(_receive(
         settings=settings_of(connection), topic=topic, run=run, tag=tag, expected=expected,
         timeout_s=timeout_s, ready=ready, warm=warm,
+        opener=None if open_as is None else opener_of(open_as),
     )))
 
 
 async def _receive(
     *, settings: KafkaSettings, topic: str, run: str, tag: str, expected: int, timeout_s: float,
-    ready: Any, warm: Any,
+    ready: Any, warm: Any, opener: Opener | None = None,
 ) -> Received:
     """Read ``topic`` from its current end until ``expected`` dispatches tagged ``tag`` came.
+
+    With ``opener``, each tagged dispatch is opened before it counts, and its latency taken
+    once opened (one that cannot be opened is kept in ``refused``, not timed).
 
     No consumer group (partitions assigned by hand), so no offsets are committed anywhere."""
     consumer = AIOKafkaConsumer(**settings.aiokafka_kwargs(), group_id=None,
@@ -90,6 +126,13 @@ async def _receive(
                     result.duplicates += 1
                     continue
                 seen.add(event_id)
+                if opener is not None:
+                    try:
+                        opener(record)
+                    except (VerificationError, DecodeError) as error:
+                        result.refused.append(f"{event_id.decode()}: {error}")
+                        continue
+                    now_ns = time.time_ns()
                 result.latencies_ms.append((now_ns - sent_ns(event_id)) / 1e6)
                 fresh += 1
         if fresh:
@@ -116,8 +159,10 @@ class Receiver:
 
     def __init__(
         self, connection: Connection, topic: str, *, run: str, tag: str, expected: int,
-        timeout_s: float,
+        timeout_s: float, open_as: tuple[str, Path | None] | None = None,
     ) -> None:
+        """``open_as``: (agency, keys folder or None) to open each dispatch as that agency
+        (:func:`opener_of`); None: only read its headers."""
         spawn = multiprocessing.get_context("spawn")
         self.ready, self.warm, self.finished = spawn.Event(), spawn.Event(), spawn.Queue()
         self.timeout_s = timeout_s
@@ -125,7 +170,7 @@ class Receiver:
             target=_receiver_process,
             kwargs={"connection": connection, "topic": topic, "run": run, "tag": tag,
                     "expected": expected, "timeout_s": timeout_s,
-                    "signals": (self.ready, self.warm, self.finished)},
+                    "signals": (self.ready, self.warm, self.finished), "open_as": open_as},
         )
 
     def start(self) -> None:

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from benchmarks.harness import protection_of
 from benchmarks.worker_throughput.names import SOURCE_TOPIC, police_sighting, sighting_id
 from benchmarks.worker_throughput.processes import Worker
 from benchmarks.worker_throughput.receiver import WARM_UP_AT_MOST_S
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
-from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
 
 class Sender:
+    """Transport's Publisher: unprotected (the baseline), or with ``keys_dir`` (a development
+    host's key folder) protected as in production: each sighting sealed for its topic's readers,
+    and those published within the Publisher's linger window signed together."""
+
     def __init__(
-        self, transport: KafkaSettings, codec: EventCodec, topology: Topology, run: str
+        self, transport: KafkaSettings, codec: EventCodec, topology: Topology, run: str, *,
+        keys_dir: Path | None = None,
     ) -> None:
         self.transport, self.codec, self.topology, self.run = transport, codec, topology, run
+        self.keys_dir = keys_dir
         self.sighting = police_sighting()
 
     def _publisher(self) -> Publisher:
@@ -31,12 +38,14 @@ class Sender:
             self.transport, self.codec, self.topology, agency="transport",
             source=f"/agencies/transport/bench/{self.run}",
             metrics=BusMetrics.on(CollectorRegistry()),
-            protection=Unprotected("benchmark: the unprotected baseline"),
+            protection=protection_of("transport", self.topology, self.codec, self.keys_dir),
         )
 
     async def _send(self, publisher: Publisher, tag: str, seq: int, sent_ns: int) -> Any:
         event_id = sighting_id(self.run, tag, seq, sent_ns)
         event = self.sighting.model_copy(update={"sightingId": event_id})
+        if self.keys_dir is not None:  # queued for the linger window's batch signature
+            return asyncio.ensure_future(publisher.publish(event, topic=SOURCE_TOPIC, id=event_id))
         return await publisher.send_encoded_nowait(
             SOURCE_TOPIC, publisher.encode(event, id=event_id)
         )
