@@ -99,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
         topology=topology,
         codec=EventCodec(Catalogue.load()),
         registry=registry,
+        evidence=context.evidence(),
         pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 

@@ -7,7 +7,11 @@ and :class:`connectors.sdk.sink.Sink` (bus → agency system) build on it; an ad
 of them and implements two or three methods.
 
 A connector never reads the environment: :class:`ConnectorContext` gives it the connection
-settings of any agency's principal, the topology, the codec and the metrics registry.
+settings of any agency's principal, the topology, the codec, the metrics registry and the
+evidence (keys and audit settings) its publishers are audited with: every connector publishes
+through :meth:`Connector.publisher`, so every event it sends is recorded in its agency's audit
+chain and refused while the fail-closed audit policy says so
+(:func:`exchange.client.audited.audited_publisher`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -24,6 +29,8 @@ from prometheus_client import CollectorRegistry
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.metrics import ConnectorMetrics
 from connectors.sdk.progress import ProgressStore
+from exchange.client.audited import Evidence, audited_publisher
+from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
 from exchange.settings import KafkaSettings
@@ -44,6 +51,8 @@ class ConnectorContext:
     topology: Topology
     codec: EventCodec
     registry: CollectorRegistry
+    evidence: Evidence
+    """Keys that sign the publishers' audit checkpoints, and the audit settings."""
     pki: LocalPki | None = None
     """The local CA: it issues a certificate to a server connector (the HTTP gateway) that is
     given none of its own, so that it serves TLS by default."""
@@ -79,6 +88,18 @@ class Connector(ABC, Generic[C]):
 
     def kafka(self, agency: str | None = None) -> KafkaSettings:
         return self.context.kafka_for(agency or self.config.agency)
+
+    def publisher(
+        self, agency: str | None = None, source: str | None = None
+    ) -> AbstractAsyncContextManager[Publisher]:
+        """A publisher of ``agency`` (default: the config's) as ``source`` (default: the
+        config's ``ce_source``), audited and guarded (the one way a connector publishes)."""
+        context = self.context
+        return audited_publisher(
+            self.kafka(agency), context.codec, context.topology,
+            agency=agency or self.config.agency, source=source or self.config.ce_source,
+            metrics=context.bus_metrics, evidence=context.evidence,
+        )
 
     async def setup(self) -> None:
         """Open connections; called once before :meth:`run`."""

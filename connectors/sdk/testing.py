@@ -4,7 +4,8 @@ Given connection settings per agency (from a provisioned test broker), the harne
 connector in the background, publishes events as any agency, and reads what arrived on a topic
 or in a dead-letter topic, filtered to the records of the test::
 
-    harness = ConnectorHarness(kafka_for, topology, codec, state_dir=tmp_path)
+    harness = ConnectorHarness(kafka_for, topology, codec, state_dir=tmp_path,
+                               evidence=Evidence(keys))
     config = harness.config(FileDropConfig, kind="file-drop", name="my-test", ...)
     async with harness.running(FileDropSource(config, harness.context)):
         events = await harness.read("exchange.sighting", agency="police", count=3,
@@ -31,6 +32,7 @@ from pydantic import BaseModel
 
 from connectors.sdk.base import Connector, ConnectorContext
 from connectors.sdk.config import ConnectorConfig
+from exchange.client.audited import Evidence
 from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.metrics import BusMetrics
@@ -56,13 +58,15 @@ class ConnectorHarness:
     topology: Topology
     codec: EventCodec
     state_dir: Path
+    evidence: Evidence
+    """Keys and audit settings of the connectors' publishers (each audited, as in production)."""
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     pki: LocalPki | None = None
 
     @property
     def context(self) -> ConnectorContext:
         return ConnectorContext(
-            self.kafka_for, self.topology, self.codec, self.registry, pki=self.pki
+            self.kafka_for, self.topology, self.codec, self.registry, self.evidence, pki=self.pki
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context
-from exchange.client.publisher import Publisher
+from exchange.client.audited import audited_publisher
 from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
@@ -81,9 +81,9 @@ def run_service(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         print(f"writing the reports of {since} on at their deadlines into {args.out}", flush=True)
-        async with Publisher(
+        async with audited_publisher(
             settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
-            metrics=BusMetrics.on(registry),
+            metrics=BusMetrics.on(registry), evidence=context.evidence(),
         ) as publisher:
             connected.set()
 

@@ -119,7 +119,8 @@ async def test_health_is_not_ready_without_credentials(harness) -> None:
         raise SettingsError("credentials", f"no password for {agency}")
 
     lost = ConnectorHarness(
-        no_credentials, harness.topology, harness.codec, harness.state_dir, pki=harness.pki
+        no_credentials, harness.topology, harness.codec, harness.state_dir, harness.evidence,
+        pki=harness.pki,
     )
     config = gateway_config(harness, harness.unique_name("gw"))
     gateway = HttpGateway(config, lost.context)

@@ -15,8 +15,10 @@ import pytest
 from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
 from exchange.broker.local import LocalCluster
+from exchange.client.audited import Evidence
 from exchange.codec import EventCodec
 from exchange.examples import example_json
+from exchange.protection.keys import FileKeyStore
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import LocalPki
 from exchange.topology.apply import apply_topology
@@ -67,8 +69,11 @@ def own(cluster: LocalCluster, codec: EventCodec, tmp_path: Path) -> ConnectorHa
             principal, cluster.credentials.password_for(principal)
         )
 
+    keys = FileKeyStore(tmp_path / "keys")
+    keys.init([a.id for a in topology.agencies])
     return ConnectorHarness(
-        kafka_for, topology, codec, tmp_path / "state", pki=LocalPki(tmp_path / "pki")
+        kafka_for, topology, codec, tmp_path / "state", Evidence(keys),
+        pki=LocalPki(tmp_path / "pki"),
     )
 
 

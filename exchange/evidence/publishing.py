@@ -1,0 +1,100 @@
+"""The audit of one publishing process: its anchored chain and its fail-closed guard, wired once.
+
+Every entry point that publishes as an agency (``exchange publish``, the report deadlines, each
+connector's source, the HTTP gateway) gets its publisher through
+:func:`exchange.client.audited.audited_publisher`, which opens one :class:`PublishingAudit`:
+
+- an idempotent audit producer (:func:`~exchange.protection.audit_kafka.audit_producer`) writing
+  to ``exchange.audit`` through a :class:`~exchange.evidence.guard.GuardedSink`, so the guard
+  learns of every failed write;
+- the process's :class:`~exchange.evidence.checkpoints.AnchoredTrail` (one chain, its head signed
+  by the agency's ``sig`` key by the settings' rhythm and once more on a clean stop);
+- the :class:`~exchange.evidence.guard.AuditGuard` under the settings' fail-closed policy, and
+  the :class:`~exchange.evidence.guard.AnchorWatcher` that marks the chain's checkpoints anchored
+  when the notary's anchors name them.
+
+The faust worker has the same three parts on its own producer and timer
+(:mod:`exchange.workflows.runtime.protection`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from types import TracebackType
+
+from prometheus_client import CollectorRegistry
+
+from exchange.evidence.checkpoints import AnchoredTrail, CheckpointPolicy
+from exchange.evidence.guard import NOTARY_TOPIC, AnchorWatcher, AuditGuard, GuardedSink
+from exchange.evidence.metrics import EvidenceMetrics
+from exchange.protection.audit import AUDIT_TOPIC
+from exchange.protection.audit_kafka import KafkaAuditSink, audit_producer
+from exchange.protection.keys import KeyStore
+from exchange.settings import AuditSettings, KafkaSettings
+from exchange.tls.kafka import start_client
+
+log = logging.getLogger(__name__)
+
+
+class PublishingAudit:
+    """One agency's audit chain and guard in one process. ``async with`` it around the
+    publisher that uses :attr:`trail` and :attr:`guard`."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        agency: str,
+        keys: KeyStore,
+        audit: AuditSettings,
+        registry: CollectorRegistry,
+        *,
+        notary_partitions: int = 3,
+        audit_topic: str = AUDIT_TOPIC,
+        notary_topic: str = NOTARY_TOPIC,
+    ) -> None:
+        """Raises :class:`~exchange.protection.exceptions.KeyStoreError` when ``agency`` has no
+        active signing key (its checkpoints could not be signed)."""
+        self.settings = settings
+        self.agency = agency
+        self.guard = AuditGuard(agency, audit.fail_closed, EvidenceMetrics.on(registry))
+        self._producer = audit_producer(settings)
+        self.trail = AnchoredTrail(
+            GuardedSink(KafkaAuditSink(self._producer, audit_topic), self.guard), agency, keys,
+            policy=CheckpointPolicy(audit.checkpoint_every_records, audit.checkpoint_every_seconds),
+        )
+        self._watcher = AnchorWatcher(settings, self.guard, self.trail.chain, topic=notary_topic,
+                                      partitions=notary_partitions)
+        self._watching = False
+
+    async def __aenter__(self) -> PublishingAudit:
+        await start_client(self._producer, self.settings)
+        try:
+            await self._watcher.start()
+            self._watching = True
+        except Exception as error:  # noqa: BLE001 - logged; the guard then closes in time
+            log.critical(
+                "%s cannot watch %s for anchors (%s: %s): it fails closed after %.0f s",
+                self.agency, NOTARY_TOPIC, type(error).__name__, error,
+                self.guard.policy.max_unanchored_seconds,
+            )
+        self.trail.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Sign the head once more (a clean stop), then close the watcher and the producer."""
+        try:
+            await self.trail.close()
+        except Exception:
+            if exc is None:
+                raise
+            log.exception("%s: the last checkpoint of %s was not written", self.agency,
+                          self.trail.chain)
+        finally:
+            if self._watching:
+                with contextlib.suppress(Exception):
+                    await self._watcher.stop()
+            await self._producer.stop()
