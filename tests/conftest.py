@@ -23,6 +23,7 @@ import pytest
 from exchange.broker.local import LocalCluster
 from exchange.codec import EventCodec
 from exchange.credentials import CredentialStore
+from exchange.protection.keys import FileKeyStore
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.apply import apply_topology
@@ -89,6 +90,7 @@ class Provisioned:
     topology: Topology
     broker: BrokerHandle
     credentials: CredentialStore
+    keys: FileKeyStore
 
     def kafka_as(self, agency_id: str) -> KafkaSettings:
         principal = self.topology.principal_of(agency_id)
@@ -103,7 +105,10 @@ def provisioned(kafka: BrokerHandle) -> Provisioned:
     topology = load_topology()
     credentials = CredentialStore(TEST_STATE / "credentials")
     apply_topology(topology, kafka.admin, credentials, 1)
-    return Provisioned(topology, kafka, credentials)
+    keys = FileKeyStore(TEST_STATE / "keys")
+    keys.init([a.id for a in topology.agencies])  # what `exchange broker up` does on a dev host
+    keys.reload()
+    return Provisioned(topology, kafka, credentials, keys)
 
 
 @pytest.fixture(scope="session")

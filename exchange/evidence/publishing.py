@@ -55,6 +55,7 @@ class PublishingAudit:
     ) -> None:
         """Raises :class:`~exchange.protection.exceptions.KeyStoreError` when ``agency`` has no
         active signing key (its checkpoints could not be signed)."""
+        keys.active(agency, "sig")  # before any client is made
         self.settings = settings
         self.agency = agency
         self.guard = AuditGuard(agency, audit.fail_closed, EvidenceMetrics.on(registry))

@@ -17,19 +17,15 @@ import pytest
 from connectors.sdk.testing import ConnectorHarness
 from exchange.client.audited import Evidence
 from exchange.codec import EventCodec
-from exchange.protection.keys import FileKeyStore
 from exchange.tls.pki import LocalPki
 
 
 @pytest.fixture
 def harness(provisioned, codec: EventCodec, tmp_path: Path) -> ConnectorHarness:
-    """Every agency's keys made in the test's folder: the connectors' audit checkpoints are
-    signed with them."""
-    keys = FileKeyStore(tmp_path / "keys")
-    keys.init([a.id for a in provisioned.topology.agencies])
+    """The connectors' audit checkpoints are signed with the test state's keys."""
     return ConnectorHarness(
         provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state",
-        Evidence(keys), pki=LocalPki(tmp_path / "pki"),
+        Evidence(provisioned.keys), pki=LocalPki(tmp_path / "pki"),
     )
 
 
