@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.client.publisher import Publisher
+from exchange.client.translate import translated
 from exchange.codec import EventCodec
 from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.evidence.publishing import PublishingAudit
@@ -56,11 +57,13 @@ async def audited_publisher(
 ) -> AsyncIterator[Publisher]:
     """A connected :class:`Publisher` of ``agency`` whose events are audited and guarded (see
     the module docs); ``options`` go to the publisher (``protection``, ``linger_ms``)."""
-    async with PublishingAudit(
-        settings, agency, evidence.keys, evidence.settings, metrics.registry,
-        notary_partitions=topology.topic(NOTARY_TOPIC).partitions,
-    ) as audit, Publisher(
-        settings, codec, topology, agency=agency, source=source, metrics=metrics,
-        audit=audit.trail, guard=audit.guard, **options,
-    ) as publisher:
-        yield publisher
+    async with contextlib.AsyncExitStack() as opened:
+        with translated(settings, f"auditing as {agency!r}"):
+            audit = await opened.enter_async_context(PublishingAudit(
+                settings, agency, evidence.keys, evidence.settings, metrics.registry,
+                notary_partitions=topology.topic(NOTARY_TOPIC).partitions,
+            ))
+        yield await opened.enter_async_context(Publisher(
+            settings, codec, topology, agency=agency, source=source, metrics=metrics,
+            audit=audit.trail, guard=audit.guard, **options,
+        ))

@@ -64,16 +64,25 @@ class PublishingAudit:
             GuardedSink(KafkaAuditSink(self._producer, audit_topic), self.guard), agency, keys,
             policy=CheckpointPolicy(audit.checkpoint_every_records, audit.checkpoint_every_seconds),
         )
-        self._watcher = AnchorWatcher(settings, self.guard, self.trail.chain, topic=notary_topic,
-                                      partitions=notary_partitions)
-        self._watching = False
+        self._notary = (notary_topic, notary_partitions)
+        self._watcher: AnchorWatcher | None = None
 
     async def __aenter__(self) -> PublishingAudit:
-        await start_client(self._producer, self.settings)
+        """Connect (the Kafka client's errors are raised; nothing is left open then)."""
         try:
-            await self._watcher.start()
-            self._watching = True
+            await start_client(self._producer, self.settings)
+        except BaseException:
+            await self._producer.stop()
+            raise
+        topic, partitions = self._notary
+        watcher = AnchorWatcher(self.settings, self.guard, self.trail.chain, topic=topic,
+                                partitions=partitions)
+        try:
+            await watcher.start()
+            self._watcher = watcher
         except Exception as error:  # noqa: BLE001 - logged; the guard then closes in time
+            with contextlib.suppress(Exception):
+                await watcher.stop()
             log.critical(
                 "%s cannot watch %s for anchors (%s: %s): it fails closed after %.0f s",
                 self.agency, NOTARY_TOPIC, type(error).__name__, error,
@@ -95,7 +104,7 @@ class PublishingAudit:
             log.exception("%s: the last checkpoint of %s was not written", self.agency,
                           self.trail.chain)
         finally:
-            if self._watching:
+            if self._watcher is not None:
                 with contextlib.suppress(Exception):
                     await self._watcher.stop()
             await self._producer.stop()

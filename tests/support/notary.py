@@ -30,6 +30,7 @@ class Authority:
     port: int = 0
     answered: int = 0
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    core: notary.NotaryCore | None = None
 
     def start(self) -> TsaServer:
         self.server = TsaServer(self.folder, port=self.port).start()
@@ -62,7 +63,7 @@ async def notary_with_authority(
     ``keys``) that anchors every ``interval_s``; both stopped on exit."""
     authority = Authority(folder)
     server = authority.start()
-    core = notary.NotaryCore(keys, EvidenceMetrics.on(authority.registry))
+    core = authority.core = notary.NotaryCore(keys, EvidenceMetrics.on(authority.registry))
     stop = asyncio.Event()
     running = asyncio.create_task(notary.run(
         kafka_as("joint-meeting-office"), core,
