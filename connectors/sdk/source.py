@@ -12,9 +12,11 @@ row, outbox id, idempotency key), so the bus's consumers, which dedupe on ``ce_s
 Every event a source publishes is recorded in its agency's audit chain once the broker has it
 (:meth:`~exchange.client.publisher.Publisher.record_published`), before ``commit``. While the
 fail-closed audit policy refuses new events (audit records unwritten, or checkpoints not
-time-stamped, for too long) or an audit record cannot be written, the source *holds*: nothing
-of the poll is committed, it waits and polls the same records again, so nothing is lost and a
-record re-sent keeps its ``ce_id`` (and is recorded then).
+time-stamped, for too long) the source *holds*: nothing is sent or committed, it waits and
+polls the same records again. When an audit record cannot be written after its event was sent,
+the poll is kept unfinished: nothing is committed, and the source retries that audit record
+(without sending the event again) before it does anything else; a crash meanwhile re-sends the
+poll after the restart under the same ``ce_id`` values, recorded then. Nothing is lost.
 
 Dead letters from a source carry the input as received (value), and headers
 ``exchange.error.reason`` (``invalid-event``, ``encode-error``, ``no-topic``,
@@ -84,6 +86,8 @@ class Source(Connector[C]):
     _publisher: Publisher | None = None
     _dlq: AIOKafkaProducer | None = None
     _opened: contextlib.AsyncExitStack | None = None
+    _unfinished: tuple[list[Outcome], list[tuple[EncodedEvent, PublishResult]]] | None = None
+    """A poll whose events are sent but whose audit records are not all written yet."""
 
     @abstractmethod
     async def poll(self) -> Sequence[SourceRecord]:
@@ -113,19 +117,23 @@ class Source(Connector[C]):
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            records = await self.poll()
-            if records:
-                try:
+            try:
+                if self._unfinished is not None:
+                    await self._complete_poll()
+                    continue
+                records = await self.poll()
+                if records:
                     await self.publish(records, stop)
-                except (AuditUnavailableError, AuditWriteError) as error:
-                    await self._hold(error, stop)
+                    continue
+            except (AuditUnavailableError, AuditWriteError) as error:
+                await self._hold(error, stop)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_interval_s)
 
     async def _hold(self, error: AuditUnavailableError | AuditWriteError,
                     stop: asyncio.Event) -> None:
-        """Nothing of the poll was committed: wait, then the same records are polled again."""
+        """Nothing of the poll was committed: wait, then retry (see the module docs)."""
         self.metrics.errors.labels(self.name, type(error).__name__).inc()
         log.error("source %s holds its records: %s", self.name, error)
         wait = error.retry_after if isinstance(error, AuditUnavailableError) else 1.0
@@ -138,7 +146,8 @@ class Source(Connector[C]):
         """Publish or dead-letter each record, then :meth:`commit` them; return the outcomes.
 
         Raises :class:`AuditUnavailableError` (nothing sent) or :class:`AuditWriteError` (an
-        event sent, its audit record not written) and commits nothing then."""
+        event sent, its audit record not written: the poll stays unfinished, :meth:`run`
+        retries the record) and commits nothing then."""
         publisher = self._publisher
         if publisher is None:
             raise RuntimeError("call setup() first")
@@ -173,7 +182,21 @@ class Source(Connector[C]):
             except PublishError:
                 outcomes[index] = await self._republish(record, topic, encoded, stop)
         ordered = [outcomes[i] for i in range(len(records))]
-        await self._record_published(publisher, [(i, e) for i, _, e, _ in queued], outcomes)
+        sent = [(encoded, result) for index, _, encoded, _ in queued
+                if (result := outcomes[index].result) is not None]
+        self._unfinished = (ordered, sent)
+        return await self._complete_poll()
+
+    async def _complete_poll(self) -> list[Outcome]:
+        """Write the unfinished poll's audit records (each once, in order; raises
+        :class:`AuditWriteError` at the first that fails), then dead-letter and commit it."""
+        publisher, unfinished = self._publisher, self._unfinished
+        if publisher is None or unfinished is None:
+            raise RuntimeError("nothing unfinished (or setup() not called)")
+        ordered, unrecorded = unfinished
+        while unrecorded:
+            await publisher.record_published(*unrecorded[0])
+            unrecorded.pop(0)
         for outcome in ordered:
             if outcome.reason == "invalid-event" and not self.dead_letter_invalid:
                 self.metrics.records.labels(self.name, "refused").inc()
@@ -182,17 +205,8 @@ class Source(Connector[C]):
             else:
                 self.metrics.records.labels(self.name, "published").inc()
         await self.commit(ordered)
+        self._unfinished = None
         return ordered
-
-    @staticmethod
-    async def _record_published(
-        publisher: Publisher, sent: list[tuple[int, EncodedEvent]], outcomes: dict[int, Outcome]
-    ) -> None:
-        """Each acknowledged event in the audit chain, in order (before anything is committed)."""
-        for index, encoded in sent:
-            result = outcomes[index].result
-            if result is not None:
-                await publisher.record_published(encoded, result)
 
     async def _republish(
         self,

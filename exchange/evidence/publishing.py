@@ -11,7 +11,11 @@ connector's source, the HTTP gateway) gets its publisher through
   by the agency's ``sig`` key by the settings' rhythm and once more on a clean stop);
 - the :class:`~exchange.evidence.guard.AuditGuard` under the settings' fail-closed policy, and
   the :class:`~exchange.evidence.guard.AnchorWatcher` that marks the chain's checkpoints anchored
-  when the notary's anchors name them.
+  when the notary's anchors name them;
+- while audit records fail to be written, a retry every :data:`RETRY_EVERY_S` seconds that
+  signs the head again (:func:`~exchange.evidence.checkpoints.retry_head`): the publisher the
+  guard refuses writes nothing, so without it the guard would never learn that the audit path
+  works again.
 
 The faust worker has the same three parts on its own producer and timer
 (:mod:`exchange.workflows.runtime.protection`).
@@ -19,13 +23,14 @@ The faust worker has the same three parts on its own producer and timer
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from types import TracebackType
 
 from prometheus_client import CollectorRegistry
 
-from exchange.evidence.checkpoints import AnchoredTrail, CheckpointPolicy
+from exchange.evidence.checkpoints import AnchoredTrail, CheckpointPolicy, retry_head
 from exchange.evidence.guard import NOTARY_TOPIC, AnchorWatcher, AuditGuard, GuardedSink
 from exchange.evidence.metrics import EvidenceMetrics
 from exchange.protection.audit import AUDIT_TOPIC
@@ -35,6 +40,7 @@ from exchange.settings import AuditSettings, KafkaSettings
 from exchange.tls.kafka import start_client
 
 log = logging.getLogger(__name__)
+RETRY_EVERY_S = 5.0
 
 
 class PublishingAudit:
@@ -66,6 +72,7 @@ class PublishingAudit:
         )
         self._notary = (notary_topic, notary_partitions)
         self._watcher: AnchorWatcher | None = None
+        self._retrying: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> PublishingAudit:
         """Connect (the Kafka client's errors are raised; nothing is left open then)."""
@@ -89,13 +96,24 @@ class PublishingAudit:
                 self.guard.policy.max_unanchored_seconds,
             )
         self.trail.start()
+        self._retrying = asyncio.create_task(self._retry(), name=f"audit retry {self.agency}")
         return self
+
+    async def _retry(self) -> None:
+        while True:
+            await asyncio.sleep(RETRY_EVERY_S)
+            if self.guard.failing_since is not None:
+                await retry_head(self.trail)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         """Sign the head once more (a clean stop), then close the watcher and the producer."""
+        if self._retrying is not None:
+            self._retrying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrying
         try:
             await self.trail.close()
         except Exception:
