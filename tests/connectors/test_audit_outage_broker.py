@@ -1,7 +1,11 @@
-"""A connector's source under a real time-stamping authority outage, on the real broker: every
-event it publishes is recorded in its agency's audit chain; when its checkpoints wait too long
-for a time-stamp (the TSA is down) it holds (the file stays in the inbox, nothing is sent), and
-when the TSA is back it publishes what it held, each event once, each recorded once."""
+"""Connectors under a real time-stamping authority outage, on the real broker.
+
+A source: every event it publishes is recorded in its agency's audit chain; when its
+checkpoints wait too long for a time-stamp (the TSA is down) it holds (the file stays in the
+inbox, nothing is sent), and when the TSA is back it publishes what it held, each event once,
+each recorded once. The HTTP gateway: it answers 503 ``audit-unavailable`` (nothing sent) with
+``Retry-After`` meanwhile, and the retry with the same ``Idempotency-Key`` is published once the
+TSA is back."""
 
 from __future__ import annotations
 
@@ -14,16 +18,24 @@ import pytest
 from support.notary import notary_with_authority
 
 from connectors.adapters.file_drop import FileDropConfig, FileDropSource
+from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
 from exchange.client.audited import Evidence
 from exchange.examples import example_json
 from exchange.protection.audit_kafka import read_audit
 from exchange.settings import AuditSettings, FailClosedPolicy
+from tests.connectors.adapters.test_http_gateway import gateway_config, post
 
 pytestmark = pytest.mark.broker
 
 LIMIT_S = 3.0
 """The fail-closed policy's limit on unanchored checkpoints in this test."""
+
+
+def short_policy(harness: ConnectorHarness) -> None:
+    """Checkpoint every record; fail closed after :data:`LIMIT_S` s without an anchor."""
+    harness.evidence = Evidence(harness.evidence.keys, AuditSettings(
+        checkpoint_every_records=1, fail_closed=FailClosedPolicy(max_unanchored_seconds=LIMIT_S)))
 
 
 def drop(inbox: Path, name: str, sighting_id: str) -> None:
@@ -51,9 +63,7 @@ async def test_a_source_holds_through_a_tsa_outage_and_loses_nothing(
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     before, during, held = f"A-{tag}", f"B-{tag}", f"C-{tag}"
-    policy = FailClosedPolicy(max_unanchored_seconds=LIMIT_S)
-    harness.evidence = Evidence(harness.evidence.keys, AuditSettings(
-        checkpoint_every_records=1, fail_closed=policy))
+    short_policy(harness)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     config = harness.config(FileDropConfig, kind="file-drop", name=harness.unique_name("drop"),
@@ -99,3 +109,38 @@ async def test_a_source_holds_through_a_tsa_outage_and_loses_nothing(
     assert {r["action"] for r in recorded} == {"published"}
     assert {r["agency"] for r in recorded} == {"transport"}
     assert len({r["chain"] for r in recorded}) == 1  # one chain for the connector's process
+
+
+async def test_the_gateway_answers_audit_unavailable_through_a_tsa_outage(
+    harness: ConnectorHarness, tmp_path: Path
+) -> None:
+    short_policy(harness)
+    gateway = HttpGateway(gateway_config(harness, harness.unique_name("gw")), harness.context)
+    path = "/v1/events/transport-sighting"
+    tag = uuid.uuid4().hex[:6]
+    async with notary_with_authority(harness.kafka_for, harness.evidence.keys,
+                                     tmp_path / "tsa") as tsa, harness.running(gateway):
+        tsa.outage()
+        body = dict(example_json("transport-sighting"), sightingId=f"G1-{tag}")
+        status, answer, _ = await post(gateway, path, body, key=f"k1-{tag}")
+        assert status == 202, answer  # its checkpoint now waits for an anchor
+        await asyncio.sleep(LIMIT_S + 1)
+        held = dict(example_json("transport-sighting"), sightingId=f"G2-{tag}")
+        status, answer, headers = await post(gateway, path, held, key=f"k2-{tag}")
+        assert status == 503, answer
+        assert answer["error"] == "audit-unavailable"
+        assert "nothing was sent" in answer["message"]
+        assert int(headers["Retry-After"]) > 0
+        event_id = answer["eventId"]
+
+        tsa.back()
+        for _ in range(120):
+            status, answer, _ = await post(gateway, path, held, key=f"k2-{tag}")
+            if status == 202:
+                break
+            await asyncio.sleep(0.5)
+        assert status == 202, answer
+        assert answer["eventId"] == event_id  # the same event, published once it could be
+    copies = await published(harness, f"/t/{gateway.name}", 2, settle=2)
+    assert sorted(copies) == [f"G1-{tag}", f"G2-{tag}"]
+    assert copies[f"G2-{tag}"] == [event_id]
