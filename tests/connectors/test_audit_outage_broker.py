@@ -120,6 +120,7 @@ async def test_the_gateway_answers_audit_unavailable_through_a_tsa_outage(
     tag = uuid.uuid4().hex[:6]
     async with notary_with_authority(harness.kafka_for, harness.evidence.keys,
                                      tmp_path / "tsa") as tsa, harness.running(gateway):
+        await harness.until(lambda: gateway.port)
         tsa.outage()
         body = dict(example_json("transport-sighting"), sightingId=f"G1-{tag}")
         status, answer, _ = await post(gateway, path, body, key=f"k1-{tag}")
