@@ -41,6 +41,9 @@ from exchange.tls.kafka import start_client
 
 log = logging.getLogger(__name__)
 RETRY_EVERY_S = 5.0
+WATCH_START_S = 15.0
+"""How long the anchor watcher may take to start (a principal that may not read the notary's
+topic waits forever otherwise); past it, the guard sees no anchor and fails closed in time."""
 
 
 class PublishingAudit:
@@ -85,7 +88,7 @@ class PublishingAudit:
         watcher = AnchorWatcher(self.settings, self.guard, self.trail.chain, topic=topic,
                                 partitions=partitions)
         try:
-            await watcher.start()
+            await asyncio.wait_for(watcher.start(), WATCH_START_S)
             self._watcher = watcher
         except Exception as error:  # noqa: BLE001 - logged; the guard then closes in time
             with contextlib.suppress(Exception):
