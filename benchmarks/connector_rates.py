@@ -58,6 +58,7 @@ from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
 from exchange.protection.keys import FileKeyStore
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.tls.context import client_context
@@ -95,8 +96,9 @@ async def raw_rates(settings: KafkaSettings, codec: EventCodec, records: int) ->
         codec,
         topology,
         agency="transport",
-        source="/bench/publisher",
+        source="/agencies/transport/bench/publisher",
         metrics=BusMetrics.on(registry),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:
         started = time.perf_counter()
         pending = [await publisher.send_encoded_nowait(TOPIC, publisher.encode(e)) for e in events]
@@ -232,8 +234,10 @@ async def file_drop_rate(kafka_for: Any, codec: EventCodec, folder: Path, rows: 
         writer.writerows(flat)
     keys = FileKeyStore(folder / "keys")  # the source's audit checkpoints are signed
     keys.init(["transport"])
-    context = ConnectorContext(kafka_for, load_topology(), codec, CollectorRegistry(),
-                               Evidence(keys))
+    context = ConnectorContext(
+        kafka_for, load_topology(), codec, CollectorRegistry(),
+        lambda agency: Unprotected("benchmark: the unprotected baseline"), Evidence(keys),
+    )
     config = FileDropConfig(
         kind="file-drop",
         name="bench-drop",

@@ -7,10 +7,11 @@ and :class:`connectors.sdk.sink.Sink` (bus → agency system) build on it; an ad
 of them and implements two or three methods.
 
 A connector never reads the environment: :class:`ConnectorContext` gives it the connection
-settings of any agency's principal, the topology, the codec, the metrics registry and the
-evidence (keys and audit settings) its publishers are audited with: every connector publishes
-through :meth:`Connector.publisher`, so every event it sends is recorded in its agency's audit
-chain and refused while the fail-closed audit policy says so
+settings of any agency's principal, the agency's protection (every source seals and signs,
+every sink verifies, opens and quarantines), the topology, the codec, the metrics registry and
+the evidence (keys and audit settings) its publishers are audited with: every connector
+publishes through :meth:`Connector.publisher`, so every event it sends is recorded in its
+agency's audit chain and refused while the fail-closed audit policy says so
 (:func:`exchange.client.audited.audited_publisher`).
 """
 
@@ -33,6 +34,8 @@ from exchange.client.audited import Evidence, audited_publisher
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import LocalPki
 from exchange.topology.model import Topology
@@ -51,6 +54,9 @@ class ConnectorContext:
     topology: Topology
     codec: EventCodec
     registry: CollectorRegistry
+    protection_for: Callable[[str], ProtectedCodec | Unprotected]
+    """The agency's protected codec (by agency id): sources seal and sign with it, sinks
+    verify and open with it. :class:`Unprotected` only when the runner asked for it."""
     evidence: Evidence
     """Keys that sign the publishers' audit checkpoints, and the audit settings."""
     pki: LocalPki | None = None
@@ -89,16 +95,23 @@ class Connector(ABC, Generic[C]):
     def kafka(self, agency: str | None = None) -> KafkaSettings:
         return self.context.kafka_for(agency or self.config.agency)
 
+    def protection(self, agency: str | None = None) -> ProtectedCodec | Unprotected:
+        """An agency's protection, by default the config's
+        (:attr:`ConnectorContext.protection_for`)."""
+        return self.context.protection_for(agency or self.config.agency)
+
     def publisher(
         self, agency: str | None = None, source: str | None = None
     ) -> AbstractAsyncContextManager[Publisher]:
         """A publisher of ``agency`` (default: the config's) as ``source`` (default: the
-        config's ``ce_source``), audited and guarded (the one way a connector publishes)."""
+        config's ``ce_source``), protected, audited and guarded (the one way a connector
+        publishes)."""
         context = self.context
         return audited_publisher(
             self.kafka(agency), context.codec, context.topology,
             agency=agency or self.config.agency, source=source or self.config.ce_source,
             metrics=context.bus_metrics, evidence=context.evidence,
+            protection=self.protection(agency),
         )
 
     async def setup(self) -> None:

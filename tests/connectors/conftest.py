@@ -25,7 +25,7 @@ def harness(provisioned, codec: EventCodec, tmp_path: Path) -> ConnectorHarness:
     """The connectors' audit checkpoints are signed with the test state's keys."""
     return ConnectorHarness(
         provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state",
-        Evidence(provisioned.keys), pki=LocalPki(tmp_path / "pki"),
+        provisioned.protection_for, Evidence(provisioned.keys), pki=LocalPki(tmp_path / "pki"),
     )
 
 

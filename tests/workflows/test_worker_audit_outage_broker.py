@@ -116,7 +116,7 @@ async def test_the_worker_holds_through_a_tsa_outage_and_resumes_without_loss(
     async with notary_with_authority(provisioned.kafka_as, agencies.keys,
                                      tmp_path / "tsa") as tsa:
         worker = start_worker(
-            provisioned, "--protected", "--app-id", f"workflows.outage-{tag}",
+            provisioned, "--app-id", f"workflows.outage-{tag}",
             "--metrics-port", str(port), data_dir=tmp_path / "worker-state", log_file=log_file,
         )
         try:
