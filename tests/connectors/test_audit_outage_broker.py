@@ -142,6 +142,6 @@ async def test_the_gateway_answers_audit_unavailable_through_a_tsa_outage(
             await asyncio.sleep(0.5)
         assert status == 202, answer
         assert answer["eventId"] == event_id  # the same event, published once it could be
-    copies = await published(harness, f"/t/{gateway.name}", 2, settle=2)
+    copies = await published(harness, f"/agencies/transport/t/{gateway.name}", 2, settle=2)
     assert sorted(copies) == [f"G1-{tag}", f"G2-{tag}"]
     assert copies[f"G2-{tag}"] == [event_id]
