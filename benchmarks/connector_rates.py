@@ -50,12 +50,14 @@ from benchmarks.harness import REPO, STATE, BenchBroker, nearest_rank
 from connectors.adapters.file_drop import FileDropConfig, FileDropSource
 from connectors.adapters.http_gateway import token_digest
 from connectors.sdk.base import ConnectorContext
+from exchange.client.audited import Evidence
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
+from exchange.protection.keys import FileKeyStore
 from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
@@ -230,9 +232,11 @@ async def file_drop_rate(kafka_for: Any, codec: EventCodec, folder: Path, rows: 
         writer = csv.DictWriter(handle, list(flat[0]))
         writer.writeheader()
         writer.writerows(flat)
+    keys = FileKeyStore(folder / "keys")  # the source's audit checkpoints are signed
+    keys.init(["transport"])
     context = ConnectorContext(
         kafka_for, load_topology(), codec, CollectorRegistry(),
-        lambda agency: Unprotected("benchmark: the unprotected baseline"),
+        lambda agency: Unprotected("benchmark: the unprotected baseline"), Evidence(keys),
     )
     config = FileDropConfig(
         kind="file-drop",

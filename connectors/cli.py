@@ -114,6 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         codec=codec,
         registry=registry,
         protection_for=protection_for,
+        evidence=context.evidence(),
         pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 

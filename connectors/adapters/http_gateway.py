@@ -18,7 +18,10 @@ still decide what it may write. Answers:
   the bus did not acknowledge in time. This does **not** mean "not sent": the record may still
   be queued in the producer and reach the bus later. The retry must send the same body with
   that ``Idempotency-Key``; it publishes with the same ``eventId``, so receivers (which dedupe
-  on ``ce_source`` + ``ce_id``) drop whichever copy comes second.
+  on ``ce_source`` + ``ce_id``) drop whichever copy comes second. While the fail-closed audit
+  policy refuses the agency's events (audit records unwritten or not time-stamped for too long:
+  :mod:`exchange.evidence.guard`), the 503 says ``audit-unavailable``: nothing was sent. Every
+  event the gateway publishes is recorded in its agency's audit chain (``Connector.publisher``).
 
 HTTPS by default: with a ``[tls]`` table the gateway presents that certificate (and may ask for
 client certificates); without one it presents a certificate issued by the local CA
@@ -39,6 +42,7 @@ bus answers, else 503 ``not-ready`` naming each problem.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -67,6 +71,7 @@ from exchange.client.exceptions import NoTopicError, PublishError
 from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher
 from exchange.errors import ExchangeError
+from exchange.evidence.exceptions import AuditUnavailableError
 from exchange.inputs import InputError, load_json
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS
@@ -97,6 +102,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         for caller in config.callers:
             self.context.topology.agency(caller.agency)
         self._publishers: dict[tuple[str, str], Publisher] = {}
+        self._opened = contextlib.AsyncExitStack()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._openapi = openapi_document(
             list(config.event_types), max_body_bytes=config.max_body_bytes,
@@ -152,8 +158,8 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         try:
             if self._runner is not None:
                 await self._runner.cleanup()
-            for publisher in getattr(self, "_publishers", {}).values():
-                await publisher.__aexit__(None, None, None)
+            if getattr(self, "_opened", None) is not None:
+                await self._opened.aclose()  # each publisher, then its audit's last checkpoint
         finally:
             self._runner = None
             self._publishers = {}
@@ -206,20 +212,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
         source = caller.source or f"/agencies/{agency}/http"
         publisher = self._publishers.get((agency, source))
         if publisher is None:
-            publisher = Publisher(
-                self.kafka(agency),
-                self.context.codec,
-                self.context.topology,
-                agency=agency,
-                source=source,
-                metrics=self.context.bus_metrics,
-                protection=self.context.protection_for(agency),
-            )
-            try:
-                await publisher.__aenter__()
-            except BaseException:
-                await publisher.__aexit__(None, None, None)
-                raise
+            publisher = await self._opened.enter_async_context(self.publisher(agency, source))
             self._publishers[(agency, source)] = publisher
         return publisher
 
@@ -347,7 +340,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             self.metrics.errors.labels(self.name, type(error).__name__).inc()
             pending = {"pending": True, "eventId": event_id, "bodySha256": body_hash}
             self.progress.remember(SCOPE, scoped, json.dumps(pending))
-            return _unavailable(event_id, key)
+            return _unavailable(event_id, key, error)
         answer = {
             "eventId": result.event_id,
             "topic": result.topic,
@@ -370,9 +363,18 @@ def _invalid(error: ValidationFailed) -> web.Response:
     )
 
 
-def _unavailable(event_id: str, key: str) -> web.Response:
+def _unavailable(event_id: str, key: str, error: BaseException | None = None) -> web.Response:
     """503: the outcome is unknown (the event may still reach the bus); the retry must reuse
-    ``key``, so that any copy carries the same ``eventId`` and its receivers drop it."""
+    ``key``, so that any copy carries the same ``eventId`` and its receivers drop it. While the
+    fail-closed audit policy refuses events (``audit-unavailable``) nothing was sent."""
+    if isinstance(error, AuditUnavailableError):
+        response = _problem(
+            503, "audit-unavailable", f"nothing was sent: {error}", eventId=event_id,
+            idempotencyKey=key,
+        )
+        response.headers["Retry-After"] = f"{error.retry_after:.0f}"
+        response.headers["Idempotency-Key"] = key
+        return response
     response = _problem(
         503,
         "bus-unavailable",

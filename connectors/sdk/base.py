@@ -8,7 +8,11 @@ of them and implements two or three methods.
 
 A connector never reads the environment: :class:`ConnectorContext` gives it the connection
 settings of any agency's principal, the agency's protection (every source seals and signs,
-every sink verifies, opens and quarantines), the topology, the codec and the metrics registry.
+every sink verifies, opens and quarantines), the topology, the codec, the metrics registry and
+the evidence (keys and audit settings) its publishers are audited with: every connector
+publishes through :meth:`Connector.publisher`, so every event it sends is recorded in its
+agency's audit chain and refused while the fail-closed audit policy says so
+(:func:`exchange.client.audited.audited_publisher`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -25,6 +30,8 @@ from prometheus_client import CollectorRegistry
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.metrics import ConnectorMetrics
 from connectors.sdk.progress import ProgressStore
+from exchange.client.audited import Evidence, audited_publisher
+from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
 from exchange.protection.protected import ProtectedCodec
@@ -50,6 +57,8 @@ class ConnectorContext:
     protection_for: Callable[[str], ProtectedCodec | Unprotected]
     """The agency's protected codec (by agency id): sources seal and sign with it, sinks
     verify and open with it. :class:`Unprotected` only when the runner asked for it."""
+    evidence: Evidence
+    """Keys that sign the publishers' audit checkpoints, and the audit settings."""
     pki: LocalPki | None = None
     """The local CA: it issues a certificate to a server connector (the HTTP gateway) that is
     given none of its own, so that it serves TLS by default."""
@@ -86,9 +95,24 @@ class Connector(ABC, Generic[C]):
     def kafka(self, agency: str | None = None) -> KafkaSettings:
         return self.context.kafka_for(agency or self.config.agency)
 
-    def protection(self) -> ProtectedCodec | Unprotected:
-        """The config's agency's protection (:attr:`ConnectorContext.protection_for`)."""
-        return self.context.protection_for(self.config.agency)
+    def protection(self, agency: str | None = None) -> ProtectedCodec | Unprotected:
+        """An agency's protection, by default the config's
+        (:attr:`ConnectorContext.protection_for`)."""
+        return self.context.protection_for(agency or self.config.agency)
+
+    def publisher(
+        self, agency: str | None = None, source: str | None = None
+    ) -> AbstractAsyncContextManager[Publisher]:
+        """A publisher of ``agency`` (default: the config's) as ``source`` (default: the
+        config's ``ce_source``), protected, audited and guarded (the one way a connector
+        publishes)."""
+        context = self.context
+        return audited_publisher(
+            self.kafka(agency), context.codec, context.topology,
+            agency=agency or self.config.agency, source=source or self.config.ce_source,
+            metrics=context.bus_metrics, evidence=context.evidence,
+            protection=self.protection(agency),
+        )
 
     async def setup(self) -> None:
         """Open connections; called once before :meth:`run`."""

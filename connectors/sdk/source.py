@@ -10,6 +10,15 @@ again *with the same* ``ce_id`` (each adapter derives it from the record's ident
 row, outbox id, idempotency key), so the bus's consumers, which dedupe on ``ce_source`` +
 ``ce_id``, see each event once.
 
+Every event a source publishes is recorded in its agency's audit chain once the broker has it
+(:meth:`~exchange.client.publisher.Publisher.record_published`), before ``commit``. While the
+fail-closed audit policy refuses new events (audit records unwritten, or checkpoints not
+time-stamped, for too long) the source *holds*: nothing is sent or committed, it waits and
+polls the same records again. When an audit record cannot be written after its event was sent,
+the poll is kept unfinished: nothing is committed, and the source retries that audit record
+(without sending the event again) before it does anything else; a crash meanwhile re-sends the
+poll after the restart under the same ``ce_id`` values, recorded then. Nothing is lost.
+
 Dead letters from a source carry the input as received (value), and headers
 ``exchange.error.reason`` (``invalid-event``, ``encode-error``, ``no-topic``,
 ``publish-failed``), ``exchange.error.class``, ``exchange.error.message``,
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +47,10 @@ from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher, PublishResult, choose_topic
 from exchange.codec import EncodedEvent
 from exchange.codec.exceptions import EncodeError
+from exchange.evidence.exceptions import AuditUnavailableError, AuditWriteError
 from exchange.models.exceptions import ValidationFailed
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,9 @@ class Source(Connector[C]):
     error report): they are then counted as refused, not dead-lettered."""
     _publisher: Publisher | None = None
     _dlq: AIOKafkaProducer | None = None
+    _opened: contextlib.AsyncExitStack | None = None
+    _unfinished: tuple[list[Outcome], list[tuple[EncodedEvent, PublishResult]]] | None = None
+    """A poll whose events are sent but whose audit records are not all written yet."""
 
     @abstractmethod
     async def poll(self) -> Sequence[SourceRecord]:
@@ -84,48 +100,60 @@ class Source(Connector[C]):
         """Store the progress of these records: each is published or dead-lettered."""
 
     async def setup(self) -> None:
-        settings = self.kafka()
-        self._publisher = Publisher(
-            settings,
-            self.context.codec,
-            self.context.topology,
-            agency=self.config.agency,
-            source=self.config.ce_source,
-            metrics=self.context.bus_metrics,
-            protection=self.protection(),
-        )
-        self._dlq = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
-        await self._publisher.__aenter__()
+        self._opened = contextlib.AsyncExitStack()
+        self._publisher = await self._opened.enter_async_context(self.publisher())
+        self._dlq = AIOKafkaProducer(**self.kafka().aiokafka_kwargs(), acks="all")
         await self._dlq.start()
 
     async def close(self) -> None:
         try:
-            if self._publisher is not None:
-                await self._publisher.__aexit__(None, None, None)
+            if self._opened is not None:
+                await self._opened.aclose()  # the publisher, then the audit's last checkpoint
         finally:
             try:
                 if self._dlq is not None:
                     await self._dlq.stop()
             finally:
-                self._publisher = self._dlq = None
+                self._publisher = self._dlq = self._opened = None
                 await super().close()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            records = await self.poll()
-            if records:
-                await self.publish(records, stop)
+            try:
+                if self._unfinished is not None:
+                    await self._complete_poll()
+                    continue
+                records = await self.poll()
+                if records:
+                    await self.publish(records, stop)
+                    continue
+            except (AuditUnavailableError, AuditWriteError) as error:
+                await self._hold(error, stop)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_interval_s)
 
+    async def _hold(self, error: AuditUnavailableError | AuditWriteError,
+                    stop: asyncio.Event) -> None:
+        """Nothing of the poll was committed: wait, then retry (see the module docs)."""
+        self.metrics.errors.labels(self.name, type(error).__name__).inc()
+        log.error("source %s holds its records: %s", self.name, error)
+        wait = error.retry_after if isinstance(error, AuditUnavailableError) else 1.0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(wait, 5.0))
+
     async def publish(
         self, records: Sequence[SourceRecord], stop: asyncio.Event | None = None
     ) -> list[Outcome]:
-        """Publish or dead-letter each record, then :meth:`commit` them; return the outcomes."""
+        """Publish or dead-letter each record, then :meth:`commit` them; return the outcomes.
+
+        Raises :class:`AuditUnavailableError` (nothing sent) or :class:`AuditWriteError` (an
+        event sent, its audit record not written: the poll stays unfinished, :meth:`run`
+        retries the record) and commits nothing then."""
         publisher = self._publisher
         if publisher is None:
             raise RuntimeError("call setup() first")
+        publisher.admit()
         sealed: list[tuple[int, str, EncodedEvent]] = []
         outcomes: dict[int, Outcome] = {}
         for index, record in enumerate(records):
@@ -160,6 +188,21 @@ class Source(Connector[C]):
             except PublishError:
                 outcomes[index] = await self._republish(record, topic, encoded, stop)
         ordered = [outcomes[i] for i in range(len(records))]
+        sent = [(encoded, result) for index, _, encoded, _ in queued
+                if (result := outcomes[index].result) is not None]
+        self._unfinished = (ordered, sent)
+        return await self._complete_poll()
+
+    async def _complete_poll(self) -> list[Outcome]:
+        """Write the unfinished poll's audit records (each once, in order; raises
+        :class:`AuditWriteError` at the first that fails), then dead-letter and commit it."""
+        publisher, unfinished = self._publisher, self._unfinished
+        if publisher is None or unfinished is None:
+            raise RuntimeError("nothing unfinished (or setup() not called)")
+        ordered, unrecorded = unfinished
+        while unrecorded:
+            await publisher.record_published(*unrecorded[0])
+            unrecorded.pop(0)
         for outcome in ordered:
             if outcome.reason == "invalid-event" and not self.dead_letter_invalid:
                 self.metrics.records.labels(self.name, "refused").inc()
@@ -168,6 +211,7 @@ class Source(Connector[C]):
             else:
                 self.metrics.records.labels(self.name, "published").inc()
         await self.commit(ordered)
+        self._unfinished = None
         return ordered
 
     async def _republish(

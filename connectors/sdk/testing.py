@@ -8,7 +8,8 @@ reads back verified and opened as the reading agency (a record that fails verifi
 read back with ``decoded`` None and the reason in ``refused``)::
 
     harness = ConnectorHarness(kafka_for, topology, codec, state_dir=tmp_path,
-                               protection_for=protection_for)
+                               protection_for=protection_for,
+                               evidence=Evidence(keys))
     config = harness.config(FileDropConfig, kind="file-drop", name="my-test", ...)
     async with harness.running(FileDropSource(config, harness.context)):
         events = await harness.read("exchange.sighting", agency="police", count=3,
@@ -35,6 +36,7 @@ from pydantic import BaseModel
 
 from connectors.sdk.base import Connector, ConnectorContext
 from connectors.sdk.config import ConnectorConfig
+from exchange.client.audited import Evidence
 from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.metrics import BusMetrics
@@ -66,6 +68,8 @@ class ConnectorHarness:
     codec: EventCodec
     state_dir: Path
     protection_for: Callable[[str], ProtectedCodec | Unprotected]
+    evidence: Evidence
+    """Keys and audit settings of the connectors' publishers (each audited, as in production)."""
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     pki: LocalPki | None = None
 
@@ -73,7 +77,7 @@ class ConnectorHarness:
     def context(self) -> ConnectorContext:
         return ConnectorContext(
             self.kafka_for, self.topology, self.codec, self.registry, self.protection_for,
-            pki=self.pki,
+            self.evidence, pki=self.pki,
         )
 
     @staticmethod

@@ -10,8 +10,10 @@ from dataclasses import replace
 from functools import cache
 
 from exchange.broker.local import LocalCluster
+from exchange.client.audited import Evidence
 from exchange.credentials import CredentialStore
 from exchange.errors import SettingsError
+from exchange.protection.keys import FileKeyStore
 from exchange.settings import LOCAL_BOOTSTRAP, ExchangeSettings, KafkaSettings
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
@@ -43,6 +45,13 @@ def trust() -> Trust:
 
 def credentials() -> CredentialStore:
     return CredentialStore(settings().credentials_dir)
+
+
+def evidence() -> Evidence:
+    """The audit of every command that publishes (``audited_publisher``): checkpoints signed
+    with the agency's key from ``<state>/keys``, the audit settings (``EXCHANGE_AUDIT__...``:
+    checkpoint rhythm, fail-closed policy)."""
+    return Evidence(FileKeyStore(settings().state_dir / "keys"), settings().audit)
 
 
 def local_cluster(nodes: int = 1, *, insecure_plaintext_listener: bool = False) -> LocalCluster:

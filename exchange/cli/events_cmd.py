@@ -14,8 +14,9 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
+from exchange.client.audited import audited_publisher
 from exchange.client.identity import check_sender, check_source
-from exchange.client.publisher import Publisher, choose_topic
+from exchange.client.publisher import choose_topic
 from exchange.client.translate import translated
 from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
@@ -135,10 +136,10 @@ def _publish(args: argparse.Namespace) -> int:
     codec = EventCodec(Catalogue.load())
 
     async def send() -> int:
-        async with Publisher(
+        async with audited_publisher(
             context.kafka_as_agency(args.agency), codec, topology, agency=args.agency,
             source=args.source or f"/agencies/{args.agency}/cli",
-            metrics=BusMetrics.on(CollectorRegistry()),
+            metrics=BusMetrics.on(CollectorRegistry()), evidence=context.evidence(),
             protection=protection,
         ) as publisher:
             result = await publisher.publish(event, topic=topic)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from exchange.cli import context, protection_cmd
-from exchange.client.publisher import Publisher
+from exchange.client.audited import audited_publisher
 from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
@@ -82,9 +82,10 @@ def run_service(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         print(f"writing the reports of {since} on at their deadlines into {args.out}", flush=True)
-        async with Publisher(
+        async with audited_publisher(
             settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
-            metrics=BusMetrics.on(registry), protection=protection,
+            metrics=BusMetrics.on(registry), evidence=context.evidence(),
+            protection=protection,
         ) as publisher:
             connected.set()
 

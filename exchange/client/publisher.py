@@ -38,6 +38,7 @@ from exchange.client.identity import check_sender, check_source
 from exchange.client.translate import translated
 from exchange.codec import EncodedEvent, EventCodec
 from exchange.codec.encoder import EventEncoder, PlainEncoder
+from exchange.evidence.exceptions import AuditWriteError
 from exchange.evidence.guard import AuditGuard
 from exchange.metrics import BusMetrics
 from exchange.models.registry import spec_for_model
@@ -195,8 +196,7 @@ class Publisher:
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> PublishResult:
         """Send one event and wait until the broker has it (raises :class:`PublishError`)."""
-        if self.guard is not None:
-            self.guard.check()
+        self.admit()
         topic = choose_topic(self.topology, self.agency, event, topic)
         check_sender(self.agency, event)
         encoded = self.seal(event, topic=topic, **attributes)
@@ -204,7 +204,7 @@ class Publisher:
             result = await self.send_encoded(topic, encoded)
         else:
             result = await self._queue_for_signature(topic, encoded)
-        await self._audit_published(encoded, result)
+        await self.record_published(encoded, result)
         return result
 
     async def _queue_for_signature(self, topic: str, encoded: EncodedEvent) -> PublishResult:
@@ -273,8 +273,7 @@ class Publisher:
         ``ids``: one ``ce_id`` per event (None: a fresh one). Raises
         :class:`BatchPublishError` (with every event's result or error) if any was refused.
         """
-        if self.guard is not None:
-            self.guard.check()
+        self.admit()
         if ids is not None and len(ids) != len(events):
             raise ValueError(f"{len(ids)} ids for {len(events)} events")
         by_topic: dict[str, list[int]] = {}
@@ -300,17 +299,35 @@ class Publisher:
                 results.append(error)
         for index, result in enumerate(results):
             if isinstance(result, PublishResult):
-                await self._audit_published(encoded[index][1], result)
+                await self.record_published(encoded[index][1], result)
         if any(isinstance(r, PublishError) for r in results):
             raise BatchPublishError(list(results))
         return [r for r in results if isinstance(r, PublishResult)]
 
-    async def _audit_published(self, encoded: EncodedEvent, result: PublishResult) -> None:
-        if self.audit is not None:
+    def admit(self) -> None:
+        """Raise :class:`~exchange.evidence.exceptions.AuditUnavailableError` while the
+        fail-closed audit policy refuses new events (nothing is sent then). Every path that
+        sends through this publisher asks first: :meth:`publish`, :meth:`publish_many`, and a
+        caller of :meth:`send_encoded_nowait` (a connector's source)."""
+        if self.guard is not None:
+            self.guard.check()
+
+    async def record_published(self, encoded: EncodedEvent, result: PublishResult) -> None:
+        """Record an acknowledged event in the audit trail (the one way every path does it).
+
+        Raises :class:`~exchange.evidence.exceptions.AuditWriteError` when the record cannot
+        be written: the event is on the bus, its audit record is not (the guard counts the
+        failure towards the policy's limit)."""
+        if self.audit is None:
+            return
+        try:
             await self.audit.record(
                 "published", encoded.attributes, topic=result.topic,
                 partition=result.partition, offset=result.offset,
             )
+        except Exception as error:
+            raise AuditWriteError(self.agency, encoded.attributes.id, result.topic,
+                                  error) from error
 
     async def send_encoded(self, topic: str, encoded: EncodedEvent) -> PublishResult:
         """Send an encoded event and wait for the broker's acknowledgement."""

@@ -11,7 +11,8 @@ audit topic, under the chain's key (so it stays in order with the chain)::
 
 The signature covers ``exchange.audit.checkpoint.v1`` (length-prefixed) and the canonical JSON
 of every other field. ``reason`` is ``records`` (every ``every_records`` records), ``interval``
-(``every_seconds`` passed with new records) or ``shutdown`` (a clean stop). The notary
+(``every_seconds`` passed with new records), ``shutdown`` (a clean stop) or ``retry`` (the same
+head signed again to try the audit path after a write failed: :func:`retry_head`). The notary
 (:mod:`.notary`) copies every checkpoint into a time-stamped Merkle tree, so a checkpoint lost
 with a cut tail is still known.
 """
@@ -149,11 +150,12 @@ class AnchoredTrail(AuditTrail):
             await self.checkpoint("records")
         return written
 
-    async def checkpoint(self, reason: str) -> dict[str, Any] | None:
-        """Sign and write the current head (None when nothing new since the last one)."""
+    async def checkpoint(self, reason: str, *, again: bool = False) -> dict[str, Any] | None:
+        """Sign and write the current head (None when nothing new since the last one, unless
+        ``again``; None before the first record)."""
         async with self.lock:
             seq, head = self.head
-            if seq <= self._signed_seq:
+            if seq < 0 or (seq <= self._signed_seq and not again):
                 return None
             checkpoint = sign_checkpoint(
                 self.keys, self.agency, chain=self.chain, seq=seq, head=head, reason=reason
@@ -191,3 +193,15 @@ class AnchoredTrail(AuditTrail):
                 await self._timer
             self._timer = None
         await self.checkpoint("shutdown")
+
+
+async def retry_head(trail: AnchoredTrail) -> bool:
+    """Sign ``trail``'s head again (reason ``retry``) to find out whether its audit path works
+    again; True when the checkpoint was written. Through a
+    :class:`~exchange.evidence.guard.GuardedSink` a success tells the fail-closed guard that
+    records are written again (nothing else would: a publisher refused by the guard writes no
+    record). A chain with no record yet has no head to sign: False."""
+    try:
+        return await trail.checkpoint("retry", again=True) is not None
+    except Exception:  # noqa: BLE001 - the path still fails: the guard counted it
+        return False

@@ -7,6 +7,7 @@
         ├── TimeStampError            the TSA did not answer, refused, or its token is wrong;
         │                             ``.stage``: url, http, reply, token, openssl
         ├── AuditUnavailableError     fail-closed: the agency may not publish now; ``.retry_after``
+        ├── AuditWriteError           an event was published but its audit record not written
         └── BundleError               a disclosure bundle does not verify; ``.file``, ``.rule``
 """
 
@@ -37,6 +38,24 @@ class AuditUnavailableError(EvidenceError):
         super().__init__(
             f"{agency} does not accept new events (fail-closed audit policy): {problem}; "
             f"retry in {retry_after:.0f} s once the audit path works again"
+        )
+
+
+class AuditWriteError(EvidenceError):
+    """An event the broker acknowledged whose ``published`` audit record could not be written.
+
+    The event is on the bus (a retry publishes it again under the same ``ce_id``, which readers
+    drop as a duplicate, and records it then); the fail-closed guard counts the failure."""
+
+    def __init__(self, agency: str, event_id: str, topic: str, error: BaseException) -> None:
+        self.agency = agency
+        self.event_id = event_id
+        self.topic = topic
+        self.error = error
+        super().__init__(
+            f"event {event_id} was published to {topic} but {agency}'s audit record of it was "
+            f"not written ({type(error).__name__}: {error}); fix the audit path and send it "
+            "again with the same id"
         )
 
 

@@ -15,15 +15,17 @@ from pathlib import Path
 import pytest
 
 from connectors.sdk.testing import ConnectorHarness
+from exchange.client.audited import Evidence
 from exchange.codec import EventCodec
 from exchange.tls.pki import LocalPki
 
 
 @pytest.fixture
 def harness(provisioned, codec: EventCodec, tmp_path: Path) -> ConnectorHarness:
+    """The connectors' audit checkpoints are signed with the test state's keys."""
     return ConnectorHarness(
         provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state",
-        provisioned.protection_for, pki=LocalPki(tmp_path / "pki"),
+        provisioned.protection_for, Evidence(provisioned.keys), pki=LocalPki(tmp_path / "pki"),
     )
 
 

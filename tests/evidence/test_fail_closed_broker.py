@@ -16,7 +16,7 @@ from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.evidence import notary
 from exchange.evidence.checkpoints import AnchoredTrail, CheckpointPolicy
-from exchange.evidence.exceptions import AuditUnavailableError
+from exchange.evidence.exceptions import AuditUnavailableError, AuditWriteError
 from exchange.evidence.guard import AnchorWatcher, AuditGuard, GuardedSink
 from exchange.evidence.metrics import EvidenceMetrics
 from exchange.evidence.tsa import TsaClient
@@ -128,9 +128,10 @@ async def test_an_unwritable_audit_topic_closes_the_publisher(
             source="/agencies/police/case-system", metrics=bus, audit=trail, guard=guard,
             protection=provisioned.protection_for("police"),
         ) as publisher:
-            with pytest.raises(Exception, match="TopicAuthorizationFailed") as failed:
+            with pytest.raises(AuditWriteError, match="TopicAuthorizationFailed") as failed:
                 await publisher.publish(rescue())  # sent, but its audit record is refused
-            assert "Authorization" in type(failed.value).__name__
+            assert "Authorization" in type(failed.value.error).__name__
+            assert failed.value.topic == "exchange.rescue"
             assert guard.failing_since is not None
             await asyncio.sleep(1.2)
             sent = registry.get_sample_value("exchange_events_published_total", {

@@ -7,10 +7,13 @@ import json
 
 import pytest
 from prometheus_client import CollectorRegistry
+from support.evidence import attributes
 
+from exchange.evidence.checkpoints import AnchoredTrail, checkpoint_problem, retry_head
 from exchange.evidence.exceptions import AuditUnavailableError
 from exchange.evidence.guard import AuditGuard, GuardedSink
 from exchange.evidence.metrics import EvidenceMetrics
+from exchange.protection.keys import FileKeyStore
 from exchange.settings import AuditSettings, FailClosedPolicy
 
 
@@ -81,6 +84,34 @@ async def test_a_checkpoint_unanchored_too_long_closes_until_an_anchor_covers_it
     assert value == 60
     checker.anchored(9)
     assert checker.unanchored_seconds() == 0
+
+
+async def test_a_retried_head_reopens_a_guard_closed_by_unwritten_records(
+    keys: FileKeyStore,
+) -> None:
+    """Refused, a publisher writes nothing; signing the head again is what finds the audit path
+    working and reopens the guard."""
+    checker, clock, _ = guard(FailClosedPolicy(max_unwritten_seconds=60))
+    sink = FlakySink()
+    trail = AnchoredTrail(GuardedSink(sink, checker), "police", keys)
+    assert not await retry_head(trail)  # no record yet: no head to sign
+    await trail.record("published", attributes("C1", 0), topic="t", partition=0, offset=0)
+    await trail.checkpoint("interval")  # the head is signed: a retry signs it again
+    sink.down = True
+    with pytest.raises(ConnectionError):
+        await trail.record("published", attributes("C1", 1), topic="t", partition=0, offset=1)
+    clock.now += 61
+    with pytest.raises(AuditUnavailableError):
+        checker.check()
+    assert not await retry_head(trail)  # still down
+    with pytest.raises(AuditUnavailableError):
+        checker.check()
+    sink.down = False
+    assert await retry_head(trail)
+    checker.check()
+    signed = json.loads(sink.written[-1])
+    assert (signed["kind"], signed["seq"], signed["reason"]) == ("checkpoint", 0, "retry")
+    assert checkpoint_problem(keys, signed) is None
 
 
 def test_a_disabled_policy_never_refuses_but_still_measures() -> None:

@@ -82,8 +82,9 @@ def create_app(
     for register in workflows:
         register(app, context, streams)
     streams.start()
+    protection = context.protection
     faust_patches.install(app, context.metrics.rewinds, compacted=frozenset(
         t.name for t in context.topology.topics if t.cleanup_policy == "compact"
-    ))
+    ), holding=(lambda: protection.holding) if protection is not None else lambda: False)
     return app
 

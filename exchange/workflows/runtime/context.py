@@ -49,6 +49,9 @@ class Protection(Protocol):
 
     @property
     def encoder(self) -> EventEncoder: ...
+    @property
+    def holding(self) -> bool:
+        """True while new events are held (the fail-closed audit policy)."""
 
     def attach(self, app: faust.App, context: WorkflowContext) -> None: ...
     def table(self, name: str, table: Any) -> Any: ...

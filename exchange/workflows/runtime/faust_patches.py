@@ -52,7 +52,10 @@ Three repairs, all within faust's own machinery:
   the commit, counted in ``exchange_workflow_rewinds_total`` and logged. The records are read
   again; those already handled are recognised as duplicates (``ce_source`` + ``ce_id``), so
   none is lost and none repeated. A handler merely slow for that long (the workflows' are
-  fast; the broker down) costs re-reading a few records, which the dedupe absorbs.
+  fast; the broker down) costs re-reading a few records, which the dedupe absorbs. A worker
+  that *holds* on purpose (the fail-closed audit policy: ``holding``) has read a record it
+  will handle later: the watch stands down meanwhile, or it would seek back every few seconds
+  and the records handled before the hold would be read, and their outputs sent, again.
 
 The same consumer also shortens faust's fetch wait (:data:`FETCH_WAIT_MS`): not about
 positions, about latency, but it lives where faust's consumer is replaced.
@@ -64,6 +67,7 @@ from __future__ import annotations
 import inspect
 import logging
 import weakref
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -220,17 +224,21 @@ class PositionWatch:
     """Finds source partitions whose consumer position ran ahead of what was handled, and
     seeks them back to their committed offset."""
 
-    def __init__(self, app: faust.App, rewinds: Counter, *, skip: frozenset[str]) -> None:
+    def __init__(
+        self, app: faust.App, rewinds: Counter, *, skip: frozenset[str],
+        holding: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.app = app
         self.rewinds = rewinds
         self.skip = skip  # compacted topics: their commit may rightly stop short of the end
+        self.holding = holding
         self.suspects: dict[Any, int | None] = {}  # partition -> committed offset when seen
 
     async def check(self) -> list[Any]:
         """One look; returns the partitions it sought back."""
         app = self.app
         consumer: Any = app.consumer
-        if app.rebalancing or not consumer.flow_active:
+        if app.rebalancing or not consumer.flow_active or self.holding():
             self.suspects.clear()
             return []
         suspects: dict[Any, int | None] = {}
@@ -264,12 +272,16 @@ class PositionWatch:
         return rewound
 
 
-def install(app: faust.App, rewinds: Counter, *, compacted: frozenset[str]) -> PositionWatch:
+def install(
+    app: faust.App, rewinds: Counter, *, compacted: frozenset[str],
+    holding: Callable[[], bool] = lambda: False,
+) -> PositionWatch:
     """Use :class:`RewindingConsumer` and run a :class:`PositionWatch` on ``app`` (not on the
-    ``compacted`` topics, where compaction may rightly leave the commit short of the end)."""
+    ``compacted`` topics, where compaction may rightly leave the commit short of the end; not
+    while ``holding()``: the worker holds its input on purpose)."""
     consumer = type("RewindingConsumer", (RewindingConsumer,), {"compacted": compacted})
     app.transport.Consumer = consumer  # type: ignore[misc]
-    watch = PositionWatch(app, rewinds, skip=compacted)
+    watch = PositionWatch(app, rewinds, skip=compacted, holding=holding)
 
     async def check_positions(*_: object) -> None:
         await watch.check()

@@ -219,6 +219,9 @@ class WorkerProtection:
         self.audit: AuditTrail | None = None
         self.guard: AuditGuard | None = None
         self._guard_checked = 0.0
+        self.holding = False
+        """True while an event is held by the fail-closed policy (the position watch of
+        :mod:`~exchange.workflows.runtime.faust_patches` stands down meanwhile)."""
         self._quarantine: Quarantine | None = None
 
     def attach(self, app: faust.App, context: WorkflowContext) -> None:
@@ -297,9 +300,13 @@ class WorkerProtection:
             return
         guard.metrics.refused.labels(AGENCY).inc()
         log.error("fail closed: %s; holding new events until the audit trail is anchored", found[0])
-        while found is not None:
-            await asyncio.sleep(min(found[1], 1.0))
-            found = guard.problem()
+        self.holding = True
+        try:
+            while found is not None:
+                await asyncio.sleep(min(found[1], 1.0))
+                found = guard.problem()
+        finally:
+            self.holding = False
         log.warning("audit trail anchored again: taking new events")
 
     def table(self, name: str, table: Any) -> SealedTable:

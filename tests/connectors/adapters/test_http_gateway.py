@@ -157,6 +157,7 @@ async def test_bus_down_answers_503_then_the_retry_is_published_once(harness) ->
         harness.codec,
         harness.state_dir,
         harness.protection_for,
+        harness.evidence,
         pki=harness.pki,
     )
     key = uuid.uuid4().hex
@@ -233,7 +234,7 @@ async def test_plain_http_only_by_an_explicit_flag_that_warns(
 async def test_no_certificate_and_no_local_ca_is_a_clear_error(harness) -> None:
     config = gateway_config(harness, harness.unique_name("gw"))
     alone = ConnectorHarness(harness.kafka_for, harness.topology, harness.codec,
-                             harness.state_dir, harness.protection_for)
+                             harness.state_dir, harness.protection_for, harness.evidence)
     gateway = HttpGateway(config, alone.context)
     with pytest.raises(TlsError, match=r"\[tls\] table's certfile"):
         await gateway.setup()

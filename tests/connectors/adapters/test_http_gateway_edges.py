@@ -121,7 +121,7 @@ async def test_health_is_not_ready_without_credentials(harness) -> None:
 
     lost = ConnectorHarness(
         no_credentials, harness.topology, harness.codec, harness.state_dir,
-        harness.protection_for, pki=harness.pki,
+        harness.protection_for, harness.evidence, pki=harness.pki,
     )
     config = gateway_config(harness, harness.unique_name("gw"))
     gateway = HttpGateway(config, lost.context)

@@ -16,8 +16,10 @@ from support.protection import protection_in
 from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
 from exchange.broker.local import LocalCluster
+from exchange.client.audited import Evidence
 from exchange.codec import EventCodec
 from exchange.examples import example_json
+from exchange.protection.keys import FileKeyStore
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import LocalPki
 from exchange.topology.apply import apply_topology
@@ -68,9 +70,12 @@ def own(cluster: LocalCluster, codec: EventCodec, tmp_path: Path) -> ConnectorHa
             principal, cluster.credentials.password_for(principal)
         )
 
+    keys = FileKeyStore(tmp_path / "keys")
+    keys.init([a.id for a in topology.agencies])
     return ConnectorHarness(
         kafka_for, topology, codec, tmp_path / "state",
-        protection_in(tmp_path / "keys", topology, codec), pki=LocalPki(tmp_path / "pki"),
+        protection_in(tmp_path / "keys", topology, codec), Evidence(keys),
+        pki=LocalPki(tmp_path / "pki"),
     )
 
 

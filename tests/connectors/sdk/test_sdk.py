@@ -183,7 +183,8 @@ async def test_a_connector_is_ready_only_while_it_moves_records(tmp_path: Path) 
     context = ConnectorContext(kafka_for=lambda _a: None,  # type: ignore[arg-type,return-value]
                                topology=None, codec=None,  # type: ignore[arg-type]
                                registry=CollectorRegistry(),
-                               protection_for=lambda _a: Unprotected("a unit test of readiness"))
+                               protection_for=lambda _a: Unprotected("a unit test of readiness"),
+                               evidence=None)  # type: ignore[arg-type]
     probe = Probe(ConnectorConfig(kind="probe", name="probe", agency="police",
                                   state_dir=tmp_path), context)
     assert probe.not_ready() == "not running (starting, or stopping)"
