@@ -91,7 +91,9 @@ class Source(Connector[C]):
             source=self.config.ce_source,
             metrics=self.context.bus_metrics,
         )
-        self._dlq = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
+        self._dlq = AIOKafkaProducer(
+            **settings.aiokafka_kwargs(), acks="all", enable_idempotence=True
+        )
         await self._publisher.__aenter__()
         await self._dlq.start()
 

@@ -8,8 +8,10 @@ What is patched, and why:
 - the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
-- the producer's buffer (:func:`tune_producer`) and the worker's root logger
-  (:class:`QuietWorker`), for throughput.
+- the producer: idempotent with ``acks=all`` (:class:`IdempotentProducer`; faust turns
+  idempotence on only inside transactions), so a retried produce request after a broker fault
+  never writes a record twice nor out of order; its buffer (:func:`tune_producer`) and the
+  worker's root logger (:class:`QuietWorker`), for throughput.
 
 ``tests/workflows/runtime/test_faust_patches.py`` checks that each private name used here
 (:data:`PRIVATE_NAMES`) still exists in the installed packages.
@@ -84,6 +86,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
     (faust_streams, "_current_event"),
+    (faust_aiokafka.Producer, "_settings_extra"),
 )
 
 
@@ -122,7 +125,18 @@ PRODUCER_BUFFER = 10_000
 default, 100, paused every sighting's stream in 0.1 s steps under load)."""
 
 
+class IdempotentProducer(faust_aiokafka.Producer):
+    """faust's producer with ``acks=all`` and idempotence always on (faust's own turns
+    idempotence on only in a transaction): a produce request retried after a leader change
+    neither duplicates nor reorders the records it carried."""
+
+    def _settings_extra(self) -> Any:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
 def tune_producer(app: faust.App) -> None:
+    """The idempotent producer (set before faust creates its producer), with a larger buffer."""
+    app.transport.Producer = IdempotentProducer  # type: ignore[misc]
     app.producer.buffer.max_messages = PRODUCER_BUFFER
 
 
