@@ -6,7 +6,6 @@ from __future__ import annotations
 from support.nemesis.checker import (
     Dispatch,
     Expected,
-    Placement,
     check,
     percentile,
     recovery_times,
@@ -77,8 +76,7 @@ def test_outputs_of_cases_outside_the_run_are_ignored() -> None:
 
 
 def test_dead_letters_must_equal_the_poison() -> None:
-    p1, p2 = Placement("exchange.sighting", 0, 5), Placement("exchange.sighting", 2, 9)
-    other = Placement("exchange.sighting", 1, 3)
+    p1, p2, other = "poison-1", "poison-2", "exchange.sighting[1]@3 key=SGT-1"
     good = check([], [], poison=[p1, p2], dead_letters=[p1, p2, p2])
     assert good.clean
     assert good.poison_dead_lettered == 2

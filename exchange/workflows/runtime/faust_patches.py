@@ -6,6 +6,8 @@ What is patched, and why:
 - the consumer's read positions (:class:`RewindingConsumer`, :class:`PositionWatch`): no record
   is skipped after a restart or a rebalance (below);
 - the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
+- the transport's topic creation (:func:`patient_topic_creation`): a worker starting or
+  rebalancing while a broker is down retries instead of exiting;
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
 - the producer: idempotent with ``acks=all`` (:class:`IdempotentProducer`; faust turns
@@ -58,6 +60,7 @@ positions, about latency, but it lives where faust's consumer is replaced.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import weakref
@@ -87,6 +90,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
     (faust_streams, "_current_event"),
     (faust_aiokafka.Producer, "_settings_extra"),
+    (faust_aiokafka.Transport, "_create_topic"),
 )
 
 
@@ -259,11 +263,55 @@ class PositionWatch:
         return rewound
 
 
+CREATE_TOPIC_PATIENCE_S = 120.0
+"""How long a worker keeps asking for its internal topics while the cluster cannot answer (a
+broker killed, restarting, or paused past its session): longer than a broker's restart."""
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, aiokafka.errors.KafkaError):
+        return bool(getattr(error, "retriable", False)) or isinstance(
+            error, aiokafka.errors.KafkaConnectionError
+        )
+    # faust's own words when it cannot find the controller (a broker is down)
+    return type(error) is Exception and "Controller node" in str(error)
+
+
+def patient_topic_creation(app: faust.App) -> None:
+    """faust declares its internal topics (changelogs, its leader topic) at start and on
+    rebalances, sending CreateTopics to the controller; when that node is down the request
+    fails with NodeNotReadyError and the worker exits (seen in the nemesis run: a worker
+    starting while the leader of a partition was killed). Retry transient errors instead, for
+    up to :data:`CREATE_TOPIC_PATIENCE_S`."""
+    transport: Any = app.transport
+    create = transport._create_topic
+
+    async def _create_topic(*args: Any, **kwargs: Any) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CREATE_TOPIC_PATIENCE_S
+        delay = 0.5
+        while True:
+            try:
+                await create(*args, **kwargs)
+            except Exception as error:
+                if not _transient(error) or loop.time() > deadline:
+                    raise
+                log.warning("creating an internal topic failed (%r); again in %.1f s",
+                            error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                return
+
+    transport._create_topic = _create_topic
+
+
 def install(app: faust.App, rewinds: Counter, *, compacted: frozenset[str]) -> PositionWatch:
     """Use :class:`RewindingConsumer` and run a :class:`PositionWatch` on ``app`` (not on the
     ``compacted`` topics, where compaction may rightly leave the commit short of the end)."""
     consumer = type("RewindingConsumer", (RewindingConsumer,), {"compacted": compacted})
     app.transport.Consumer = consumer  # type: ignore[misc]
+    patient_topic_creation(app)
     watch = PositionWatch(app, rewinds, skip=compacted)
 
     async def check_positions(*_: object) -> None:

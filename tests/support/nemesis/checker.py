@@ -13,8 +13,8 @@ output is identified by its dispatch id, which the workflow derives from the inp
   in the wrong inbox, of the wrong kind, or for the wrong unit (misrouted: counted apart);
 - **out of order**: a case whose dispatches, in first-seen order per inbox, are not in the
   expected order;
-- **dead letters**: those of the poison records injected (matched by the original topic,
-  partition and offset they carry), and any other (unexpected: a failure).
+- **dead letters**: those of the poison records injected (matched by the record key each
+  poison record has alone), and any other (unexpected: a failure).
 """
 
 from __future__ import annotations
@@ -45,15 +45,6 @@ class Expected:
     dispatches: tuple[Dispatch, ...]
 
 
-@dataclass(frozen=True)
-class Placement:
-    """Where a record was written (a poison record), or where a dead letter says it came from."""
-
-    topic: str
-    partition: int
-    offset: int
-
-
 @dataclass
 class Verdict:
     inputs: int = 0
@@ -66,8 +57,8 @@ class Verdict:
     out_of_order: list[str] = field(default_factory=list)
     poison_injected: int = 0
     poison_dead_lettered: int = 0
-    poison_missing: list[Placement] = field(default_factory=list)
-    unexpected_dead_letters: list[Placement] = field(default_factory=list)
+    poison_missing: list[str] = field(default_factory=list)
+    unexpected_dead_letters: list[str] = field(default_factory=list)
     inputs_by_path: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -96,8 +87,8 @@ def check(
     expected: Iterable[Expected],
     read: Sequence[Dispatch],
     *,
-    poison: Iterable[Placement] = (),
-    dead_letters: Iterable[Placement] = (),
+    poison: Iterable[str] = (),
+    dead_letters: Iterable[str] = (),
 ) -> Verdict:
     """Compare; ``read`` holds the inboxes' records in each partition's order (one case key is
     on one partition, so a case's records are in the order the bus keeps them)."""
@@ -148,13 +139,9 @@ def check(
     lettered = Counter(dead_letters)
     verdict.poison_injected = len(injected)
     verdict.poison_dead_lettered = len(injected & set(lettered))
-    verdict.poison_missing = sorted(injected - set(lettered), key=_place)
-    verdict.unexpected_dead_letters = sorted(set(lettered) - injected, key=_place)
+    verdict.poison_missing = sorted(injected - set(lettered))
+    verdict.unexpected_dead_letters = sorted(set(lettered) - injected)
     return verdict
-
-
-def _place(p: Placement) -> tuple[str, int, int]:
-    return (p.topic, p.partition, p.offset)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

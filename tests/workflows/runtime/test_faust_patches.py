@@ -156,6 +156,39 @@ async def test_the_worker_producer_waits_for_all_replicas_and_is_idempotent(
     assert app.producer.buffer.max_messages == faust_patches.PRODUCER_BUFFER
 
 
+async def test_internal_topics_are_created_again_while_a_broker_is_down(tmp_path: Any) -> None:
+    """A worker starting while the controller node is down got NodeNotReadyError from faust's
+    topic creation and exited (the nemesis run); now it retries, and still fails on errors
+    that are not transient."""
+    import aiokafka  # noqa: PLC0415
+    import faust  # noqa: PLC0415
+    import pytest  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-topics", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    calls: list[str] = []
+    failures = [aiokafka.errors.NodeNotReadyError("node 1"), Exception("Controller node is None")]
+
+    async def create(topic: str) -> None:
+        calls.append(topic)
+        if failures:
+            raise failures.pop(0)
+
+    transport: Any = app.transport
+    transport._create_topic = create
+    faust_patches.patient_topic_creation(app)
+    await transport._create_topic("workflows.x-changelog")
+    assert calls == ["workflows.x-changelog"] * 3
+
+    failures.append(aiokafka.errors.TopicAuthorizationFailedError("denied"))
+    with pytest.raises(aiokafka.errors.TopicAuthorizationFailedError):
+        await transport._create_topic("workflows.y-changelog")
+
+
 def test_every_private_name_the_patches_use_still_exists() -> None:
     from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
 
