@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SESSION_TIMEOUT_S = 9.0  # Kafka's broker.session.timeout.ms default
 BUSY_TOPIC = "exchange.sighting"
+START_TIMEOUT_S = 600.0  # a broker killed -9 recovers its logs first; slow on a busy machine
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Nemesis:
         self._mark("leader-kill")
         await asyncio.to_thread(self.system.cluster.stop_node, node, hard=True)
         await asyncio.sleep(5)
-        await asyncio.to_thread(self.system.cluster.start_node, node)
+        await asyncio.to_thread(self.system.cluster.start_node, node, START_TIMEOUT_S)
 
     async def broker_pause(self) -> None:
         leaders = await asyncio.to_thread(self._leaders)
@@ -108,7 +109,9 @@ class Nemesis:
         self._mark("rolling-restart")
         for node in self.system.cluster.nodes:
             await asyncio.to_thread(self.system.cluster.stop_node, node.node_id)
-            await asyncio.to_thread(self.system.cluster.start_node, node.node_id)
+            await asyncio.to_thread(
+                self.system.cluster.start_node, node.node_id, START_TIMEOUT_S
+            )
             await self._replicas_caught_up()
 
     async def _replicas_caught_up(self, timeout_s: float = 120) -> None:

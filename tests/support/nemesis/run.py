@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,25 +103,33 @@ async def run(root: Path, base_port: int, plan: Plan) -> Outcome:
 
 
 async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Outcome:
-    each = plan.events // 3
-    duration = plan.events / plan.rate
+    """The load runs until every fault has struck (and the system is whole again) and at
+    least ``plan.events`` inputs were sent; faults are spread over the time the events take."""
     rows = 20
-    files = max(1, each // rows)
+    endless = 10**9
     stop = asyncio.Event()
+    duration = plan.events / plan.rate
     tasks = [
-        asyncio.create_task(load.publisher_path(each, plan.rate / 3, stop)),
-        asyncio.create_task(load.gateway_path(each, plan.rate / 3, stop)),
-        asyncio.create_task(load.file_path(files, rows, rows / (plan.rate / 3), stop)),
+        asyncio.create_task(load.publisher_path(endless, plan.rate / 3, stop)),
+        asyncio.create_task(load.gateway_path(endless, plan.rate / 3, stop)),
+        asyncio.create_task(load.file_path(endless, rows, rows / (plan.rate / 3), stop)),
         asyncio.create_task(load.poison_records(plan.poison, duration / plan.poison, stop)),
     ]
-    await asyncio.sleep(10)  # the load flowing before the first fault
-    kinds = list(nemesis.kinds)
-    gap = max(5.0, (duration - 10) / plan.faults - 15)
-    for n in range(plan.faults):
-        await nemesis.strike(kinds[n % len(kinds)])
-        load.files_done()
-        await asyncio.sleep(gap)
-    await asyncio.gather(*tasks)
+    try:
+        await _until(lambda: load.sent >= 100, tasks)  # flowing before the first fault
+        kinds = list(nemesis.kinds)
+        gap = duration / (plan.faults + 1)
+        for n in range(plan.faults):
+            began = time.monotonic()
+            await nemesis.strike(kinds[n % len(kinds)])
+            load.files_done()
+            await _until(lambda b=began: time.monotonic() - b >= gap, tasks)
+        await _until(lambda: load.sent >= plan.events and len(load.poison) >= plan.poison,
+                     tasks)
+        await asyncio.sleep(5)  # inputs after the last recovery
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
     await _settle(load, plan.settle_s)
     replication = await asyncio.to_thread(system.replication_report)
     read, first_written, dead = await _read_outputs(system, load, plan.settle_s)
@@ -129,6 +138,15 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
     return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries)
+
+
+async def _until(done: Callable[[], bool], tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for ``done``; a load task that failed fails the run at once."""
+    while not done():
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        await asyncio.sleep(0.5)
 
 
 async def _settle(load: Load, timeout_s: float) -> None:

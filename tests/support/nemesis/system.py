@@ -9,6 +9,7 @@ their metrics ports ``base+50 .. base+54``, the gateway ``base+20``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -24,10 +25,38 @@ from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
 
+log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[3]
 TOKEN = "nemesis-gateway-token"
 GATEWAY = "nemesis-gw"
 FILE_DROP = "nemesis-drop"
+
+
+RESERVED = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def reserve_ports(ports: range) -> None:
+    """Keep the kernel from handing the brokers' ports to outgoing connections.
+
+    When a killed broker's port lies in the ephemeral range, a client retrying to connect to
+    it can be given that very port as its own and connect to itself (TCP simultaneous open):
+    the port then looks open, and the restarted broker fails with "Address already in use"
+    (seen in the nemesis run on 45396). The default test ports (29092..) lie below Linux's
+    ephemeral range; ports given inside it are reserved here (as root), or a warning says
+    why a restart may fail.
+    """
+    low, high = (int(x) for x in EPHEMERAL.read_text().split())
+    if ports.stop <= low or ports.start > high:
+        return
+    wanted = f"{ports.start}-{ports.stop - 1}"
+    try:
+        current = RESERVED.read_text().strip()
+        if wanted not in current.split(","):
+            RESERVED.write_text(",".join(x for x in (current, wanted) if x))
+    except OSError as error:
+        log.warning("ports %s are in the ephemeral range and cannot be reserved (%s): a "
+                    "restarted broker may find its port taken", wanted, error)
 
 
 @dataclass
@@ -96,6 +125,7 @@ class System:
         return self.root / "logs"
 
     def up(self, workers: int = 2) -> None:
+        reserve_ports(range(self.base_port, self.base_port + 60))
         self.cluster.reset()
         self.cluster.up()
         apply_topology(self.topology, self.cluster.admin_settings(), self.cluster.credentials, 3)
