@@ -56,6 +56,17 @@ def test_a_second_id_for_one_case_is_a_duplicate_after_dedupe() -> None:
     assert not verdict.clean
 
 
+def test_an_escalation_of_an_unacknowledged_dispatch_is_counted_once_not_a_duplicate() -> None:
+    escalation = Dispatch("police", "a", "a-id:respond:escalation", "ESCALATION", "police")
+    verdict = check([street("a")], [*street("a").dispatches, escalation, escalation])
+    assert verdict.clean, verdict.summary()
+    assert (verdict.escalations, verdict.duplicates_before_dedupe) == (1, 1)
+    twice = Dispatch("police", "a", "a-id:respond:escalation:escalation", "ESCALATION", "x")
+    other = Dispatch("police", "a", "b-id:respond:escalation", "ESCALATION", "police")
+    bad = check([street("a")], [*street("a").dispatches, twice, other])
+    assert len(bad.duplicates_after_dedupe) == 2
+
+
 def test_a_dispatch_to_the_wrong_unit_is_misrouted() -> None:
     wrong = Dispatch("police", "a", "a-id:respond", "RESPOND", "police.beilin")
     verdict = check([street("a")], [wrong])

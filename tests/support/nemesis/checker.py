@@ -8,6 +8,9 @@ output is identified by its dispatch id, which the workflow derives from the inp
 - **lost**: an expected dispatch id never seen in its inbox;
 - **duplicated before dedupe**: extra copies of one dispatch id (at-least-once re-sends, which
   receivers drop; counted, not a failure);
+- **escalations**: the load acknowledges no dispatch, so a dispatch whose acknowledgement
+  deadline passes is escalated (``<dispatch id>:escalation``, kind ``ESCALATION``): counted,
+  each at most once by its id;
 - **duplicated after dedupe**: a case with a dispatch id nobody expected (a second dispatch for
   one sighting under a new id, which a receiver's dedupe cannot drop), or an expected dispatch
   in the wrong inbox, of the wrong kind, or for the wrong unit (misrouted: counted apart);
@@ -54,6 +57,7 @@ class Verdict:
     duplicates_before_dedupe: int = 0
     duplicates_after_dedupe: list[str] = field(default_factory=list)
     misrouted: list[str] = field(default_factory=list)
+    escalations: int = 0
     out_of_order: list[str] = field(default_factory=list)
     poison_injected: int = 0
     poison_dead_lettered: int = 0
@@ -71,7 +75,8 @@ class Verdict:
             f"{self.inputs} inputs {self.inputs_by_path}, {self.expected_outputs} dispatches "
             f"expected, {self.outputs_read} read; lost {len(self.lost)}, duplicates before "
             f"dedupe {self.duplicates_before_dedupe}, after dedupe "
-            f"{len(self.duplicates_after_dedupe)}, misrouted {len(self.misrouted)}, out of order "
+            f"{len(self.duplicates_after_dedupe)}, escalations {self.escalations}, misrouted "
+            f"{len(self.misrouted)}, out of order "
             f"{len(self.out_of_order)}; poison {self.poison_injected} injected, "
             f"{self.poison_dead_lettered} dead-lettered, missing {len(self.poison_missing)}, "
             f"other dead letters {len(self.unexpected_dead_letters)}"
@@ -116,6 +121,9 @@ def check(
         if copies[got.dispatch_id] > 1:
             continue
         want = wanted.get(got.dispatch_id)
+        if want is None and _escalates(got, wanted):
+            verdict.escalations += 1
+            continue
         if want is None:
             verdict.duplicates_after_dedupe.append(f"{got.case_key}: {got.dispatch_id}")
             continue
@@ -142,6 +150,16 @@ def check(
     verdict.poison_missing = sorted(injected - set(lettered))
     verdict.unexpected_dead_letters = sorted(set(lettered) - injected)
     return verdict
+
+
+ESCALATION = ":escalation"
+
+
+def _escalates(got: Dispatch, wanted: dict[str, Dispatch]) -> bool:
+    """An escalation of an expected dispatch (its id, ``:escalation`` added)."""
+    base = got.dispatch_id.removesuffix(ESCALATION)
+    return (got.kind == "ESCALATION" and base != got.dispatch_id and base in wanted
+            and wanted[base].case_key == got.case_key)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -63,7 +63,8 @@ class Outcome:
             f"- events: {v.inputs} acknowledged inputs ({v.inputs_by_path}), "
             f"{v.expected_outputs} dispatches expected, {v.outputs_read} read",
             f"- faults: {len(self.faults)} ({dict(sorted(by_kind.items()))})",
-            f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}",
+            f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}; escalations (dispatches "
+            f"left unacknowledged past their deadline): {v.escalations}",
             f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
             f"{len(v.duplicates_after_dedupe)}",
             f"- reorderings per case key: {len(v.out_of_order)}",
