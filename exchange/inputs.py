@@ -12,14 +12,33 @@ and what to do.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal, get_args
 
 from exchange.models.exceptions import FieldError, ValidationFailed
+from exchange.models.limits import Limit
 
 Encoding = Literal["utf-8", "gbk", "gb18030"]
 """Encodings an agency may declare for its files: UTF-8, or the Chinese Windows code pages."""
 MAX_JSON_DEPTH = 32
 """Deepest nesting of objects and lists accepted (events nest about six levels)."""
+
+MAX_DOCUMENT_BYTES = 1_000_000
+"""Largest JSON document read whole (a CLI file or stdin; the gateway's default body limit):
+an event is at most 64 KiB as compact JSON, this leaves room for indentation, and a stream
+without end (``/dev/zero``, a pipe that never closes) cannot exhaust memory."""
+
+INPUT_LIMITS: tuple[Limit, ...] = (
+    Limit("document-bytes", "one JSON document (a CLI file or stdin)", MAX_DOCUMENT_BYTES,
+          f"at most {MAX_DOCUMENT_BYTES} bytes", "input_too_large"),
+    Limit("json-depth", "JSON input", MAX_JSON_DEPTH,
+          f"objects and lists nested at most {MAX_JSON_DEPTH} levels deep", "json_depth"),
+    Limit("encoding", "text input (bodies, files)", "utf-8",
+          "UTF-8; a file-drop connector may declare "
+          + " or ".join(e for e in get_args(Encoding) if e != "utf-8")
+          + "; bytes that do not decode are refused with their line and column", "encoding"),
+)
+"""The limits of reading outside bytes, as the documents state them (see
+:mod:`exchange.models.limits`)."""
 
 
 class InputError(ValidationFailed):
@@ -43,6 +62,18 @@ class InputError(ValidationFailed):
         error = self.errors[0]
         where = f"{error.field}: " if error.field else ""
         return f"{where}{error.message} [{error.rule}]"
+
+
+def read_limited(stream: BinaryIO, what: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """At most ``limit`` bytes of ``stream``, or :class:`InputError` (``input_too_large``)
+    without reading further."""
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise InputError(
+            "input_too_large", f"{what}: more than {limit} bytes; one event is far smaller, "
+            "give one JSON object"
+        )
+    return content
 
 
 def decode_text(content: bytes, encoding: Encoding = "utf-8") -> str:

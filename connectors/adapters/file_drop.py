@@ -55,6 +55,12 @@ class FileDropConfig(ConnectorConfig):
     encoding: Encoding = Field(
         "utf-8", description="Text encoding of the files: utf-8 (default), gbk or gb18030."
     )
+    max_file_bytes: int = Field(
+        128 * 1024 * 1024, gt=0,
+        description="A larger file is refused whole, unread, in its error report "
+        "(file_too_large): a file is read into memory, so an unbounded one would stop the "
+        "connector.",
+    )
 
 
 def nest(row: dict[str, str]) -> dict[str, Any]:
@@ -198,6 +204,18 @@ class FileDropSource(Source[FileDropConfig]):
         cached = self._cache.get(path.name)
         if cached is not None and cached[0] == (stat.st_size, stat.st_mtime_ns):
             return cached[1], cached[2]
+        limit = self.config.max_file_bytes
+        if stat.st_size > limit:  # refused unread: identified by name, size and time
+            digest = hashlib.sha256(
+                f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode("utf-8", "surrogateescape")
+            ).hexdigest()
+            refused: list[Row] = [InputError(
+                "file_too_large",
+                f"the file has {stat.st_size} bytes, more than the {limit} this connector "
+                "reads (max_file_bytes); split it into smaller files",
+            )]
+            self._cache = {path.name: ((stat.st_size, stat.st_mtime_ns), digest, refused)}
+            return digest, refused
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         rows: list[Row]

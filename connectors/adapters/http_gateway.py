@@ -98,7 +98,10 @@ class HttpGateway(Connector[HttpGatewayConfig]):
             self.context.topology.agency(caller.agency)
         self._publishers: dict[tuple[str, str], Publisher] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._openapi = openapi_document(list(config.event_types))
+        self._openapi = openapi_document(
+            list(config.event_types), max_body_bytes=config.max_body_bytes,
+            body_timeout_s=config.body_timeout_s,
+        )
         app = web.Application(client_max_size=config.max_body_bytes)
         app.router.add_post("/v1/events/{event_type}", self._post)
         app.router.add_get("/openapi.json", self._openapi_json)

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.sdk.config import ConnectorConfig
+from exchange.inputs import MAX_DOCUMENT_BYTES
 from exchange.models.registry import EVENTS
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -48,7 +49,7 @@ class HttpGatewayConfig(ConnectorConfig):
     event_types: tuple[str, ...] = Field(
         tuple(EVENTS), description="Event types accepted (CLI short names)."
     )
-    max_body_bytes: int = Field(1_000_000, gt=0, description="Larger bodies: 413.")
+    max_body_bytes: int = Field(MAX_DOCUMENT_BYTES, gt=0, description="Larger bodies: 413.")
     body_timeout_s: float = Field(
         10.0, gt=0, description="A body not received within this time: 408, connection closed."
     )
@@ -83,8 +84,10 @@ class HttpGatewayConfig(ConnectorConfig):
 
 
 def token_digest(token: str) -> str:
-    """What goes in ``token_sha256`` for a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """What goes in ``token_sha256`` for a token: the SHA-256 of its UTF-8 bytes. A header
+    that is not UTF-8 reaches here with its bytes as surrogate escapes (aiohttp): they are
+    hashed as sent, so such a token is simply unknown (401), never an encoding error."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -2,14 +2,51 @@
 
 Each event type an agency may publish gets ``POST /v1/events/{type}`` whose request body is the
 event's JSON Schema (from its pydantic model, the same contract the codec enforces), so a
-client generator or a schema-based fuzzer sees exactly what the gateway accepts.
+client generator or a schema-based fuzzer sees exactly what the gateway accepts. The limits
+(of every event, of reading JSON, and the gateway's own) are written from the constants that
+enforce them: in ``info.description``, as ``info.x-limits`` (one object per limit: name,
+appliesTo, value, bound, rule) and, for text, as ``maxLength`` of every string.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from connectors.adapters.http_gateway_config import MAX_IDEMPOTENCY_KEY, HttpGatewayConfig
+from exchange.inputs import INPUT_LIMITS
+from exchange.models.limits import EVENT_LIMITS, Limit, limits_sentence
 from exchange.models.registry import EVENTS
+from exchange.models.text_rules import MAX_TEXT
+
+_DEFAULTS = HttpGatewayConfig.model_fields
+DEFAULT_MAX_BODY_BYTES: int = _DEFAULTS["max_body_bytes"].default
+DEFAULT_BODY_TIMEOUT_S: float = _DEFAULTS["body_timeout_s"].default
+
+
+def gateway_limits(max_body_bytes: int, body_timeout_s: float) -> tuple[Limit, ...]:
+    """The gateway's own limits (its configuration's values), with the error each answers."""
+    return (
+        Limit("body-bytes", "the request body", max_body_bytes,
+              f"at most {max_body_bytes} bytes (else 413)", "too-large"),
+        Limit("body-seconds", "the request body", body_timeout_s,
+              f"received within {body_timeout_s:g} s (else 408, connection closed)",
+              "body-timeout"),
+        Limit("idempotency-key-length", "the Idempotency-Key header", MAX_IDEMPOTENCY_KEY,
+              f"1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (else 400)",
+              "bad-idempotency-key"),
+    )
+
+
+class _TextLimited(GenerateJsonSchema):
+    """JSON Schema in which every string states the text limit the models enforce."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        json_schema["maxLength"] = min(json_schema.get("maxLength", MAX_TEXT), MAX_TEXT)
+        return json_schema
 
 _FIELD_ERRORS = {
     "type": "object",
@@ -79,15 +116,21 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(event_types: list[str]) -> dict[str, Any]:
-    """The document for the given event types (CLI short names)."""
+def openapi_document(
+    event_types: list[str], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+) -> dict[str, Any]:
+    """The document for the given event types (CLI short names) and the gateway's limits."""
+    limits = (*EVENT_LIMITS, *INPUT_LIMITS, *gateway_limits(max_body_bytes, body_timeout_s))
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {
         "Error": _FIELD_ERRORS, "Accepted": _ACCEPTED, "Unavailable": _UNAVAILABLE
     }
     for name in event_types:
         model = EVENTS[name].model
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = model.model_json_schema(
+            ref_template="#/components/schemas/{model}", schema_generator=_TextLimited
+        )
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
         paths[f"/v1/events/{name}"] = {
@@ -101,7 +144,7 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
                         "in": "header",
                         "required": False,
                         "schema": {
-                            "type": "string", "minLength": 1, "maxLength": 200,
+                            "type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY,
                             "pattern": "^[!-~]+$",
                         },
                         "description": "Retrying with the same key returns the first answer "
@@ -111,6 +154,8 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
                 ],
                 "requestBody": {
                     "required": True,
+                    "description": f"The event as JSON (at most {max_body_bytes} bytes; the "
+                    "event itself within the limits of info.x-limits).",
                     "content": {
                         "application/json": {
                             "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -127,13 +172,16 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
                         },
                     },
                     "400": _error(
-                        "The body is not a JSON object, or the Idempotency-Key is not 1 to 200 "
-                        "visible ASCII characters."
+                        "The body is not a JSON object, or the Idempotency-Key is not 1 to "
+                        f"{MAX_IDEMPOTENCY_KEY} visible ASCII characters."
                     ),
                     "401": _error("No or unknown bearer token (or client certificate)."),
                     "403": _error("The agency may not publish this event type."),
-                    "408": _error("The body did not arrive in time; the connection is closed."),
-                    "413": _error("The body is too large."),
+                    "408": _error(
+                        f"The body did not arrive within {body_timeout_s:g} s; the connection "
+                        "is closed."
+                    ),
+                    "413": _error(f"The body is larger than {max_body_bytes} bytes."),
                     "415": _error("The body is not application/json."),
                     "422": _error(
                         "The event breaks its contract (JSON nested too deep included); "
@@ -169,7 +217,9 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
         "info": {
             "title": "Xi'an exchange bus: HTTP ingest gateway",
             "version": "1",
-            "description": "Agency systems POST events as JSON; each caller is its agency.",
+            "description": "Agency systems POST events as JSON; each caller is its agency. "
+            + limits_sentence(limits),
+            "x-limits": [limit.as_json() for limit in limits],
         },
         "paths": paths,
         "components": {
@@ -177,3 +227,4 @@ def openapi_document(event_types: list[str]) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+

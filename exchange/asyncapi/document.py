@@ -11,6 +11,7 @@ from exchange.asyncapi.key_messages import key_messages
 from exchange.asyncapi.messages import event_message, record_messages
 from exchange.asyncapi.operations import granted, operations
 from exchange.asyncapi.servers import SECURITY_SCHEMES, servers
+from exchange.models.limits import EVENT_LIMITS, limits_sentence
 from exchange.schemas.catalogue import Catalogue
 from exchange.topology.model import Topology
 
@@ -26,6 +27,8 @@ _ABOUT = (
     "(`exchange.sealed`); key: the case key. Generated from topology/ and schemas/avro/ by "
     "`exchange asyncapi`."
 )
+#: The limits a consumer enforces on every record (JSON-only ones are the gateway's business).
+BUS_LIMITS = tuple(limit for limit in EVENT_LIMITS if not limit.json_only)
 
 
 def build_document(
@@ -57,8 +60,10 @@ def build_document(
         "info": {
             "title": title,
             "version": DOCUMENT_VERSION,
-            "description": _ABOUT,
+            "description": f"{_ABOUT} {limits_sentence(BUS_LIMITS)} A record that breaks "
+            "them is dead-lettered by its consumer with reason `invalid-event`.",
             "license": {"name": "Apache-2.0"},
+            "x-limits": [limit.as_json() for limit in BUS_LIMITS],
         },
         "defaultContentType": "application/avro",
         "servers": servers(bootstrap),

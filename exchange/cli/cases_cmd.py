@@ -1,5 +1,7 @@
 """``exchange cases cold``: the ledger of unsolved child-trafficking cases as an investigator
-reads it (overdue reviews first, each case's leads since its last review)."""
+reads it (overdue reviews first, each case's leads since its last review). Times in the text
+are Beijing time with the zone named (:func:`exchange.local_time.human_time`); ``--json`` keeps
+RFC 3339."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from exchange.cli import context
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
+from exchange.local_time import human_time
 from exchange.models.cold_cases import ColdCase
 from exchange.rules.cold_cases import investigator_view, leads_since_review
 from exchange.schemas.catalogue import Catalogue
@@ -41,12 +44,12 @@ def register(commands: Any) -> None:
 
 def _line(case: ColdCase, now: datetime) -> str:
     overdue = case.reviewOverdue or case.nextReviewDue < now
-    last = case.lastReviewAt.isoformat() if case.lastReviewAt else "never"
+    last = human_time(case.lastReviewAt) if case.lastReviewAt else "never"
     unit = case.unit.unitId or case.unit.agencyId
     head = (f"{'OVERDUE ' if overdue else ''}{case.caseId}  {unit}"
             f"  chief: {case.chief}\n    last review {last}, next due "
-            f"{case.nextReviewDue.isoformat()}, {case.reviews} reviews")
-    leads = [f"    + {lead.at.isoformat()} {lead.kind.value} {lead.ref}: {lead.summary}"
+            f"{human_time(case.nextReviewDue)}, {case.reviews} reviews")
+    leads = [f"    + {human_time(lead.at)} {lead.kind.value} {lead.ref}: {lead.summary}"
              for lead in leads_since_review(case)]
     return "\n".join([head, *leads])
 

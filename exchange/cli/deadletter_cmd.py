@@ -1,5 +1,9 @@
 """``exchange deadletter list|show|replay``: what the consumers could not process, and sending
-it again once the cause is fixed (see :mod:`exchange.operations.deadletters`)."""
+it again once the cause is fixed (see :mod:`exchange.operations.deadletters`).
+
+A dead letter's headers are whatever its record carried (any producer's bytes): everything
+printed goes through :func:`_say`, which writes control, bidirectional and zero-width characters
+as ``\\uXXXX`` escapes, as ``exchange tail`` does."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from exchange.cli import context
 from exchange.errors import SettingsError
+from exchange.models.text_rules import escape_for_terminal
 from exchange.operations.deadletters import (
     DeadLetterRecord,
     Filter,
@@ -64,13 +69,17 @@ def _selected(args: argparse.Namespace) -> list[DeadLetterRecord]:
     return list(read_dead_letters(context.kafka_as("admin"), _topics(args.agency), _filter(args)))
 
 
+def _say(text: str) -> None:
+    print(escape_for_terminal(text))
+
+
 def _print(records: list[DeadLetterRecord], as_json: bool) -> None:
     for record in records:
         line = record.summary()
         if as_json:
-            print(json.dumps(line, ensure_ascii=False))
+            _say(json.dumps(line, ensure_ascii=False))
         else:
-            print(
+            _say(
                 f"{line['dead_letter']:<44} {line['at'][:19]}  {line['reason']:<18} "
                 f"from {line['original']:<32} {line['ce_type'] or '-'} {line['ce_id'] or ''}"
             )
@@ -103,7 +112,7 @@ def _one(where: str) -> DeadLetterRecord:
 
 def _show(args: argparse.Namespace) -> int:
     record = _one(args.where)
-    print(json.dumps({**record.summary(), "headers": {
+    _say(json.dumps({**record.summary(), "headers": {
         k: v.decode(errors="replace") for k, v in record.headers
     }}, ensure_ascii=False, indent=2))  # fmt: skip
     return 0
@@ -115,15 +124,17 @@ def _by() -> str:
 
 def _report(done: list[dict[str, Any]]) -> None:
     for line in done:
-        print(f"replayed {line['from']} -> {line['to']} (ce_id {line['ce_id']})")
+        _say(f"replayed {line['from']} -> {line['to']} (ce_id {line['ce_id']})")
     print(f"{len(done)} record(s) replayed")
 
 
 def _replay(args: argparse.Namespace) -> int:
-    _report(replay(context.kafka_as("admin"), _selected(args), by=_by()))
+    _report(replay(context.kafka_as("admin"), _selected(args), by=_by(),
+                   topology=context.topology()))  # fmt: skip
     return 0
 
 
 def _replay_one(args: argparse.Namespace) -> int:
-    _report(replay(context.kafka_as("admin"), [_one(args.where)], by=_by()))
+    _report(replay(context.kafka_as("admin"), [_one(args.where)], by=_by(),
+                   topology=context.topology()))  # fmt: skip
     return 0

@@ -21,7 +21,7 @@ from exchange.codec import EventCodec
 from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
 from exchange.examples import example_json
-from exchange.inputs import InputError, load_json
+from exchange.inputs import InputError, load_json, read_limited
 from exchange.metrics import BusMetrics, serve_metrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
@@ -110,7 +110,11 @@ def register(commands: Any) -> None:
 def _read_json(file: str) -> Any:
     """The JSON in ``file`` (``-``: stdin), or one :class:`InputError` line saying what to fix."""
     try:
-        content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        if file == "-":
+            content = read_limited(sys.stdin.buffer, "stdin")
+        else:
+            with Path(file).open("rb") as stream:
+                content = read_limited(stream, file)
     except OSError as error:
         raise InputError(
             "file_unreadable", f"{file}: {error.strerror}; give a JSON file, or - for stdin"

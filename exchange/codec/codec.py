@@ -335,7 +335,9 @@ class EventCodec:
             expected = spec.key(event)
         except ValueError:
             expected = ""
-        if key is None or key.decode("utf-8", errors="replace") != expected or not expected:
+        # bytes, not text: a key that is not UTF-8 decoded "with replacement" could equal a
+        # case key holding U+FFFD, yet hash to another partition than that key's UTF-8 bytes
+        if key is None or key != expected.encode() or not expected:
             raise KeyMismatchError(decoded.attributes.type, field, expected, key)
         subject = decoded.attributes.subject
         if subject is not None and subject != expected:

@@ -3,7 +3,7 @@ OpenAPI document), dead-letter and quarantine reasons."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from exchange.docsite.data import event_page
@@ -11,7 +11,16 @@ from exchange.docsite.exceptions import DocsiteError
 from exchange.docsite.html import Markup, code, esc, link, page, section, table
 from exchange.docsite.probes import PROBES, run_probe
 from exchange.docsite.reasons import DEAD_LETTER_REASONS, ERROR_HEADERS, QUARANTINE_REASONS
+from exchange.inputs import INPUT_LIMITS
+from exchange.models.limits import EVENT_LIMITS
 from exchange.models.registry import EVENTS
+
+_LIMIT_HEADERS = ["limit", "applies to", "bound", "value", "error rule"]
+
+
+def _limit_rows(limits: Sequence[Mapping[str, Any]]) -> list[tuple[object, ...]]:
+    return [(code(lim["name"]), lim["appliesTo"], lim["bound"], code(lim["value"]),
+             code(lim["rule"])) for lim in limits]
 
 
 def validation() -> str:
@@ -31,8 +40,18 @@ def validation() -> str:
         "<code>errors: [{field, rule, message}]</code>; on the bus the record is dead-lettered "
         "with reason <code>invalid-event</code>.</p>"
     )
+    limits = Markup(
+        "<p>Every event, at every entry point; the same list is in each schema's "
+        "<code>doc</code>, the gateway's OpenAPI document and the AsyncAPI document "
+        "(<code>info.x-limits</code>). A field beyond a limit is refused with the rule shown; "
+        "the JSON-only limits apply where events arrive as JSON.</p>"
+    ) + table(_LIMIT_HEADERS, _limit_rows(
+        [lim.as_json() | {"appliesTo": lim.applies_to + (" (JSON input)" if lim.json_only else "")}
+         for lim in (*EVENT_LIMITS, *INPUT_LIMITS)]
+    ))
     return page("Validation rules and their errors",
-                intro + table(["rule", "checks", "broken example", "error produced"], rows))
+                intro + table(["rule", "checks", "broken example", "error produced"], rows)
+                + section("Limits", limits, "limits"))
 
 
 def _schema_link(schema: dict[str, Any]) -> Markup:
@@ -78,7 +97,9 @@ def gateway(document: Mapping[str, Any]) -> str:
     return page("HTTP gateway API", intro
                 + section("Operations", table(["request", "summary", "body (JSON)"], rows))
                 + section("Responses (every operation)", answers)
-                + section("Error body (4xx, 503)", errors))
+                + section("Error body (4xx, 503)", errors)
+                + section("Limits", table(_LIMIT_HEADERS,
+                                          _limit_rows(document["info"]["x-limits"])), "limits"))
 
 
 def dead_letters() -> str:

@@ -15,9 +15,14 @@ from exchange.models.identifiers import AwareDatetime
 from exchange.models.rule_errors import rule_error
 from exchange.models.text_rules import check_text
 
+#: The longest identifier an agency may assign (and the longest identity document number).
+MAX_IDENTIFIER = 64
+
 #: An identifier assigned by an agency (case number, rescue id, ...): 1-64 characters without
 #: whitespace. Used as a Kafka record key, so it must be stable and printable.
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^\S+$")]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_IDENTIFIER, pattern=r"^\S+$")
+]
 
 #: A required free-text field: at least one non-blank character.
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]

@@ -14,7 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from exchange.models.base import ExchangeModel
+from exchange.models.base import MAX_IDENTIFIER, ExchangeModel
 from exchange.models.exceptions import InvalidIdentifier
 from exchange.models.identifiers import (
     CountryCode,
@@ -41,9 +41,16 @@ __all__ = [
     "TransportFacilityKind",
 ]
 
-AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
+MAX_AGENCY_ID = 64
+MAX_UNIT_ID = 128
+AgencyId = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=MAX_AGENCY_ID)
+]
 UnitId = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$", max_length=128)
+    str,
+    StringConstraints(
+        pattern=r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$", max_length=MAX_UNIT_ID
+    ),
 ]
 Age = Annotated[int, Field(ge=0, le=150)]
 
@@ -147,7 +154,7 @@ class IdentityDocument(ExchangeModel):
     """An identity document; a RESIDENT_ID number must pass GB 11643 and be issued by CHN."""
 
     kind: IdentityDocumentKind
-    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    number: Annotated[str, StringConstraints(min_length=1, max_length=MAX_IDENTIFIER)]
     issuingCountry: CountryCode = "CHN"
 
     @field_validator("number")

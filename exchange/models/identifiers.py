@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
+from exchange import clock
 from exchange.models.exceptions import InvalidIdentifier
 from exchange.models.regions import PROVINCE_CODES, check_region_code
 from exchange.models.rule_errors import rule_error
@@ -64,6 +65,9 @@ _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS: Final = "10X98765432"  # indexed by (sum mod 11)
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _EARLIEST_BIRTH: Final = date(1800, 1, 1)  # GB 11643 itself uses a birth in 1880 as example
+#: An identity number is a person's: its errors (dead-letter headers, error reports, logs)
+#: never repeat any part of it, birth date and region included.
+_NOT_REPEATED: Final = " (the number is not repeated here: it is personal data)"
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -71,7 +75,8 @@ def resident_id_check_char(first17: str) -> str:
     if len(first17) != 17 or not first17.isdigit() or not first17.isascii():
         raise InvalidIdentifier(
             "gb11643_format",
-            f"GB 11643 needs 17 digits before the check character, got {first17!r}",
+            "GB 11643 needs 17 digits before the check character, got "
+            f"{len(first17)} characters{_NOT_REPEATED}",
         )
     total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK_CHARS[total % 11]
@@ -81,7 +86,8 @@ def check_resident_id(number: str, *, today: date | None = None) -> str:
     """Validate a GB 11643 18-character citizen identity number and return it normalised.
 
     Checks, in order: length, characters, region prefix (valid province), birth date (a real
-    calendar date between 1800-01-01 and ``today``, default today in China time), check character.
+    calendar date between 1800-01-01 and ``today``, default today in China time by
+    :func:`exchange.clock.now`), check character.
     A lower-case ``x`` is accepted and returned as ``X``.
     """
     if len(number) != 18:
@@ -100,24 +106,25 @@ def check_resident_id(number: str, *, today: date | None = None) -> str:
     if normalised[:2] not in PROVINCE_CODES:
         raise InvalidIdentifier(
             "gb11643_region",
-            f"GB 11643 region prefix {normalised[:6]!r}: {normalised[:2]!r} is not a "
-            "province-level GB/T 2260 code",
+            "GB 11643 region prefix: the first two digits are not a province-level GB/T 2260 "
+            f"code{_NOT_REPEATED}",
             number,
         )
     birth = _birth_date(normalised)
-    latest = today if today is not None else datetime.now(CHINA_TZ).date()
+    latest = today if today is not None else clock.now().astimezone(CHINA_TZ).date()
     if birth is None or not _EARLIEST_BIRTH <= birth <= latest:
         raise InvalidIdentifier(
             "gb11643_birth_date",
-            f"GB 11643 birth date {normalised[6:14]!r} is not a valid date between "
-            f"{_EARLIEST_BIRTH.isoformat()} and {latest.isoformat()}",
+            "GB 11643 birth date (digits 7-14) is not a valid date between "
+            f"{_EARLIEST_BIRTH.isoformat()} and {latest.isoformat()}{_NOT_REPEATED}",
             number,
         )
     expected = resident_id_check_char(normalised[:17])
     if normalised[17] != expected:
         raise InvalidIdentifier(
             "gb11643_check_char",
-            f"GB 11643 check character: expected {expected!r}, got {number[17]!r}",
+            "GB 11643 check character: the 18th character does not match the first 17 "
+            f"digits (a typing error?){_NOT_REPEATED}",
             number,
         )
     return normalised
@@ -296,7 +303,7 @@ def check_aware_datetime(value: datetime) -> datetime:
             "a default or epoch value was probably sent for a missing time",
             value,
         )
-    latest = datetime.now(UTC) + LATEST_AHEAD
+    latest = clock.now() + LATEST_AHEAD
     if value > latest:
         raise InvalidIdentifier(
             "time_too_late",

@@ -7,7 +7,7 @@ terminal escape sequence can rewrite the screen of whoever runs ``exchange tail`
 refused, not silently removed: the sender learns which field to fix. Line breaks and tabs stay
 allowed in free text.
 
-Limits (the schema docs say the same, see README "Limits"):
+Limits (:mod:`exchange.models.limits` collects them for the documents):
 
 - any text field: at most :data:`MAX_TEXT` characters (identifiers: 64, by their own type);
 - a whole event, as JSON: at most :data:`MAX_EVENT_BYTES` bytes (checked on JSON input).
@@ -21,7 +21,8 @@ import unicodedata
 from exchange.models.rule_errors import rule_error
 
 __all__ = [
-    "MAX_EVENT_BYTES", "MAX_TEXT", "check_text", "escape_for_terminal", "forbidden_character",
+    "FORBIDDEN_CHARACTERS", "MAX_EVENT_BYTES", "MAX_TEXT", "check_text", "escape_for_terminal",
+    "forbidden_character",
 ]
 
 MAX_TEXT = 4000
@@ -33,6 +34,8 @@ _FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
     "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
+#: The refused characters as a regular-expression class, written with escapes (for documents).
+FORBIDDEN_CHARACTERS = _FORBIDDEN.pattern.encode("unicode_escape").decode("ascii")
 
 
 def forbidden_character(text: str) -> str | None:

@@ -25,6 +25,7 @@ from exchange.codec import CloudEventAttributes
 from exchange.errors import ExchangeError
 from exchange.protection.audit import AuditTrail
 from exchange.settings import KafkaSettings
+from exchange.topology.model import Topology, deadletter_name
 
 __all__ = [
     "DeadLetterRecord", "Filter", "ReplayRefusedError", "read_dead_letters", "replay",
@@ -160,7 +161,11 @@ def _drain(consumer: Any, ends: dict[Any, int]) -> Iterator[DeadLetterRecord]:
                 remaining.discard(tp)
 
 
-def check_replayable(record: DeadLetterRecord) -> None:
+def check_replayable(record: DeadLetterRecord, topology: Topology) -> None:
+    """Refuse a record that must not go back: quarantined, failed verification, or naming an
+    origin its dead-letter topic cannot have. An agency writes its own dead-letter topic, so its
+    headers are the agency's word: a consumer of agency X only dead-letters records of a topic X
+    reads, and a replay (as the operator, past every ACL) goes nowhere else."""
     if record.topic.startswith("exchange.quarantine."):
         raise ReplayRefusedError(
             record.where, "quarantined", "a quarantined record failed verification: never replayed"
@@ -173,6 +178,18 @@ def check_replayable(record: DeadLetterRecord) -> None:
     if not record.original_topic:
         raise ReplayRefusedError(
             record.where, "no-origin", "it names no original topic (exchange.original.topic)"
+        )
+    owner = next((a.id for a in topology.agencies
+                  if deadletter_name(a.id) == record.topic), None)  # fmt: skip
+    if owner is None:
+        raise ReplayRefusedError(
+            record.where, "not-a-dead-letter", f"{record.topic} is no agency's dead-letter topic"
+        )
+    if record.original_topic not in {t.name for t in topology.topics_readable_by(owner)}:
+        raise ReplayRefusedError(
+            record.where, "foreign-origin",
+            f"it names {record.original_topic!r} as its origin, a topic {owner} does not read: "
+            f"{owner}'s consumers cannot have dead-lettered it (forged or corrupted headers)",
         )
 
 
@@ -197,12 +214,12 @@ class _SyncAuditSink:
 
 def replay(
     settings: KafkaSettings, records: Iterable[DeadLetterRecord], *, by: str,
-    audit_topic: str = "exchange.audit",
+    topology: Topology, audit_topic: str = "exchange.audit",
 ) -> list[dict[str, Any]]:
     """Replay each record (all checked first: one refusal replays nothing)."""
     chosen = list(records)
     for record in chosen:
-        check_replayable(record)
+        check_replayable(record, topology)
     producer = KafkaProducer(acks="all", **settings.kafka_python_kwargs())
     trail = AuditTrail(_SyncAuditSink(producer, audit_topic), "operations")
     done = []

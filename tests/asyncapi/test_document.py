@@ -9,12 +9,15 @@ import pytest
 
 from exchange.asyncapi import build_document
 from exchange.asyncapi.consistency import disagreements
+from exchange.asyncapi.document import BUS_LIMITS
 from exchange.asyncapi.exceptions import AsyncApiError
 from exchange.asyncapi.messages import AVRO_FORMAT
+from exchange.models.limits import limits_sentence
 from exchange.schemas.catalogue import Catalogue
 from exchange.topology.acl import acls_for
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from tests.models.test_limits import check_documented
 
 BOOTSTRAP = "127.0.0.1:19092"
 
@@ -142,3 +145,16 @@ def test_an_operation_the_broker_forbids_is_reported(
 def test_bootstrap_without_port_is_refused(topology: Topology, catalogue: Catalogue) -> None:
     with pytest.raises(AsyncApiError, match="needs a port"):
         build_document(topology, catalogue, "broker.example")
+
+
+def test_the_documented_limits_are_the_enforced_ones(bus: dict[str, Any]) -> None:
+    """``info.x-limits`` (and the description written from it) are probed against validation;
+    each event's payload doc carries the same limits."""
+    limits = bus["info"]["x-limits"]
+    names = check_documented(limits)
+    assert names == [limit["name"] for limit in limits]
+    assert "text-length" in names
+    assert limits_sentence(BUS_LIMITS) in bus["info"]["description"]
+    for message in bus["components"]["messages"].values():
+        if message["payload"].get("schemaFormat") == AVRO_FORMAT:
+            assert message["payload"]["schema"]["doc"].endswith(limits_sentence())

@@ -48,8 +48,9 @@ def closed_port() -> int:
         ('{"a": "西安"}'.encode("gbk"), ["line 1, column 8", "not utf-8", "[encoding]"]),
         (b"[" * 100_000 + b"]" * 100_000, ["[json_depth]"]),
         (b"{not json", ["line 1, column 2", "[json_syntax]"]),
+        (b" " * 1_000_001, ["more than 1000000 bytes", "[input_too_large]"]),
     ],
-    ids=["missing-file", "not-utf8", "nested-deep", "not-json"],
+    ids=["missing-file", "not-utf8", "nested-deep", "not-json", "too-large"],
 )
 def test_unreadable_input_is_one_line(
     tmp_path: Path, content: bytes | None, expected: list[str]
@@ -113,3 +114,10 @@ def test_connectors_with_the_broker_down_are_one_line_and_closed(tmp_path: Path)
         config.write_text(text + common)
         done = run_cli("connect", "run", str(config), env=env)
         one_line_error(done, "cannot reach the Kafka broker")
+
+
+def test_an_endless_input_is_refused_after_the_limit() -> None:
+    """``/dev/zero`` never ends: the CLI stops reading at the document limit (no memory
+    exhaustion, no hang) and says so in one line."""
+    done = run_cli("publish", "transport-sighting", "/dev/zero", "--as", "transport")
+    one_line_error(done, "/dev/zero: more than", "[input_too_large]")

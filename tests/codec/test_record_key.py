@@ -44,3 +44,14 @@ def test_a_ce_subject_other_than_the_key_is_a_key_mismatch(real_codec: EventCode
     headers = [(k, b"S-OTHER" if k == "ce_subject" else v) for k, v in encoded.headers]
     with pytest.raises(KeyMismatchError, match="ce_subject"):
         real_codec.decode_record(encoded.key, encoded.value, headers)
+
+
+def test_a_key_that_is_not_the_case_keys_utf8_bytes_is_a_key_mismatch(
+    real_codec: EventCodec,
+) -> None:
+    """Bytes that only decode "with replacement" to the case key hash to another partition."""
+    event = example("transport-sighting").model_copy(update={"sightingId": "S-\ufffd"})
+    encoded = real_codec.encode(event, source="/agencies/police/test")
+    assert real_codec.decode_record(encoded.key, encoded.value, encoded.headers).event == event
+    with pytest.raises(KeyMismatchError):
+        real_codec.decode_record(b"S-\xff", encoded.value, encoded.headers)

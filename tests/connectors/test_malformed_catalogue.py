@@ -2,9 +2,9 @@
 to every entry point. Each must answer with a one-line error or an error report naming field
 and rule, publish nothing it should not, and keep running.
 
-Entry points: CLI publish, the HTTP gateway, the file drop, and the EventConsumer (for the
-breaks Avro can carry). The outbox reads the same JSON through the same ``validate_event``
-(its own tests need PostgreSQL); it is not driven here.
+Entry points: CLI publish, the HTTP gateway, the file drop, the outbox relay (a real
+PostgreSQL, rows inserted as an agency system would), and the EventConsumer (for the breaks
+Avro can carry).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from connectors.adapters.file_drop import FileDropSource
 from connectors.adapters.http_gateway import HttpGateway
+from connectors.adapters.outbox import OutboxConfig, OutboxSource
 from exchange.client.consumer import EventConsumer
 from exchange.codec import SINGLE_OBJECT_MARKER, DecodedEvent, EventCodec
 from exchange.codec.unions import union_hinter
@@ -35,6 +36,7 @@ from tests.cli.test_cli import run_cli
 from tests.client.test_dead_letter import read_dead_letters
 from tests.connectors.adapters.test_file_drop import config as drop_config
 from tests.connectors.adapters.test_http_gateway import gateway_config, post
+from tests.connectors.adapters.test_outbox import Db, _start, _until
 from tests.connectors.malformed import CATALOGUE, Row, broken
 
 TOPIC = "exchange.sighting"
@@ -133,6 +135,58 @@ async def test_file_drop(harness, tmp_path: Path) -> None:
         assert (row.field, row.rule) in named, (row.id, line)
     ids = [r.decoded.event.sightingId for r in published if r.decoded is not None]
     assert ids == [f"OK-{run}"], ids
+
+
+def _as_text(row: Row, sighting_id: str) -> str:
+    """The row as the JSON text a client sends (a nesting too deep to build as Python data is
+    written as text, as the CLI test does)."""
+    if row.id == "deeply-nested":
+        return "[" * 100_000 + "]" * 100_000
+    return json.dumps(broken(row, sighting_id), ensure_ascii=False)
+
+
+@pytest.mark.broker
+async def test_outbox(harness, postgres) -> None:
+    name = harness.unique_name("outbox")
+    table = f"outbox_{name.replace('-', '_')}"
+    cfg = harness.config(
+        OutboxConfig, kind="outbox", name=name, agency="transport", database="postgresql",
+        dsn=postgres.dsn, table=table, create_table=True, poll_interval_s=0.1, batch_rows=5,
+    )
+    db = Db("postgresql", postgres.dsn, table)
+    run = uuid.uuid4().hex[:8]
+    await _start(harness, cfg)  # creates the table, as the agency's migration would
+    db.insert([("transport-sighting", _as_text(row, f"MAL-{run}-{row.id}")) for row in CATALOGUE])
+    good = dict(example_json("transport-sighting"), sightingId=f"OK-{run}")
+    db.insert([("transport-sighting", json.dumps(good))])
+    async with harness.running(OutboxSource(cfg, harness.context)):
+        published = await harness.read(
+            TOPIC, agency="police", count=2, source=cfg.ce_source, within=30, settle=1,
+        )
+        dead = await harness.read(
+            "exchange.deadletter.transport", agency="operators", count=len(CATALOGUE),
+            where=lambda r: r.headers.get("exchange.connector.name") == name, within=30,
+        )
+        await _until(lambda: db.unpublished() == 0)
+        # still running: a row written after the catalogue is published too
+        db.insert([("transport-sighting", json.dumps(dict(good, sightingId=f"OK2-{run}")))])
+        later = await harness.read(TOPIC, agency="police", count=2, source=cfg.ce_source)
+    ids = [r.decoded.event.sightingId for r in published if r.decoded is not None]
+    assert ids == [f"OK-{run}"], ids
+    # two case keys, so maybe two partitions: no order between them
+    assert sorted(r.decoded.event.sightingId for r in later if r.decoded) == [
+        f"OK-{run}", f"OK2-{run}"
+    ]
+    dead.sort(key=lambda r: int(r.headers["exchange.source.position"].removeprefix("outbox:")))
+    assert len(dead) == len(CATALOGUE)
+    for row, record in zip(CATALOGUE, dead, strict=True):
+        message = record.headers["exchange.error.message"]
+        assert record.headers["exchange.error.reason"] == "invalid-event", (row.id, message)
+        assert f"[{row.rule}]" in message, (row.id, message)
+        if row.field:
+            assert f"{row.field}: " in message, (row.id, message)
+        assert "Traceback" not in message
+        assert record.record.value == _as_text(row, f"MAL-{run}-{row.id}").encode()
 
 
 def _avro(row: Row, data: dict[str, Any]) -> bytes:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
 
+from connectors.adapters.http_gateway_config import HttpGatewayConfig
 from connectors.cli import site_connectors
 from exchange.cli.main import main
 from exchange.docsite import SiteData, render_site
@@ -17,6 +19,8 @@ from exchange.docsite.pages_connectors import toml_value
 from exchange.docsite.probes import PROBES, Probe, run_probe
 from exchange.docsite.reasons import DEAD_LETTER_REASONS, QUARANTINE_REASONS
 from exchange.models.registry import EVENTS
+from tests.models.test_limits import PROBES as LIMIT_PROBES
+from tests.models.test_limits import check_documented
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,8 +68,9 @@ def test_text_from_data_is_escaped() -> None:
 
 def test_validation_page_shows_the_validators_own_errors(files: dict[str, str]) -> None:
     validation = files["validation.html"]
-    assert "GB 11643 check character: expected &#x27;8&#x27;, got &#x27;1&#x27;" in validation
-    assert len(PROBES) == validation.count("<tr>") - 1
+    assert "GB 11643 check character: the 18th character does not match" in validation
+    rules = validation[: validation.index('<section id="limits">')]
+    assert len(PROBES) == rules.count("<tr>") - 1
 
 
 def test_a_probe_whose_rule_drifted_fails_the_build() -> None:
@@ -112,3 +117,29 @@ def test_connector_defaults_are_shown_as_toml(files: dict[str, str]) -> None:
     assert toml_value(("a", 1, True)) == '["a", 1, true]'
     assert toml_value(None) == "(not set)"
     assert "PosixPath" not in files["connectors.html"]
+
+
+def _documented_limits(html: str) -> list[dict[str, object]]:
+    """The rows of a page's Limits table: name, value, rule (values as the page shows them)."""
+    section = html[html.index('<section id="limits">'):]
+    section = section[: section.index("</section>")]
+    limits: list[dict[str, object]] = []
+    for row in re.findall(r"<tr>(.*?)</tr>", section)[1:]:
+        cells = [unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", row)]
+        value: object = cells[3]
+        if cells[3].isdigit():
+            value = int(cells[3])
+        elif re.fullmatch(r"\d+\.\d+", cells[3]):
+            value = float(cells[3])
+        limits.append({"name": cells[0], "value": value, "rule": cells[4]})
+    return limits
+
+
+def test_the_limits_on_the_pages_are_the_enforced_ones(files: dict[str, str]) -> None:
+    shown = _documented_limits(files["validation.html"])
+    assert check_documented(shown) == [limit["name"] for limit in shown]
+    assert {limit["name"] for limit in shown} == set(LIMIT_PROBES)
+    gateway = _documented_limits(files["gateway.html"])
+    assert check_documented(gateway) == [limit["name"] for limit in shown]
+    body = next(limit for limit in gateway if limit["name"] == "body-bytes")
+    assert body["value"] == HttpGatewayConfig.model_fields["max_body_bytes"].default

@@ -56,13 +56,32 @@ class TestResidentId:
         assert total % 11 == 2
         assert resident_id_check_char(digits) == "X"
 
-    def test_wrong_check_char_names_rule_and_expected(self) -> None:
+    def test_wrong_check_char_names_rule_not_the_number(self) -> None:
         with pytest.raises(InvalidIdentifier) as exc:
             check_resident_id("610113201603120243")
         assert _rule(exc) == "gb11643_check_char"
-        assert str(exc.value.errors[0].message) == (
-            "GB 11643 check character: expected 'X', got '3'"
+        assert str(exc.value.errors[0].message).startswith(
+            "GB 11643 check character: the 18th character does not match the first 17 digits"
         )
+
+    @pytest.mark.parametrize(("number", "rule"), [
+        ("610113201603120243", "gb11643_check_char"),
+        ("990113201603120243", "gb11643_region"),
+        ("610113201613320243", "gb11643_birth_date"),
+        ("61011320160312024", "gb11643_length"),
+        ("6101132016031202A3", "gb11643_format"),
+    ])
+    def test_no_error_repeats_any_part_of_the_number(self, number: str, rule: str) -> None:
+        """An identity number is personal data: its errors end in dead-letter headers, error
+        reports and logs, so none repeats even four characters of it (region, birth date)."""
+        with pytest.raises(InvalidIdentifier) as exc:
+            check_resident_id(number)
+        assert _rule(exc) == rule
+        message = str(exc.value)
+        assert not [number[i:i + 4] for i in range(len(number) - 3) if number[i:i + 4] in message]
+        with pytest.raises(InvalidIdentifier) as first17:
+            resident_id_check_char(number[:10] + "ABCDEFG")
+        assert number[:10] not in str(first17.value)
 
     def test_is_a_validation_failed_and_value_error(self) -> None:
         with pytest.raises(ValidationFailed):

@@ -6,12 +6,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from exchange.clock import using_clock
 from exchange.examples import EXAMPLES, example_json
-from exchange.models.exceptions import ValidationFailed, validate_event
+from exchange.models.exceptions import InvalidIdentifier, ValidationFailed, validate_event
+from exchange.models.identifiers import LATEST_AHEAD, check_resident_id, resident_id_check_char
 from exchange.models.registry import EVENTS
 from exchange.models.text_rules import MAX_EVENT_BYTES, MAX_TEXT, escape_for_terminal
 
@@ -101,6 +104,33 @@ def test_times_far_ahead_or_long_past_are_refused(when: str, rule: str) -> None:
     data = example_json("transport-sighting")
     data["observedAt"] = when
     assert rules_at("transport-sighting", data)["observedAt"] == rule
+
+
+def test_the_time_bounds_follow_the_installed_clock() -> None:
+    """The bounds read :func:`exchange.clock.now`: with a clock installed, "a year ahead" is a
+    year ahead of that clock, to the minute, and nowhere else is the wall clock read."""
+    at = datetime(2090, 6, 1, 12, 0, tzinfo=UTC)
+    data = example_json("transport-sighting")
+    with using_clock(lambda: at):
+        data["observedAt"] = (at + LATEST_AHEAD - timedelta(minutes=1)).isoformat()
+        assert rules_at("transport-sighting", data).get("observedAt") != "time_too_late"
+        data["observedAt"] = (at + LATEST_AHEAD + timedelta(minutes=1)).isoformat()
+        assert rules_at("transport-sighting", data)["observedAt"] == "time_too_late"
+    # outside the block the real clock holds again: 2090 is far ahead
+    data["observedAt"] = at.isoformat()
+    assert rules_at("transport-sighting", data)["observedAt"] == "time_too_late"
+
+
+def test_a_birth_date_after_the_clocks_today_is_refused() -> None:
+    number = "11010520150307001X"  # born 2015-03-07, checked only against "today"
+    number = number[:17] + resident_id_check_char(number[:17])
+    assert check_resident_id(number) == number
+    day_before = datetime(2015, 3, 6, 15, 59, tzinfo=UTC)  # 23:59 in Beijing
+    with using_clock(lambda: day_before), pytest.raises(InvalidIdentifier) as refused:
+        check_resident_id(number)
+    assert refused.value.rule == "gb11643_birth_date"
+    with using_clock(lambda: datetime(2015, 3, 6, 16, 0, tzinfo=UTC)):  # 00:00, 7 March
+        assert check_resident_id(number) == number
 
 
 def test_tail_output_never_carries_the_characters_raw() -> None:

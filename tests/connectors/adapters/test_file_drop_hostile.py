@@ -111,3 +111,24 @@ async def test_short_csv_row_report_says_how_many_cells_it_found(harness, tmp_pa
     width = len(header.split(","))
     assert entry["errors"][0]["rule"] == "csv_columns"
     assert entry["errors"][0]["message"].startswith(f"found {width - 2} cells, expected {width}")
+
+
+async def test_a_file_over_the_size_limit_is_refused_unread(harness, tmp_path) -> None:
+    """A file is read into memory: one larger than ``max_file_bytes`` is that file's error
+    report (nothing of it published) and the next file still goes."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = "".join(json.dumps(sighting(n)) + "\n" for n in range(10, 20))
+    (inbox / "a-big.jsonl").write_text(rows, encoding="utf-8")
+    (inbox / "b-fine.jsonl").write_text(json.dumps(sighting(5)) + "\n", encoding="utf-8")
+    cfg = config(harness, inbox, max_file_bytes=len(rows.encode()) - 1)
+    async with harness.running(FileDropSource(cfg, harness.context)):
+        await _until((inbox / "processed" / "b-fine.jsonl").exists)
+        got = await harness.read(
+            "exchange.sighting", agency="police", count=1, source=cfg.ce_source, settle=2
+        )
+    assert [r.decoded.event.sightingId for r in got if r.decoded] == ["FD-0005"]  # type: ignore[attr-defined]
+    (big,) = report(inbox, "a-big.jsonl")
+    assert big["errors"][0]["rule"] == "file_too_large"
+    assert str(len(rows.encode())) in big["errors"][0]["message"]
+    assert (inbox / "processed" / "a-big.jsonl").exists()

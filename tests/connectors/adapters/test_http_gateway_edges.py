@@ -140,3 +140,35 @@ async def test_health_is_not_ready_without_credentials(harness) -> None:
     assert "transport: no credentials" in body["problems"][0]
     assert posted[0] == 503
     assert posted[1]["idempotencyKey"] == key
+
+
+async def _raw(gateway: HttpGateway, head: bytes) -> bytes:
+    """The status line of a request written byte for byte (headers no client library sends)."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", gateway.port, ssl=trusting(gateway)
+    )
+    body = sighting(90)
+    writer.write(head + b"Content-Type: application/json\r\nConnection: close\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    try:
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return answer.split(b"\r\n", 1)[0]
+
+
+async def test_header_bytes_that_are_not_utf8_are_refused_not_crashed(harness) -> None:
+    config = gateway_config(harness, harness.unique_name("gw"))
+    gateway = HttpGateway(config, harness.context)
+    start = f"POST {PATH} HTTP/1.1\r\nHost: x\r\n".encode()
+    async with harness.running(gateway):
+        await harness.until(lambda: gateway.port)
+        assert await _raw(gateway, start + b"Authorization: Bearer \xff\xfe\r\n") == (
+            b"HTTP/1.1 401 Unauthorized"
+        )
+        key = start + f"Authorization: Bearer {TOKEN}\r\n".encode() + b"Idempotency-Key: k\xff\r\n"
+        assert await _raw(gateway, key) == b"HTTP/1.1 400 Bad Request"
+        good = start + f"Authorization: Bearer {TOKEN}\r\n".encode()
+        assert await _raw(gateway, good) == b"HTTP/1.1 202 Accepted"  # still serving
