@@ -41,8 +41,19 @@ soak: install system-deps
 	PYTHONPATH=tests $(BIN)/python -m support.nemesis.run --events 100000 --faults 30 \
 	  --out .state/soak-report.md
 
+# Every benchmark in one command, each printing its targets (✓/✗) beside its figures and their
+# baselines from the same run. Brokers of their own on BENCH_PORT.. (never the dev broker's).
+BENCH_PORT ?= 39092
 bench: install
-	$(BIN)/python -m benchmarks.codec_and_bus
+	uptime
+	$(BIN)/python -m benchmarks.codec_and_bus --state-dir .state/bench-bus --base-port $(BENCH_PORT)
+	$(BIN)/python -m benchmarks.codec_steps
+	$(BIN)/python -m benchmarks.worker_throughput --rate 200 --base-port $$(( $(BENCH_PORT) + 100 ))
+	$(BIN)/python -m benchmarks.worker_throughput --rate 1000 --seconds 10 --base-port $$(( $(BENCH_PORT) + 100 ))
+	$(BIN)/python -m benchmarks.tls_cost --base-port $$(( $(BENCH_PORT) + 200 ))
+	$(BIN)/python -m benchmarks.protection
+	$(BIN)/python -m benchmarks.worker_protection
+	uptime
 
 broker-down: install
 	-$(BIN)/exchange monitoring down

@@ -1,8 +1,9 @@
-"""Benchmarks of issue #2, each against its baseline measured in the same run.
+"""Benchmarks of issues #2 and #17, each against its baseline measured in the same run.
 
 1. Codec: ``EventCodec.encode`` + ``decode`` (pydantic model -> single-object Avro + CloudEvents
    headers -> validated model) against bare fastavro ``schemaless_writer`` + ``schemaless_reader``
-   of the same records as plain dicts. Target: codec >= 50% of bare fastavro.
+   of the same records as plain dicts. Targets: mean >= 60% of bare fastavro over the event
+   types, none below 40% (measured in the thread's CPU time: the VM is shared).
 2. Bus: ``Publisher`` (encode, ACL'd SCRAM connection, acks=all, idempotent) then
    ``EventConsumer`` (decode, validate, dead-letter guard, commit per batch) against raw aiokafka
    producing the same bytes and consuming them undecoded, on the same broker and topic layout.
@@ -12,7 +13,7 @@ Usage, from the repository's root (starts the local broker in ``--state-dir`` on
 if it is not running there)::
 
     python -m benchmarks.codec_and_bus [--records 20000] [--codec-records 10000] [--rounds 3]
-        [--state-dir .state] [--base-port 19092]
+        [--codec-only] [--state-dir .state] [--base-port 19092]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 import multiprocessing
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,11 @@ from prometheus_client import CollectorRegistry
 from benchmarks.harness import (
     STATE,
     Connection,
-    best_of,
     connection_of,
+    load_line,
     machine_line,
     settings_of,
+    target_line,
 )
 from exchange.broker.local import DEFAULT_BASE_PORT, LocalCluster
 from exchange.client.consumer import EventConsumer
@@ -52,10 +55,24 @@ from exchange.settings import KafkaSettings
 from exchange.topology.loader import load_topology
 
 
-def bench_codec(codec: EventCodec, catalogue: Catalogue, records: int) -> float:
-    print(f"\n== Codec: encode+decode, {records} records per event type ==")
-    print(f"{'event':<26}{'bare fastavro/s':>16}{'codec/s':>12}{'ratio':>8}")
-    ratios = []
+def cpu_best_of(round_: Callable[[], None], repeats: int = 3) -> float:
+    """The fastest of ``repeats`` rounds in this thread's CPU seconds: on a shared, loaded
+    machine the wall clock counts other processes' time slices, the thread's CPU time does not
+    (cache effects of the load remain, on both sides alike)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.thread_time()
+        round_()
+        best = min(best, time.thread_time() - started)
+    return best
+
+
+def bench_codec(codec: EventCodec, catalogue: Catalogue, records: int) -> tuple[float, float]:
+    """Codec / bare fastavro per event type; returns the mean and the lowest ratio."""
+    print(f"\n== Codec: encode+decode, {records} records per event type, CPU time of this "
+          f"thread, best of 3; {load_line()} ==")
+    print(f"{'event':<30}{'bare fastavro/s':>16}{'codec/s':>12}{'ratio':>8}")
+    ratios, bares = [], []
     for name, spec in EVENTS.items():
         event = validate_event(spec.model, example_json(name))
         parsed = catalogue.latest(spec.fullname).parsed
@@ -73,13 +90,19 @@ def bench_codec(codec: EventCodec, catalogue: Catalogue, records: int) -> float:
                 encoded = codec.encode(event, source="/bench")  # noqa: B023
                 codec.decode(encoded.value, encoded.headers)
 
-        bare = records / best_of(bare_round)
-        ours = records / best_of(codec_round)
+        bare = records / cpu_best_of(bare_round)
+        ours = records / cpu_best_of(codec_round)
         ratios.append(ours / bare)
-        print(f"{name:<26}{bare:>16,.0f}{ours:>12,.0f}{ours / bare:>8.0%}")
-    overall = sum(ratios) / len(ratios)
-    print(f"{'mean ratio':<54}{overall:>8.0%}   (target >= 50%)")
-    return overall
+        bares.append(bare)
+        print(f"{name:<30}{bare:>16,.0f}{ours:>12,.0f}{ours / bare:>8.0%}")
+    mean, lowest = sum(ratios) / len(ratios), min(ratios)
+    worst = list(EVENTS)[ratios.index(lowest)]
+    baseline = f"bare fastavro, {sum(bares) / len(bares):,.0f} events/s mean over the types"
+    print(target_line("codec / bare fastavro, mean over the event types", f"{mean:.0%}",
+                      mean >= 0.60, ">= 60%", baseline))
+    print(target_line("codec / bare fastavro, lowest type", f"{lowest:.0%} ({worst})",
+                      lowest >= 0.40, ">= 40%", baseline))
+    return mean, lowest
 
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
@@ -241,7 +264,9 @@ def bench_bus(
         client.close()
     for kind, label in KINDS.items():
         print(f"{label:<52}{best[kind]:>10,.0f} events/s   {best[kind] / best['raw']:>5.0%}")
-    print(f"{'bus / raw aiokafka':<52}{best['bus'] / best['raw']:>26.0%}   (target >= 50%)")
+    print(target_line("bus publish -> consume / raw aiokafka", f"{best['bus'] / best['raw']:.0%}",
+                      best["bus"] >= 0.5 * best["raw"], ">= 50%",
+                      f"raw aiokafka, {best['raw']:,.0f} events/s; {load_line()}"))
     return best["bus"] / best["raw"]
 
 
@@ -250,6 +275,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="events through the broker")
     parser.add_argument("--codec-records", type=int, default=10_000, help="events per codec run")
     parser.add_argument("--rounds", type=int, default=3, help="bus rounds (best is reported)")
+    parser.add_argument("--codec-only", action="store_true", help="the codec only, no broker")
     parser.add_argument("--state-dir", type=Path, default=STATE, help="the broker's state")
     parser.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT,
                         help="the broker's first port (started there if not running)")
@@ -258,6 +284,8 @@ def main() -> None:
     catalogue = Catalogue.load()
     codec = EventCodec(catalogue)
     bench_codec(codec, catalogue, args.codec_records)
+    if args.codec_only:
+        return
     bench_bus(codec, args.records, args.rounds, args.state_dir, args.base_port)
 
 

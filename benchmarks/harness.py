@@ -7,6 +7,7 @@ so that its spawned processes import the same code by the same names.
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -124,3 +125,17 @@ def nearest_rank(values: list[float], q: float) -> float:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
+
+
+def target_line(what: str, figure: str, ok: bool, target: str, baseline: str) -> str:
+    """One target of the issues beside its figure and its baseline from the same run, marked
+    ✓ (met in this run) or ✗: ``what: figure ✓ (target ...; baseline ...)``. One run meets a
+    target only for that run: claim it on several."""
+    return f"{'✓' if ok else '✗'} {what}: {figure}   (target {target}; baseline {baseline})"
+
+
+def load_line() -> str:
+    """The machine's load when a figure was taken (the VM is shared: ratios in one run matter,
+    absolute figures do not)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cpus)"

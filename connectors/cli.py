@@ -25,9 +25,9 @@ from exchange.cli import context
 from exchange.codec import EventCodec
 from exchange.docsite import SiteData, build_site
 from exchange.docsite.data import Connectors
-from exchange.metrics import serve_metrics
 from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
+from exchange.operations.health import OpsServer
 from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
 from exchange.tls.pki import LocalPki
@@ -94,10 +94,6 @@ def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     topology.agency(config.agency)
     registry = CollectorRegistry()
-    port = args.metrics_port or config.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(registry, port)
-        announce(context.settings().state_dir.resolve(), "exchange-connector", port)
     connector_context = ConnectorContext(
         kafka_for=context.kafka_as_agency,
         topology=topology,
@@ -106,14 +102,25 @@ def _run(args: argparse.Namespace) -> int:
         pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 
+    connector = cls(config, connector_context)
+    port = args.metrics_port or config.metrics_port or context.settings().metrics_port
+    server = None
+    if port:  # /metrics, /healthz, /readyz (ready while it moves records)
+        server = OpsServer(registry, connector.not_ready, port).start()
+        announce(context.settings().state_dir.resolve(), "exchange-connector", server.port)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await cls(config, connector_context).serve(stop)
+        await connector.serve(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server is not None:
+            server.stop()
     return 0
 
 

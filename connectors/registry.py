@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "outbox": "connectors.adapters.outbox:OutboxSource",
     "webhook": "connectors.adapters.webhook:WebhookSink",
     "cap": "connectors.adapters.cap_sink:CapSink",
+    "dna-lab": "connectors.adapters.dna_lab:DnaLabSource",
 }
 
 

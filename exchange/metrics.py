@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 from typing import ClassVar, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 MetricT = TypeVar("MetricT", Counter, Gauge, Histogram)
 
@@ -81,11 +81,3 @@ class BusMetrics:
             metrics = cls._by_registry[registry] = cls(registry)
         return metrics
 
-
-def serve_metrics(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> None:
-    """Expose ``registry`` for Prometheus at ``http://host:port/metrics`` (a daemon thread).
-
-    Long-running processes (``exchange tail --metrics-port``, workers, connectors) call this
-    from their entry point; loopback by default, so nothing is exposed by accident.
-    """
-    start_http_server(port, addr=host, registry=registry)

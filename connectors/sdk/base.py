@@ -68,6 +68,7 @@ class Connector(ABC, Generic[C]):
         self.metrics = context.metrics
         self.name = config.name
         self._progress: ProgressStore | None = None
+        self._running = False
 
     @property
     def progress(self) -> ProgressStore:
@@ -95,13 +96,20 @@ class Connector(ABC, Generic[C]):
             self._progress.close()
             self._progress = None
 
+    def not_ready(self) -> str | None:
+        """None while it moves records (set up, not stopping), else why not: the ``/readyz``
+        answer of ``exchange connect run``."""
+        return None if self._running else "not running (starting, or stopping)"
+
     async def serve(self, stop: asyncio.Event) -> None:
         """setup → run until ``stop`` → flush → close (flush and close also after an error,
         in setup too: ``close`` must cope with a half-done ``setup``)."""
         try:
             await self.setup()
+            self._running = True
             await self.run(stop)
         finally:
+            self._running = False
             try:
                 await self.flush()
             finally:

@@ -16,6 +16,10 @@ from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
 from exchange.topology.trust import Trust, load_trust
 
+OPERATORS = "operators"
+"""The operators' agency id (``topology/agencies.toml``): ``exchange monitor`` and ``exchange
+doctor`` run as its principal, which may describe the cluster but read no record."""
+
 
 @cache
 def settings() -> ExchangeSettings:

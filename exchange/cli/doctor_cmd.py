@@ -19,7 +19,8 @@ def register(commands: Any) -> None:
         help="check the whole bus and print a verdict (exit 1 on a failure)",
         description="Check the cluster (reachable, controller, partitions), the topology (plan "
         "empty), the workflow consumer groups (workers alive with partitions, lag), and the "
-        "dead-letter and quarantine topics (records since --since), as the admin principal. "
+        "dead-letter and quarantine topics (records since --since), as the operators' "
+        "principal (exchange.operators: describes, reads no record). "
         "Exit 0 when nothing fails (warnings allowed), 1 otherwise.",
     )
     parser.add_argument("--since", type=datetime.fromisoformat, default=None, metavar="TIME",
@@ -38,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
     if since.tzinfo is None:
         raise SettingsError("--since", "give the time with its offset, e.g. 2026-12-06T08:00+08:00")
     checks = Doctor(
-        context.kafka_as("admin"), context.topology(), since=since,
+        context.kafka_as_agency(context.OPERATORS), context.topology(), since=since,
         replication_cap=args.replication, max_lag=args.max_lag,
     ).run()
     print(json.dumps(as_json(checks), indent=2) if args.json else render(checks))

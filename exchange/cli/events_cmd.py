@@ -22,10 +22,11 @@ from exchange.codec.exceptions import DecodeError
 from exchange.demo.scenario import run_demo
 from exchange.examples import example_json
 from exchange.inputs import InputError, load_json, read_limited
-from exchange.metrics import BusMetrics, serve_metrics
+from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for
 from exchange.models.text_rules import escape_for_terminal
+from exchange.operations.health import OpsServer
 from exchange.protection.exceptions import VerificationError
 from exchange.protection.protected import ProtectedCodec
 from exchange.schemas.catalogue import Catalogue
@@ -167,8 +168,8 @@ def _tail(args: argparse.Namespace) -> int:
     protected = protection_cmd.protected_codec(codec, args.agency) if args.protect else None
     metrics = BusMetrics.on(CollectorRegistry())
     port = args.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(metrics.registry, port)
+    if port:  # /metrics, /healthz, /readyz (ready once it reads)
+        OpsServer(metrics.registry, lambda: None, port).start()
 
     async def read() -> int:
         consumer = AIOKafkaConsumer(

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.evidence.metrics import EvidenceMetrics
 from exchange.evidence.tsa import TsaClient
 from exchange.evidence.tsa_authority import TsaServer, init_authority
-from exchange.metrics import serve_metrics
+from exchange.operations.health import OpsServer
+from exchange.operations.targets import announce
 from exchange.protection.audit import AUDIT_TOPIC
 from exchange.protection.keys import FileKeyStore
 
@@ -89,9 +91,14 @@ def _notary(args: argparse.Namespace) -> int:
     settings = context.settings()
     topology = context.topology()
     registry = CollectorRegistry()
+    running = threading.Event()  # set while its loop runs (read from the HTTP thread)
     port = args.metrics_port or settings.metrics_port
-    if port:
-        serve_metrics(registry, int(port))
+    server = None
+    if port:  # /metrics, /healthz, /readyz
+        server = OpsServer(
+            registry, lambda: None if running.is_set() else "not running", int(port)
+        ).start()
+        announce(settings.state_dir.resolve(), "exchange-notary", server.port)
     ca = settings.notary.tsa_ca_file or _tsa_folder() / "ca.pem"
     if not ca.exists():
         raise SettingsError("notary.tsa_ca_file", f"{ca} does not exist: run `exchange tsa init`")
@@ -111,9 +118,17 @@ def _notary(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         print(f"notary: anchoring to {NOTARY_TOPIC} every {config.interval_s:g} s "
               f"with {settings.notary.tsa_url}")
-        await notary.run(kafka, core, tsa, config, stop)
+        running.set()
+        try:
+            await notary.run(kafka, core, tsa, config, stop)
+        finally:
+            running.clear()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server is not None:
+            server.stop()
     print(f"notary stopped; {len(core.anchored)} checkpoint(s) anchored")
     return 0
 

@@ -15,7 +15,8 @@ from exchange.client.publisher import Publisher
 from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
-from exchange.metrics import BusMetrics, serve_metrics
+from exchange.metrics import BusMetrics
+from exchange.operations.health import OpsServer
 from exchange.operations.targets import announce
 from exchange.reports.collect import AGENCY, collect_report
 from exchange.reports.figures import CST, YearReport
@@ -52,10 +53,14 @@ def run_service(args: argparse.Namespace) -> int:
     jurisdiction = load_jurisdiction(topology=topology)
     registry = CollectorRegistry()
     metrics = ScheduleMetrics(registry)
+    connected = asyncio.Event()  # set once its publisher is connected (read from the HTTP thread)
     port = args.metrics_port or context.settings().metrics_port
-    if port:
-        serve_metrics(registry, port)
-        announce(context.settings().state_dir.resolve(), "exchange-report", port)
+    server = None
+    if port:  # /metrics, /healthz, /readyz
+        server = OpsServer(
+            registry, lambda: None if connected.is_set() else "not connected to the bus", port
+        ).start()
+        announce(context.settings().state_dir.resolve(), "exchange-report", server.port)
     archive = ReportArchive(args.out)
     since = archive.since_year(args.since_year or clock().astimezone(CST).year)
     if args.since_year is not None and args.since_year != since:
@@ -80,6 +85,7 @@ def run_service(args: argparse.Namespace) -> int:
             settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
             metrics=BusMetrics.on(registry),
         ) as publisher:
+            connected.set()
 
             async def notify(run: ReportRun, report: YearReport) -> None:
                 for alert in flag_alerts(run, report):
@@ -92,5 +98,9 @@ def run_service(args: argparse.Namespace) -> int:
                         poll_s=args.poll, metrics=metrics, notify=notify,
                         say=lambda line: print(line, flush=True))  # fmt: skip
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server is not None:
+            server.stop()
     return 0

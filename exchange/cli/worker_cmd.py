@@ -14,6 +14,7 @@ from exchange.codec import EventCodec
 from exchange.operations.health import OpsServer, Readiness
 from exchange.operations.targets import announce
 from exchange.schemas.catalogue import Catalogue
+from exchange.settings import KafkaSettings
 from exchange.tls.kafka import explain
 from exchange.workflows.runtime import AGENCY, WorkflowContext, WorkflowMetrics
 from exchange.workflows.runtime.faust_patches import QuietWorker
@@ -82,9 +83,12 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=_run)
 
 
-def _protection(codec: EventCodec) -> WorkerProtection:
+def _protection(codec: EventCodec, kafka: KafkaSettings) -> WorkerProtection:
+    """Protected mode; its audit chain checkpointed and guarded by the audit settings, the
+    notary's anchors read with ``kafka`` (the worker's own principal)."""
     protected = protected_codec(codec, AGENCY)
-    return WorkerProtection(protected, protected.keys, context.topology())
+    return WorkerProtection(protected, protected.keys, context.topology(),
+                            audit_settings=context.settings().audit, anchors=kafka)
 
 
 def _readiness(app: Any) -> Readiness:
@@ -107,16 +111,16 @@ def _run(args: argparse.Namespace) -> int:
     settings = context.settings().worker
     protected = settings.protected if args.protected is None else args.protected
     codec = EventCodec(Catalogue.load())
-    workflow_context = WorkflowContext(
-        codec=codec, topology=topology,
-        metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
-        protection=_protection(codec) if protected else None,
-        batch_max=args.batch_max, batch_within=args.batch_within_ms / 1000,
-    )
     kafka = context.kafka_as(topology.principal_of(AGENCY))
     problem = explain(kafka)  # faust retries a failed handshake forever: say why at once
     if problem is not None:
         raise problem
+    workflow_context = WorkflowContext(
+        codec=codec, topology=topology,
+        metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
+        protection=_protection(codec, kafka) if protected else None,
+        batch_max=args.batch_max, batch_within=args.batch_within_ms / 1000,
+    )
     app = build_worker_app(
         kafka, workflow_context,
         app_id=args.app_id or settings.app_id, replication_cap=args.replication,

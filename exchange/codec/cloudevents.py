@@ -31,7 +31,7 @@ The record key is the case key (``ce_subject``). ``ce_source`` + ``ce_id`` ident
 from __future__ import annotations
 
 from datetime import datetime
-from os import urandom
+from os import getpid, urandom
 from typing import NamedTuple
 
 from exchange.codec.exceptions import DecodeError, MissingHeaderError
@@ -74,12 +74,32 @@ def ce_type_for(event_type: str) -> str:
 
 def new_event_id() -> str:
     """A random (version 4) UUID as text, the default ``ce_id``; ``str(uuid.uuid4())`` at a
-    third of the cost."""
-    raw = bytearray(urandom(16))
+    fraction of the cost (the random bytes are drawn from the OS 4 KiB at a time)."""
+    raw = _random.take()
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class _RandomPool:
+    """16 random bytes at a time from one ``os.urandom`` call per 256 ids. A forked child
+    would share its parent's unused bytes, so the pool is refilled in a new process."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._pool = b""
+        self._next = 0
+
+    def take(self) -> bytearray:
+        at = self._next
+        if at >= len(self._pool) or self._pid != getpid():
+            self._pid, self._pool, at = getpid(), urandom(4096), 0
+        self._next = at + 16
+        return bytearray(self._pool[at : at + 16])
+
+
+_random = _RandomPool()
 
 
 def rfc3339(moment: datetime) -> str:

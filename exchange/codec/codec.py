@@ -248,7 +248,7 @@ class EventCodec:
 
         buffer = BytesIO()
         buffer.write(writer.prefix)
-        data = event.model_dump(warnings=False)
+        data = event.__pydantic_serializer__.to_python(event, warnings=False)
         if prepare is not None:
             prepare(data, writer.version)  # its own errors are its own, not EncodeError
         try:
@@ -384,7 +384,7 @@ class EventCodec:
     def validate(raw: RawEvent, record: Any) -> DecodedEvent:
         """Validate a record read by :meth:`read` into its pydantic model."""
         try:
-            event = raw.model.model_validate(record)
+            event = raw.model.__pydantic_validator__.validate_python(record)
         except ValidationError as exc:
             errors = _field_errors(exc)
             summary = "; ".join(f"{e['field']}: {e['message']} [{e['rule']}]" for e in errors)

@@ -27,6 +27,7 @@ from exchange.client.consumer import EventConsumer, Handler
 from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.publisher import Publisher, choose_topic
 from exchange.codec import DecodedEvent, EventCodec
+from exchange.demo import found_child as demo_found_child
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
 from exchange.demo.act import KafkaAs
@@ -157,7 +158,8 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
         await asyncio.gather(*(c.stop() for c in consumers.values()))
     _summary(metrics.registry)
     code = await demo_workflows.play(topology, kafka_as, codec, state_dir)
-    return code or await demo_referrals.play(topology, kafka_as, codec, state_dir)
+    code = code or await demo_referrals.play(topology, kafka_as, codec, state_dir)
+    return code or await demo_found_child.play(topology, kafka_as, codec, state_dir)
 
 
 async def _warm_up(consumers: dict[str, EventConsumer], tracker: Tracker) -> None:

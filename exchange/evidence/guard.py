@@ -13,7 +13,7 @@ the notary's anchors that cover them (:class:`AnchorWatcher` reads ``exchange.no
 **Defaults and why.** ``max_unanchored_seconds`` = 4 h, X-Road's default for the same rule: a
 TSA outage of a few hours must not stop a missing-child alert, yet records left unanchored for
 longer lose their worth as evidence, and four hours is long enough for an operator to be paged
-(the ``AuditUnanchored`` alert fires at 1 h) and act. ``max_unwritten_seconds`` = 60 s: a
+(the ``AuditCheckpointUnanchored`` alert fires at 1 h) and act. ``max_unwritten_seconds`` = 60 s: a
 publisher that cannot write its audit trail no longer records who was told what; a minute
 rides out a leader election, not an outage. ``enabled`` is true: secure by default; an
 emergency override is a setting (``EXCHANGE_AUDIT__FAIL_CLOSED__ENABLED=false``), visible in

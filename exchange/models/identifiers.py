@@ -24,7 +24,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from exchange import clock
 from exchange.models.exceptions import InvalidIdentifier
@@ -303,8 +309,7 @@ def check_aware_datetime(value: datetime) -> datetime:
             "a default or epoch value was probably sent for a missing time",
             value,
         )
-    latest = clock.now() + LATEST_AHEAD
-    if value > latest:
+    if value > clock.now() + LATEST_AHEAD:
         raise InvalidIdentifier(
             "time_too_late",
             f"time {value.isoformat()} is more than {LATEST_AHEAD.days} days in the future",
@@ -318,7 +323,8 @@ EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
 #: How far ahead of now an event may name a time (deadlines and expiries lie ahead, by weeks).
 LATEST_AHEAD = timedelta(days=366)
 
-
+# The latest time allowed, as last computed: it only grows, so a time before it is before the
+# current limit too, and the clock is read again only for a time after it.
 # --- Annotated types for the models ------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -347,8 +353,8 @@ Uri = Annotated[str, _pydantic(check_uri)]
 def _refuse_numeric_time(value: object) -> object:
     """Refuse epoch numbers for times: seconds and milliseconds are too easily confused.
 
-    RFC 3339 text is parsed here: a validator before the field hands the inner one a Python
-    value, which strict validation (JSON input, see ``validate_event``) would refuse as text."""
+    RFC 3339 text is parsed here: strict validation (JSON input, see ``validate_event``) would
+    refuse it as text once it is handed to the datetime schema as a Python value."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise rule_error(
             "rfc3339_time",
@@ -367,6 +373,15 @@ def _refuse_numeric_time(value: object) -> object:
 _LAX_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
-AwareDatetime = Annotated[
-    datetime, BeforeValidator(_refuse_numeric_time), _pydantic(check_aware_datetime)
-]
+def _aware_time(value: object, handler: ValidatorFunctionWrapHandler) -> datetime:
+    """One validator for a time (one Python call per time field, on the decode path too): a
+    ``datetime`` (as the Avro decoder gives it) is checked directly, anything else is refused
+    if a number, parsed if text, then validated as a datetime; then the aware-time rules."""
+    moment = value if type(value) is datetime else handler(_refuse_numeric_time(value))
+    try:
+        return check_aware_datetime(moment)
+    except InvalidIdentifier as exc:
+        raise rule_error(exc.rule, exc.errors[0].message) from exc
+
+
+AwareDatetime = Annotated[datetime, WrapValidator(_aware_time)]

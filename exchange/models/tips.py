@@ -43,6 +43,7 @@ class PublicTip(ExchangeModel):
     summary: Text
     childAtRisk: bool = False
     intermediaryCode: SocialCreditCode | None = None
+    caseId: Identifier | None = None
     tipsterContact: str | None = None
     receivedBy: AgencyRef
     reportedAt: AwareDatetime
@@ -61,6 +62,7 @@ class TipDispatch(ExchangeModel):
     summary: Text
     childAtRisk: bool = False
     intermediaryCode: str | None = None
+    caseId: Identifier | None = None
     dispatchedAt: AwareDatetime
 
 class TipOutcome(ExchangeModel):

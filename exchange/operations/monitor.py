@@ -122,9 +122,13 @@ class LagMonitor:
         self.last_error = None
         return snapshot
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, *, also: Callable[[], object] | None = None) -> None:
+        """Poll every ``interval_s`` until ``stop``; ``also`` runs after each poll (the
+        certificates' refresh, :mod:`exchange.operations.certificates`)."""
         while not stop.is_set():
             self.poll_safely()
+            if also is not None:
+                also()
             stop.wait(self.interval_s)
         self.close()
 

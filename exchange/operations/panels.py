@@ -52,6 +52,9 @@ WORKFLOWS = [
     p("Sightings flagged for a person to look at, by rule",
       "sum by (rule) (increase(exchange_sightings_flagged_total[1h])) or vector(0)",
       legend="{{rule}}"),
+    p("Sighting to dispatch p50 and p95 (publication to leaving the worker), by kind",
+      "exchange:sighting_dispatch_seconds:p50", "exchange:sighting_dispatch_seconds:p95",
+      unit="s", legend="{{kind}}"),
     p("Acknowledgement time p50 and p95, by dispatch kind", "exchange:dispatch_ack_seconds:p50",
       "exchange:dispatch_ack_seconds:p95", unit="s", legend="{{kind}}"),
     p("Acknowledgements in the last hour, on time or late",
@@ -89,6 +92,12 @@ REFERRALS = [
       legend="{{agency}} {{purpose}}"),
     p("Referral steps today, by agency and status",
       "sum by (agency, status) (increase(exchange_referral_steps_total[1d])) or vector(0)",
+      legend="{{agency}} {{status}}"),
+    p("Referrals open, by receiving agency",
+      "sum by (agency) (exchange_referrals_open) or vector(0)", legend="{{agency}}"),
+    p("Referral time from issue to each step p50 (7 days), by agency and step",
+      "histogram_quantile(0.5, sum by (le, agency, status) "
+      "(rate(exchange_referral_handle_seconds_bucket[7d]))) or vector(0)", unit="s",
       legend="{{agency}} {{status}}"),
     p("Referrals overdue and escalated (hour), by agency",
       "exchange:referrals_overdue:new1h or vector(0)", legend="{{agency}}"),
@@ -143,6 +152,9 @@ PROTECTION = [
 ]
 
 KAFKA = [
+    p("TLS certificates: days until expiry, by role and where read",
+      "min by (role, source) (exchange_tls_certificate_expiry_seconds) / 86400", unit="d",
+      legend="{{role}} {{source}}"),
     p("Brokers up and active controllers", 'sum(up{job="kafka"})',
       "sum(kafka_controller_kafkacontroller_activecontrollercount)"),
     p("Under-replicated and offline partitions",

@@ -1,9 +1,9 @@
 """Scrape targets announced by the processes themselves (Prometheus file-based discovery).
 
 Every long-running process that serves metrics (``exchange worker``, ``exchange connect run``,
-``exchange report --at-deadlines``, ``exchange monitor``) writes one small JSON file into
-``<state>/monitoring/targets/<job>/`` when it starts serving, and removes it when it exits
-normally. Prometheus (``file_sd_configs``, see :mod:`exchange.operations.scrape`) picks the
+``exchange report --at-deadlines``, ``exchange monitor``, ``exchange notary``) writes one small
+JSON file into ``<state>/monitoring/targets/<job>/`` when it starts serving, and removes it when
+it exits normally. Prometheus (``file_sd_configs``, see :mod:`exchange.operations.scrape`) picks the
 files up within seconds. A process that dies without exiting normally leaves its file: the
 target goes down and ``ExchangeWorkerDown`` (or its kin) fires, which is the point. A process
 stopped for good on purpose is forgotten with ``exchange monitoring forget``.
@@ -21,7 +21,8 @@ __all__ = ["JOBS", "announce", "announced", "forget", "targets_dir"]
 PID_LABEL = "__pid"
 """Which process wrote the file (dropped by Prometheus like every ``__`` label, so a restart
 does not start new series)."""
-JOBS = ("exchange-worker", "exchange-connector", "exchange-report", "exchange-monitor")
+JOBS = ("exchange-worker", "exchange-connector", "exchange-report", "exchange-monitor",
+        "exchange-notary")
 
 
 def targets_dir(state_dir: Path) -> Path:

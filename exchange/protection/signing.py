@@ -36,8 +36,10 @@ key checks below (revoked included) run for every event before the remembered ro
 - ``revoked-key``    the key was revoked;
 - ``bad-signature``  the signature does not match (tampered payload or attributes, or forged),
                      or a batch signature's header or audit path is malformed;
-- ``replayed``       the same ``ce_source`` + ``ce_id`` was already seen at another position
-                     (a redelivery of the same record at the same offset is not a replay).
+- ``replayed``       the same ``ce_source`` + ``ce_id`` was already seen at another position of
+                     the same topic (a redelivery of the same record at the same offset is not a
+                     replay, nor is one event sent to several inboxes, as a workflow fans out a
+                     kinship match to both case owners: the signer must be a writer of each).
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ class Verifier:
         """Unsigned records let through by a migration exception."""
         self.replay_window = replay_window
         self.roots_cached = roots_cached
-        self._seen: OrderedDict[tuple[bytes, bytes], Position] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, bytes, bytes], Position] = OrderedDict()
         self._roots: OrderedDict[tuple[str, int, bytes, bytes], None] = OrderedDict()
         self.signatures_checked = 0
         """Ed25519 verifications done (a batch's remembered root needs none)."""
@@ -318,11 +320,11 @@ class Verifier:
             self._roots.popitem(last=False)
 
     def _check_replay(self, source: bytes, event_id: bytes, position: Position) -> None:
-        seen_at = self._seen.get((source, event_id))
+        seen_at = self._seen.get((position[0], source, event_id))
         if seen_at is not None and seen_at != position:
             raise VerificationError(
                 "replayed", f"event id already seen at {seen_at[0]}[{seen_at[1]}]@{seen_at[2]}"
             )
-        self._seen[(source, event_id)] = position
+        self._seen[(position[0], source, event_id)] = position
         if len(self._seen) > self.replay_window:
             self._seen.popitem(last=False)

@@ -13,6 +13,8 @@ the period by its CloudEvents time (when it was put on the bus), in China Standa
   completed (latest state), overdue (ever escalated as overdue);
 - revocations: revocations and bans, by issuing agency; reinstatements apart;
 - compliance alerts: distinct alerts, by each agency they were addressed to;
+- cold cases (the ledger, Art. 9): distinct cases in the ledger, by the agency of their unit,
+  with the reviews and the DNA comparisons among their leads dated in the period;
 - flags: a member unit without a confirmation by 15 December (a district office: 20 December),
   or confirmed after it; raised only once the deadline has passed.
 """
@@ -26,6 +28,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from exchange.codec import DecodedEvent
+from exchange.models.cold_cases import ColdCase, ColdCaseLeadKind
 from exchange.models.common import Location
 from exchange.models.compliance import ComplianceAlert
 from exchange.models.intermediaries import IntermediaryAction, IntermediaryRevocation
@@ -56,6 +59,9 @@ class UnitFigures:
     revocations: int = 0
     reinstatements: int = 0
     alerts_received: int = 0
+    cold_cases: int = 0
+    cold_case_reviews: int = 0
+    dna_comparisons: int = 0
 
     @property
     def median_ack_s(self) -> float | None:
@@ -144,7 +150,7 @@ class _Tally:
 
     def add(self, events: Sequence[object]) -> None:
         kinds = (MissingPersonReport, Rescue, TransportSighting, DispatchAcknowledgement,
-                 ReferralState, ComplianceAlert, IntermediaryRevocation)  # fmt: skip
+                 ReferralState, ComplianceAlert, IntermediaryRevocation, ColdCase)  # fmt: skip
         by_kind: dict[type, list[Any]] = {kind: [] for kind in kinds}
         for event in events:
             if type(event) in by_kind:
@@ -171,6 +177,17 @@ class _Tally:
                 self.unit(agency).alerts_received += 1
         for decision in by_kind[IntermediaryRevocation]:
             self.revocation(decision)
+        for cold in {c.caseId: c for c in by_kind[ColdCase]}.values():  # the latest per case
+            self.cold_case(cold)
+
+    def cold_case(self, cold: ColdCase) -> None:
+        unit = self.unit(cold.unit.agencyId)
+        unit.cold_cases += 1
+        start, end = self.report.start, self.report.end
+        for lead in cold.leads:
+            if start <= lead.at < end:
+                unit.cold_case_reviews += lead.kind is ColdCaseLeadKind.REVIEW
+                unit.dna_comparisons += lead.kind is ColdCaseLeadKind.DNA_COMPARISON
 
     def rescue(self, rescue: Rescue) -> None:
         unit = self.unit(rescue.rescuingUnit.agencyId)

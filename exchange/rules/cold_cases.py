@@ -18,11 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from exchange.models.cold_cases import ColdCase, ColdCaseLead, ColdCaseLeadKind, ColdCaseReview
 from exchange.models.common import AgencyRef
 from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
+from exchange.models.dna import DnaComparisonRequest, KinshipVerification
 from exchange.models.missing_persons import (
     MissingPersonCategory,
     MissingPersonReport,
     MissingPersonStatus,
 )
+from exchange.models.tips import TipDispatch
 from exchange.rules.exceptions import RuleError
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir
@@ -32,6 +34,7 @@ __all__ = [
     "ColdCaseRules",
     "ColdCaseRulesFileError",
     "add_lead",
+    "dna_leads",
     "enter_ledger",
     "enters_ledger_at",
     "investigator_view",
@@ -39,6 +42,7 @@ __all__ = [
     "load_cold_case_rules",
     "overdue_alert",
     "record_review",
+    "tip_lead",
 ]
 
 RULES_FILE = "cold_case_rules.toml"
@@ -117,6 +121,41 @@ def add_lead(case: ColdCase, lead: ColdCaseLead) -> ColdCase | None:
     if any(old.ref == lead.ref and old.kind is lead.kind for old in case.leads):
         return None
     return case.model_copy(update={"leads": (*case.leads, lead), "updatedAt": lead.at})
+
+
+def tip_lead(dispatch: TipDispatch) -> tuple[str, ColdCaseLead] | None:
+    """The lead a tip naming a case adds to it (None: the tip names no case)."""
+    if dispatch.caseId is None:
+        return None
+    target = dispatch.target.unitId or dispatch.target.agencyId
+    return dispatch.caseId, ColdCaseLead(
+        at=dispatch.receivedAt, kind=ColdCaseLeadKind.TIP, ref=dispatch.tipId,
+        summary=f"tip {dispatch.tipId} ({dispatch.channel.value}) sent to {target}",
+    )  # fmt: skip
+
+
+def dna_leads(
+    event: KinshipVerification | DnaComparisonRequest,
+) -> list[tuple[str, ColdCaseLead]]:
+    """The leads a DNA comparison adds to each case it names (the case of a sample compared,
+    or both cases a candidate kinship match links, at each step of its verification)."""
+    if isinstance(event, DnaComparisonRequest):
+        lead = ColdCaseLead(
+            at=event.requestedAt, kind=ColdCaseLeadKind.DNA_COMPARISON, ref=event.requestId,
+            summary=f"DNA comparison of sample {event.sampleId} requested",
+        )  # fmt: skip
+        return [(event.caseId, lead)]
+    status = event.status.value
+    leads = []
+    for case_id, other in ((event.caseId, event.matchedCaseId),
+                           (event.matchedCaseId, event.caseId)):  # fmt: skip
+        leads.append((case_id, ColdCaseLead(
+            at=event.updatedAt, kind=ColdCaseLeadKind.DNA_COMPARISON,
+            ref=f"{event.verificationId}:{status}",
+            summary=f"kinship match with case {other} (likelihood ratio "
+            f"{event.likelihoodRatio:.3g}): {status}",
+        )))  # fmt: skip
+    return leads
 
 
 def record_review(case: ColdCase, review: ColdCaseReview, rules: ColdCaseRules) -> ColdCase:

@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange.models.common import AgencyRef
 from exchange.models.compliance import ComplianceAlert, ComplianceAlertKind
 from exchange.models.dna import (
     DnaComparisonResult,
     DnaSampleCollected,
+    DnaSampleKind,
     KinshipVerification,
     KinshipVerificationDecision,
     KinshipVerificationStatus,
 )
 from exchange.models.missing_persons import MissingPersonReport, MissingPersonStatus
+from exchange.models.referrals import VictimNeeds, VictimSituation
 from exchange.rules.exceptions import RuleError
 from exchange.topology.exceptions import TopologyFileError
 from exchange.topology.loader import default_topology_dir
@@ -33,6 +35,7 @@ __all__ = [
     "RULES_FILE",
     "DnaRules",
     "DnaRulesFileError",
+    "ReferralPlan",
     "closing_report",
     "decide",
     "load_dna_rules",
@@ -67,11 +70,29 @@ class Confirmed(_Frozen):
     close_reason: str = Field(min_length=1)
 
 
+class ReferralPlan(_Frozen):
+    """What a confirmed match that finds a missing child starts (see rules.found_child)."""
+
+    found_kinds: tuple[DnaSampleKind, ...] = ()
+    situation: VictimSituation = VictimSituation.CHILD_TRAFFICKING
+    needs: tuple[str, ...] = ()
+    reason: str = Field(min_length=1)
+
+    @field_validator("needs")
+    @classmethod
+    def _known_needs(cls, needs: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(needs) - set(VictimNeeds.model_fields))
+        if unknown:
+            raise ValueError(f"unknown VictimNeeds flags {unknown}")
+        return needs
+
+
 @dataclass(frozen=True)
 class DnaRules:
     defaults: Defaults
     verification: Verification
     confirmed: Confirmed
+    referral_plan: ReferralPlan | None = None
 
 
 def load_dna_rules(root: Path | None = None) -> DnaRules:
@@ -79,11 +100,14 @@ def load_dna_rules(root: Path | None = None) -> DnaRules:
     file = (default_topology_dir() if root is None else root) / RULES_FILE
     error = DnaRulesFileError
     data = read_toml(file, error)
-    only_tables(file, data, ("defaults", "verification", "confirmed"), error)
+    only_tables(file, data, ("defaults", "verification", "confirmed", "referral_plan"), error)
+    plan = data.get("referral_plan")
     return DnaRules(
         validate_table(file, "defaults", Defaults, data.get("defaults"), error),
         validate_table(file, "verification", Verification, data.get("verification"), error),
         validate_table(file, "confirmed", Confirmed, data.get("confirmed"), error),
+        None if plan is None
+        else validate_table(file, "referral_plan", ReferralPlan, plan, error),
     )
 
 

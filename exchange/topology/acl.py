@@ -11,9 +11,13 @@ For every principal of the topology:
 * a system with ``internal_topics``: CREATE, READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS on topics
   PREFIXED ``<agency-id>.`` (faust changelog and repartition topics).
 
+* a system that ``observes_cluster`` (the operators): DESCRIBE on the cluster, DESCRIBE and
+  DESCRIBE_CONFIGS on every topic, DESCRIBE on every group (``*``, LITERAL): metadata, configs,
+  offsets, group members and committed offsets, the topology's users and ACLs; never a record.
+
 The dead-letter topic ``exchange.deadletter.<agency-id>`` is an ordinary topic of the topology
 (written by that agency, read by ``operators``), so it follows the same rules. No agency gets a
-cluster-level right.
+cluster-level right but that one DESCRIBE.
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ def acls_for(topology: Topology, agency_id: str) -> frozenset[AclBinding]:
             "DESCRIBE",
             "DESCRIBE_CONFIGS",
         )
+    if agency.observes_cluster:
+        acls |= _grant(agency, "CLUSTER", "kafka-cluster", "LITERAL", "DESCRIBE")
+        acls |= _grant(agency, "TOPIC", "*", "LITERAL", "DESCRIBE", "DESCRIBE_CONFIGS")
+        acls |= _grant(agency, "GROUP", "*", "LITERAL", "DESCRIBE")
     return frozenset(acls)
 
 

@@ -54,6 +54,10 @@ class Agency(_Frozen):
     internal_topics: bool = Field(
         False, description="May create its own topics prefixed `<id>.` (faust changelogs)."
     )
+    observes_cluster: bool = Field(
+        False, description="May describe the cluster, every topic (metadata, configs, offsets) "
+        "and every consumer group, never read a record: the operators' lag monitor and doctor.",
+    )
     units: tuple[Unit, ...] = ()
     note: str | None = None
 

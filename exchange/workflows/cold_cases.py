@@ -5,12 +5,17 @@ The workflow keeps every open missing-minor case (``exchange.missing-person``, k
 in a table. The ticker enters a case in the ledger once it has been open for the period of
 ``topology/cold_case_rules.toml``: a ``ColdCase`` on ``exchange.cold-case`` (compacted, the
 latest entry per case id; read by ``exchange cases cold``). Later events that touch the case are
-appended to its leads: a ``CandidateMatch`` sent to the owner (``exchange.match.to.<agency>``)
-and the unit's reviews (``ColdCaseReview`` on ``exchange.cold-case-review``, which also set the
+appended to its leads: a ``CandidateMatch`` sent to the owner (``exchange.match.to.<agency>``),
+a tip naming the case (``TipDispatch`` on ``exchange.tip.to.<agency>``), a DNA comparison of
+one of its samples (``DnaComparisonRequest`` on ``exchange.dna``) or a candidate kinship match
+linking it (``KinshipVerification`` on ``exchange.dna-match.to.<agency>``, each step), and the
+unit's reviews (``ColdCaseReview`` on ``exchange.cold-case-review``, which also set the
 next review due; a review by another agency is dead-lettered). A review not recorded by its due
 date is escalated once per due date (``ComplianceAlert`` to the unit's agency, answerable
 through its chief, and the joint-meeting office). A case closed (FOUND, withdrawn) is marked
-closed in the ledger. All these topics are keyed by case id and co-partitioned.
+closed in the ledger. The case-keyed topics are co-partitioned; a lead read from a topic keyed
+otherwise (tips, DNA) is sent on through the ticker's topic keyed by its case id, so that it is
+added on the partition of the case's entry.
 """
 
 from __future__ import annotations
@@ -23,18 +28,22 @@ import faust
 
 from exchange.codec import DecodedEvent
 from exchange.models.cold_cases import ColdCase, ColdCaseLead, ColdCaseLeadKind, ColdCaseReview
+from exchange.models.dna import DnaComparisonRequest, KinshipVerification
 from exchange.models.missing_persons import (
     CandidateMatch,
     MissingPersonReport,
     MissingPersonStatus,
 )
+from exchange.models.tips import TipDispatch
 from exchange.rules.cold_cases import (
     ColdCaseRules,
     add_lead,
+    dna_leads,
     enter_ledger,
     enters_ledger_at,
     overdue_alert,
     record_review,
+    tip_lead,
 )
 from exchange.workflows.compliance import ComplianceSender
 from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
@@ -43,6 +52,10 @@ MISSING_TOPIC = "exchange.missing-person"
 REVIEW_TOPIC = "exchange.cold-case-review"
 LEDGER_TOPIC = "exchange.cold-case"
 MATCH_PREFIX = "exchange.match.to."
+TIP_PREFIX = "exchange.tip.to."
+DNA_MATCH_PREFIX = "exchange.dna-match.to."
+DNA_TOPIC = "exchange.dna"
+LEAD = "lead:"  # a tick's value: a lead for the case of its key (else: a case id to look at)
 SOURCE = "cold-cases"
 REINDEX_EVERY = 30
 
@@ -72,6 +85,10 @@ class ColdCaseWorkflow:
         streams.on(REVIEW_TOPIC, self.on_review)
         for name in matches:
             streams.on(name, self.on_match)
+        for topic in topology.topics:
+            if topic.name.startswith((TIP_PREFIX, DNA_MATCH_PREFIX)):
+                streams.on(topic.name, self.on_keyed_elsewhere)
+        streams.on(DNA_TOPIC, self.on_keyed_elsewhere)
         self.ticker = streams.ticker(
             "cold-case", source=MISSING_TOPIC, scan=self.scan, on_tick=self.on_tick
         )
@@ -150,6 +167,27 @@ class ColdCaseWorkflow:
         if updated is not None:
             await self._store(loaded[0], updated, f"{match.caseId}:lead:{match.matchId}")
 
+    async def on_keyed_elsewhere(self, decoded: DecodedEvent, record: Incoming) -> None:
+        """Tips and DNA comparisons naming cases: each lead goes to its case's partition."""
+        event = decoded.event
+        leads: list[tuple[str, ColdCaseLead]] = []
+        if isinstance(event, TipDispatch):
+            named = tip_lead(event)
+            leads = [] if named is None else [named]
+        elif isinstance(event, KinshipVerification | DnaComparisonRequest):
+            leads = dna_leads(event)
+        for case_id, lead in leads:
+            await self.ticker.tick(case_id, LEAD + lead.model_dump_json())
+
+    async def _add_lead(self, case_id: str, lead: ColdCaseLead) -> None:
+        loaded = self._load(case_id)
+        if loaded is None or loaded[1] is None:
+            return  # not a cold case
+        updated = add_lead(loaded[1], lead)
+        if updated is not None:
+            ident = f"{case_id}:lead:{lead.kind.value}:{lead.ref}"
+            await self._store(loaded[0], updated, ident)
+
     async def scan(self) -> None:
         self.scans += 1
         if self.scans % REINDEX_EVERY == 1:
@@ -165,7 +203,12 @@ class ColdCaseWorkflow:
                 await self.ticker.tick(case_id, case_id)
 
     async def on_tick(self, record: Incoming) -> None:
-        case_id = (record.value or b"").decode()
+        value = (record.value or b"").decode()
+        if value.startswith(LEAD):
+            case_id = (record.key or b"").decode()
+            await self._add_lead(case_id, ColdCaseLead.model_validate_json(value[len(LEAD):]))
+            return
+        case_id = value
         loaded = self._load(case_id)
         if loaded is None:
             return

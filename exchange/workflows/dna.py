@@ -13,7 +13,11 @@ A candidate match opens a ``KinshipVerification`` (status OPEN, deadline of
 one of the linked cases. One of them decides on ``exchange.dna-verification``
 (``KinshipVerificationDecision``); the new state goes to the same inboxes, and a confirmed match
 publishes the linked missing-person report again with status FOUND on
-``exchange.missing-person``, so the alert workflow cancels the public alert. A verification
+``exchange.missing-person``, so the alert workflow cancels the public alert, and (by the
+``[referral_plan]`` of the rules, :mod:`exchange.rules.found_child`) a ``Rescue`` of the found
+child on ``exchange.rescue``, where the referral workflow plans its referrals (civil affairs,
+health, education...). The found child's place comes from its unknown-origin report (read from
+``exchange.unknown-origin-child`` into a global table). A verification
 not decided in time is escalated once (``ComplianceAlert`` to the owners and the joint-meeting
 office). A result naming a sample not read yet waits for it (the topics are read in no set
 order); a decision from an agency owning neither case is dead-lettered with its rule.
@@ -22,6 +26,7 @@ order); a decision from an agency owning neither case is dead-lettered with its 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import faust
 
@@ -36,6 +41,7 @@ from exchange.models.dna import (
     KinshipVerificationStatus,
 )
 from exchange.models.missing_persons import MissingPersonReport
+from exchange.models.unknown_origin import UnknownOriginChild
 from exchange.rules.dna import (
     DnaRules,
     closing_report,
@@ -44,6 +50,7 @@ from exchange.rules.dna import (
     overdue_alert,
     owners,
 )
+from exchange.rules.found_child import found_child_case, found_child_rescue
 from exchange.workflows.compliance import ComplianceSender
 from exchange.workflows.runtime import Incoming, Streams, WorkflowContext
 
@@ -51,6 +58,8 @@ DNA_TOPIC = "exchange.dna"
 RESULT_TOPIC = "exchange.dna-result"
 DECISION_TOPIC = "exchange.dna-verification"
 MISSING_TOPIC = "exchange.missing-person"
+UNKNOWN_ORIGIN_TOPIC = "exchange.unknown-origin-child"
+RESCUE_TOPIC = "exchange.rescue"
 INBOX_PREFIX = "exchange.dna-match.to."
 SOURCE = "dna"
 ESCALATED = b"escalated"
@@ -71,19 +80,40 @@ class DnaWorkflow:
         self.missing = streams.table("dna-missing-cases", MISSING_TOPIC, global_=True)
         self.pending = streams.table("dna-pending-results", DNA_TOPIC, global_=True)
         self.inboxes = streams.inboxes(INBOX_PREFIX)
+        self.unknown_origin = streams.table("dna-unknown-origin", UNKNOWN_ORIGIN_TOPIC,
+                                            global_=True)
+        #: confirmed verifications whose rescue waits for the report it needs, by that report
+        #: ("missing:<caseId>" or "found:<reportId>"): topics are read in no set order
+        self.pending_rescues = streams.table("dna-pending-rescues", DNA_TOPIC, global_=True)
         self.missing_topic = streams.raw_topic(MISSING_TOPIC)
+        self.rescue_topic = streams.raw_topic(RESCUE_TOPIC)
         self.ticked: set[str] = set()  # asked this process's tick agent already
         self.alerts = ComplianceSender(streams, context, SOURCE)
         streams.on(DNA_TOPIC, self.on_dna)
         streams.on(RESULT_TOPIC, self.on_result)
         streams.on(DECISION_TOPIC, self.on_decision)
         streams.on(MISSING_TOPIC, self.on_missing)
+        streams.on(UNKNOWN_ORIGIN_TOPIC, self.on_unknown_origin)
         self.ticker = streams.ticker("dna", source=DNA_TOPIC, scan=self.scan, on_tick=self.on_tick)
 
     async def on_missing(self, decoded: DecodedEvent, record: Incoming) -> None:
         report = decoded.event
         if isinstance(report, MissingPersonReport):
             self.missing[report.caseId] = report.model_dump_json().encode()
+            await self._rescues_waiting_for(f"missing:{report.caseId}")
+
+    async def on_unknown_origin(self, decoded: DecodedEvent, record: Incoming) -> None:
+        child = decoded.event
+        if isinstance(child, UnknownOriginChild):
+            self.unknown_origin[child.reportId] = child.model_dump_json().encode()
+            await self._rescues_waiting_for(f"found:{child.reportId}")
+
+    async def _rescues_waiting_for(self, waiting_key: str) -> None:
+        waiting = self.pending_rescues.get(waiting_key)
+        if waiting is not None:
+            del self.pending_rescues[waiting_key]
+            for raw in json.loads(waiting):
+                await self._rescue(KinshipVerification.model_validate_json(raw))
 
     async def on_dna(self, decoded: DecodedEvent, record: Incoming) -> None:
         event = decoded.event
@@ -130,10 +160,7 @@ class DnaWorkflow:
         matched = self._sample(result.matchedSampleId or "")
         if sample is None or matched is None:
             missing = result.sampleId if sample is None else result.matchedSampleId or ""
-            waiting = json.loads(self.pending.get(missing) or b"[]")
-            if result.model_dump_json() not in waiting:
-                waiting.append(result.model_dump_json())
-                self.pending[missing] = json.dumps(waiting).encode()
+            _wait(self.pending, missing, result.model_dump_json())
             return
         now = self.context.clock()
         await self._publish(
@@ -159,6 +186,7 @@ class DnaWorkflow:
         if decided.status is KinshipVerificationStatus.CONFIRMED:
             for case_id in (decided.caseId, decided.matchedCaseId):
                 await self._close(case_id, decided)
+            await self._rescue(decided)
 
     async def _close(self, case_id: str, verification: KinshipVerification) -> None:
         raw = self.missing.get(case_id)
@@ -169,6 +197,26 @@ class DnaWorkflow:
         if closing is not None:
             ident = f"{verification.verificationId}:close:{case_id}"
             await self.streams.emit(closing, self.missing_topic, id=ident, source=SOURCE)
+
+    async def _rescue(self, verification: KinshipVerification) -> None:
+        """Start the found child's referral plan (a Rescue), when the rules say so."""
+        found_case = found_child_case(verification, self.rules)
+        if found_case is None:
+            return
+        other = verification.matchedCaseId if found_case == verification.caseId else (
+            verification.caseId)  # fmt: skip
+        raw_report, raw_found = self.missing.get(other), self.unknown_origin.get(found_case)
+        if raw_report is None or raw_found is None:  # not read yet: wait for it
+            waiting_key = f"missing:{other}" if raw_report is None else f"found:{found_case}"
+            _wait(self.pending_rescues, waiting_key, verification.model_dump_json())
+            return
+        rescue = found_child_rescue(
+            verification, MissingPersonReport.model_validate_json(raw_report),
+            UnknownOriginChild.model_validate_json(raw_found), self.rules, self.context.clock(),
+        )  # fmt: skip
+        if rescue is not None:
+            ident = f"{verification.verificationId}:rescue"
+            await self.streams.emit(rescue, self.rescue_topic, id=ident, source=SOURCE)
 
     async def scan(self) -> None:
         """Tick each open verification past its due time, once."""
@@ -195,3 +243,11 @@ class DnaWorkflow:
             return
         await self.alerts.send(overdue_alert(verification, self.rules, now))
         self.escalated[ident] = ESCALATED
+
+
+def _wait(table: Any, key: str, raw: str) -> None:
+    """Add ``raw`` (once) to the JSON list of what waits in ``table`` for ``key`` to be read."""
+    waiting = json.loads(table.get(key) or b"[]")
+    if raw not in waiting:
+        waiting.append(raw)
+        table[key] = json.dumps(waiting).encode()

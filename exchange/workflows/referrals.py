@@ -21,6 +21,7 @@ board and sends a ``ComplianceAlert`` to the joint-meeting office and the agency
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,13 @@ from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent
 from exchange.models.compliance import ComplianceAlert
-from exchange.models.referrals import FollowUpVisit, ReferralPurpose, ReferralUpdate, Rescue
+from exchange.models.referrals import (
+    OPEN_STATUSES,
+    FollowUpVisit,
+    ReferralPurpose,
+    ReferralUpdate,
+    Rescue,
+)
 from exchange.rules import follow_up
 from exchange.rules import referral_lifecycle as lifecycle
 from exchange.rules.jurisdiction import Jurisdiction
@@ -62,6 +69,7 @@ class ReferralWorkflow:
         self.alerts = ComplianceSender(streams, context, "referrals")
         self.board = streams.raw_topic(BOARD_TOPIC)
         self.due: dict[str, tuple[datetime, str]] = {}  # open referral id -> due, case id
+        self.counted_open: set[str] = set()  # agencies given an open-referrals gauge
         self.scans = 0
         streams.on(RESCUE_TOPIC, self.on_rescue)
         streams.on(UPDATE_TOPIC, self.on_update)
@@ -130,6 +138,9 @@ class ReferralWorkflow:
         state = step.entry.state
         await self._store(step.entry, f"{state.referralId}:{state.status.value}")
         self.metrics.referral_steps.labels(state.toAgency.agencyId, state.status.value).inc()
+        self.metrics.referral_seconds.labels(state.toAgency.agencyId, state.status.value).observe(
+            max((state.updatedAt - state.issuedAt).total_seconds(), 0.0)
+        )
         if step.transferred is not None:
             await self._issue(step.transferred)
 
@@ -159,14 +170,22 @@ class ReferralWorkflow:
                 await self.ticker.tick(case_id, ident)
 
     def reindex(self) -> None:
+        """Rebuild the due index from the table, and count the open referrals per agency
+        (``exchange_referrals_open``; an agency with none left goes back to 0)."""
         self.due = {}
+        open_by_agency: Counter[str] = Counter()
         for ident, raw in list(self.table.items()):
             if raw is None:
                 continue
             entry = lifecycle.Entry.loads(raw)
+            if entry.state.status in OPEN_STATUSES:
+                open_by_agency[entry.state.toAgency.agencyId] += 1
             due = entry.next_due()
             if due is not None:
                 self.due[ident] = (due, entry.state.caseId)
+        for agency in self.counted_open | set(open_by_agency):
+            self.metrics.referrals_open.labels(agency).set(open_by_agency[agency])
+        self.counted_open |= set(open_by_agency)
 
     async def on_tick(self, record: Incoming) -> None:
         ident = (record.value or b"").decode()

@@ -20,6 +20,7 @@ merged with the other.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -146,6 +147,7 @@ class SightingWorkflow:
                 results[index] = error
         routed: Counter[tuple[str, str, str, str]] = Counter()
         flagged: Counter[str] = Counter()
+        latencies: list[tuple[str, float]] = []  # dispatch kind, seconds since the sighting
         for index, source, dispatch in outgoing:
             if results[index] is not None:
                 continue  # an earlier dispatch of the same sighting failed
@@ -161,7 +163,11 @@ class SightingWorkflow:
             if dispatch.flagged:
                 flagged[dispatch.rule] += 1
             self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
+            published = batch[index][0].attributes.time
+            latencies.append((dispatch.kind, time.time() - published.timestamp()))
         metrics = context.metrics
+        for kind, seconds in latencies:  # real seconds, whatever the workflow clock's scale
+            metrics.dispatch_seconds.labels(kind).observe(max(seconds, 0.0))
         for labels, count in routed.items():
             metrics.sightings_routed.labels(*labels).inc(count)
         for rule, count in flagged.items():

@@ -50,7 +50,7 @@ def dispatch_tip(tip: PublicTip, jurisdiction: Jurisdiction, now: datetime) -> T
         rule=decision.rule, reason=decision.reason, flagged=decision.flagged,
         channel=tip.channel, receivedAt=tip.receivedAt, location=tip.location,
         summary=tip.summary, childAtRisk=tip.childAtRisk,
-        intermediaryCode=tip.intermediaryCode, dispatchedAt=now,
+        intermediaryCode=tip.intermediaryCode, caseId=tip.caseId, dispatchedAt=now,
     )  # fmt: skip
 
 

@@ -17,12 +17,14 @@ from exchange.operations.monitor import FAMILIES
 from exchange.operations.panels import DASHBOARDS, DELIBERATELY_UNUSED
 
 REPO = Path(__file__).resolve().parents[2]
-REGISTERED = re.compile(r"\b(?:Counter|Gauge|Histogram|Summary)\(\s*\"([a-z_:]+)\"")
+REGISTERED = re.compile(
+    r"\b(?:Counter|Gauge|Histogram|Summary|GaugeMetricFamily)\(\s*\"([a-z_:]+)\""
+)
 
 
 def registered_metrics() -> set[str]:
-    """Every metric name the code registers (prometheus_client constructors, and the lag
-    monitor's collector families)."""
+    """Every metric name the code registers (prometheus_client constructors, collectors'
+    gauge families, and the lag monitor's collector families)."""
     names = {name for name, _, _ in FAMILIES.values()}
     for folder in ("exchange", "connectors"):
         for path in (REPO / folder).rglob("*.py"):

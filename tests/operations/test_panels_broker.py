@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,11 @@ async def _acknowledge(provisioned, codec, dispatch: SightingDispatch) -> None:
         ))
 
 
+def _status(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback http
+        return int(response.status)
+
+
 def _has_number(result: list[dict[str, object]]) -> bool:
     return any(not math.isnan(float(r["value"][1])) for r in result)  # type: ignore[index]
 
@@ -88,6 +94,9 @@ async def test_every_panel_query_returns_data(stack, provisioned, codec, tmp_pat
         while len(query(stack, 'up{job=~"exchange-worker|exchange-connector"} == 1')) < 3:
             assert time.monotonic() < wait_up, "the worker and connectors were never scraped"
             await asyncio.sleep(1)
+        for port in (DROP_PORT, SINK_PORT):  # the connectors are alive and ready
+            for path in ("/healthz", "/readyz"):
+                assert await asyncio.to_thread(_status, f"http://127.0.0.1:{port}{path}") == 200
         rows = [sighting(f"{kind}-{run}", facility=None, regionCode="610113")
                 for kind in ("A1", "A2", "E")]  # fmt: skip
         lines = [json.dumps(r.model_dump(mode="json", exclude_none=True)) for r in rows]

@@ -39,7 +39,7 @@ def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     config = prometheus_config(plan)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"prometheus", "kafka", "exchange-worker", "exchange-connector",
-                         "exchange-report", "exchange-monitor"}
+                         "exchange-report", "exchange-monitor", "exchange-notary"}
     assert jobs["kafka"]["static_configs"][0]["targets"] == ["127.0.0.1:19142", "10.0.0.6:7071"]
     assert jobs["exchange-worker"]["static_configs"][0]["targets"] == ["10.0.0.5:9101"]
     assert jobs["exchange-worker"]["file_sd_configs"][0]["files"] == [

@@ -147,3 +147,20 @@ def test_sealed_with_another_agency_key_is_a_bad_envelope(protected_as, topology
     headers = replace(headers, SIG_HEADER, None)
     headers.append(writer.signer.header(encoded.key, encoded.value, headers))
     assert refused(protected_as("police"), encoded, headers) == "bad-envelope"
+
+
+def test_one_event_fanned_out_to_several_inboxes_is_not_a_replay(protected_as, topology) -> None:
+    """The DNA workflow sends one kinship verification, under one id, to each case owner's
+    inbox; a reader of both inboxes (the cold-case ledger) must accept it in each."""
+    inboxes = ("exchange.dna-match.to.police", "exchange.dna-match.to.railway-police")
+    readers = tuple({*topology.topic(inboxes[0]).readers, *topology.topic(inboxes[1]).readers})
+    encoded = protected_as("workflows").encode(
+        example("kinship-verification"), source="/agencies/workflows/dna", readers=readers,
+    )
+    reader = protected_as("workflows")
+    for topic in inboxes:
+        assert reader.decode(encoded.key, encoded.value, encoded.headers, (topic, 0, 3)).signer \
+            == "workflows"
+    with pytest.raises(VerificationError) as error:  # the same inbox at another offset: replayed
+        reader.decode(encoded.key, encoded.value, encoded.headers, (inboxes[0], 0, 4))
+    assert error.value.reason == "replayed"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from exchange.codec import DecodedEvent, EventCodec
+from exchange.examples.cold_cases import example_cold_case
 from exchange.examples.core import (
     example_intermediary_revocation,
     example_missing_person_report,
@@ -17,6 +18,7 @@ from exchange.examples.core import (
     example_transport_sighting,
 )
 from exchange.examples.workflow_outputs import example_compliance_alert, example_referral_state
+from exchange.models.cold_cases import ColdCaseLead, ColdCaseLeadKind
 from exchange.models.common import AgencyRef
 from exchange.models.intermediaries import IntermediaryAction
 from exchange.models.referrals import ReferralStatus
@@ -118,6 +120,26 @@ def test_files(report: YearReport, tmp_path: Path) -> None:
     assert rows["railway-police"]["median_ack_s"] == "90.0"
     assert rows["police"]["cases"] == "1"
     page = (tmp_path / "report.html").read_text()
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 6
     assert "Referrals overdue by agency" in page
+    assert '<html lang="zh-CN">' in page
+    assert "@page{size:A4 landscape" in page
+    assert "成员单位<br><span lang=\"en\">Member unit</span>" in page
+    assert "rescued_persons" not in page  # headings in words, not column names
     assert "confirmed late, on 2025-12-16" in page
+
+
+def test_cold_cases_reviews_and_dna_comparisons_per_unit(codec: EventCodec) -> None:
+    cold = example_cold_case()  # police.lianhu
+    inside = AT.astimezone(UTC)
+    leads = (
+        ColdCaseLead(at=inside, kind=ColdCaseLeadKind.REVIEW, ref="r1", summary="files read"),
+        ColdCaseLead(at=inside, kind=ColdCaseLeadKind.DNA_COMPARISON, ref="d1", summary="LR"),
+        ColdCaseLead(at=inside.replace(year=2024), kind=ColdCaseLeadKind.REVIEW, ref="r0",
+                     summary="the year before"),
+    )
+    events = [on_bus(codec, cold), on_bus(codec, cold.model_copy(update={"leads": leads}))]
+    report = build_report(YEAR, events, members=["police"],
+                          places=places_of(load_jurisdiction()), now=AT)
+    police = report.units[cold.unit.agencyId]
+    assert (police.cold_cases, police.cold_case_reviews, police.dna_comparisons) == (1, 1, 1)

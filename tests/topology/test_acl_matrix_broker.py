@@ -200,12 +200,15 @@ def test_wildcard_subscription_reaches_no_record_outside_the_agency_grants(
     provisioned, agencies: list[str]
 ) -> None:
     """A pattern subscription is matched against the topics the principal may describe (those
-    it reads or writes); a topic it only writes is assigned but every fetch from it is refused.
+    it reads or writes, every topic for an observer of the cluster: the operators); a topic it
+    only describes or writes is assigned but every fetch from it is refused.
     """
     topology = provisioned.topology
     for agency in agencies:
         readable = {t.name for t in topology.topics_readable_by(agency)}
         describable = readable | {t.name for t in topology.topics_writable_by(agency)}
+        if topology.agency(agency).observes_cluster:
+            describable |= {t.name for t in topology.topics}
         if not readable:
             continue
         consumer = consumer_for(

@@ -94,7 +94,8 @@ def test_readers_are_exactly_the_addressees(topology: Topology) -> None:
             assert topic.writers == (topic.addressed_to,)
         elif topic.name.startswith("exchange.compliance.to."):
             assert topic.readers == (topic.addressed_to, "reports"), topic.name
-        elif topic.name.startswith("exchange.match.to."):  # a match is a cold case's lead
+        elif topic.name.startswith(("exchange.match.to.", "exchange.dna-match.to.",
+                                    "exchange.tip.to.")):  # matches and tips: cold-case leads
             assert topic.readers == (topic.addressed_to, "workflows"), topic.name
         else:
             assert topic.readers == (topic.addressed_to,), topic.name

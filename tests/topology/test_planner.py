@@ -182,13 +182,23 @@ def test_least_privilege_acls(topology: Topology) -> None:
     }
     everything = desired_acls(topology)
     assert all(a.permission == "ALLOW" for a in everything)
-    assert not [a for a in everything if a.resource_type == "CLUSTER"]
+    operators = acls_for(topology, "operators")
+    # The one cluster-level right: the operators' DESCRIBE (lag monitor, doctor); with DESCRIBE
+    # and DESCRIBE_CONFIGS on every topic and DESCRIBE on every group, none of which reads a record.
+    observing = {(a.resource_type, a.resource_name, a.operation) for a in operators
+                 if a.resource_name in ("kafka-cluster", "*")}
+    assert observing == {("CLUSTER", "kafka-cluster", "DESCRIBE"), ("TOPIC", "*", "DESCRIBE"),
+                         ("TOPIC", "*", "DESCRIBE_CONFIGS"), ("GROUP", "*", "DESCRIBE")}
+    assert [a for a in everything if a.resource_type == "CLUSTER"] == [
+        a for a in operators if a.resource_type == "CLUSTER"
+    ]
+    assert not [a for a in everything - operators if a.resource_name == "*"]
     topics = {a.resource_name for a in everything if a.resource_type == "TOPIC"}
     prefixed = {a.resource_name for a in everything if a.pattern_type == "PREFIXED"}
-    assert topics - prefixed <= {t.name for t in topology.topics}
-    operators = acls_for(topology, "operators")
-    assert {a.operation for a in operators} == {"READ", "DESCRIBE"}
-    assert {a.resource_name for a in operators if a.resource_type == "TOPIC"} == {
+    assert topics - prefixed - {"*"} <= {t.name for t in topology.topics}
+    assert {a.operation for a in operators} == {"READ", "DESCRIBE", "DESCRIBE_CONFIGS"}
+    assert {a.resource_name for a in operators
+            if a.resource_type == "TOPIC" and a.operation == "READ"} == {
         t.name for t in topology.topics
         if t.name.startswith(("exchange.deadletter.", "exchange.quarantine."))
     } | {"exchange.audit", "exchange.keys", "exchange.notary"}

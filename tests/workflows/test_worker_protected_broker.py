@@ -323,6 +323,12 @@ class Run:
         assert ("routed", "exchange.alert.to.transport") in alert
         refused = by_worker(f"U-{self.tag}")
         assert [(r["action"], r["detail"]) for r in refused] == [("quarantined", "unsigned")]
+        # Stopped cleanly (SIGTERM): the chain ends with a checkpoint of reason "shutdown"
+        # that signs its very last record, written after every other record of the chain.
+        chain = [e.record for e in entries if e.record.get("chain") == delivered["chain"]]
+        last = chain[-1]
+        assert (last.get("kind"), last.get("reason")) == ("checkpoint", "shutdown"), last
+        assert last["seq"] == max(r["seq"] for r in chain if r.get("kind") != "checkpoint")
         listed = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "exchange.cli.main", "audit", "case", self.report.caseId],

@@ -10,10 +10,13 @@ What is patched, and why:
   rebalancing while a broker is down retries instead of exiting;
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
-- the producer: idempotent with ``acks=all`` (:class:`IdempotentProducer`; faust turns
-  idempotence on only inside transactions), so a retried produce request after a broker fault
-  never writes a record twice nor out of order; its buffer (:func:`tune_producer`) and the
-  worker's root logger (:class:`QuietWorker`), for throughput.
+- the producer's buffer (:func:`tune_producer`) and the worker's root logger
+  (:class:`QuietWorker`), for throughput;
+- the producer's idempotence (:func:`tune_producer`): faust makes its aiokafka producer
+  idempotent only in ``exactly_once`` mode; the worker's producer is made idempotent with
+  ``acks=all`` always, so a send that aiokafka retries after a lost acknowledgement is written
+  once. Its audit records go through it (a retried audit record written twice would look like a
+  fork of the chain) and so do its outputs.
 
 ``tests/workflows/runtime/test_faust_patches.py`` checks that each private name used here
 (:data:`PRIVATE_NAMES`) still exists in the installed packages.
@@ -129,19 +132,21 @@ PRODUCER_BUFFER = 10_000
 default, 100, paused every sighting's stream in 0.1 s steps under load)."""
 
 
-class IdempotentProducer(faust_aiokafka.Producer):
-    """faust's producer with ``acks=all`` and idempotence always on (faust's own turns
-    idempotence on only in a transaction): a produce request retried after a leader change
-    neither duplicates nor reorders the records it carried."""
-
-    def _settings_extra(self) -> Any:
-        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+IDEMPOTENT = {"acks": "all", "enable_idempotence": True}
+"""What faust gives its producer only in a transaction; the worker's producer always has it."""
 
 
 def tune_producer(app: faust.App) -> None:
-    """The idempotent producer (set before faust creates its producer), with a larger buffer."""
-    app.transport.Producer = IdempotentProducer  # type: ignore[misc]
-    app.producer.buffer.max_messages = PRODUCER_BUFFER
+    """A larger buffer (:data:`PRODUCER_BUFFER`), and an idempotent producer (:data:`IDEMPOTENT`,
+    added to what faust's ``_settings_extra`` gives the aiokafka producer it creates)."""
+    producer: Any = app.producer
+    producer.buffer.max_messages = PRODUCER_BUFFER
+    extra = producer._settings_extra
+
+    def idempotent() -> dict[str, Any]:
+        return {**extra(), **IDEMPOTENT}
+
+    producer._settings_extra = idempotent
 
 
 class QuietWorker(Worker):

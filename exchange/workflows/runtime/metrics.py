@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from exchange.metrics import BusMetrics
 
@@ -35,6 +35,12 @@ class WorkflowMetrics:
             "exchange_sightings_flagged_total",
             "Sightings whose routing needs a person to look (e.g. outside Xi'an).",
             ["rule"], registry=registry,
+        )
+        self.dispatch_seconds = Histogram(
+            "exchange_sighting_dispatch_seconds",
+            "Time from a sighting's publication (its ce_time) to its dispatch leaving the worker.",
+            ["kind"], registry=registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
         )
         self.acknowledged = Counter(
             "exchange_dispatch_acknowledgements_total",
@@ -97,6 +103,20 @@ class WorkflowMetrics:
             "exchange_referral_steps_total",
             "Referral steps applied, by agency and new status.",
             ["agency", "status"], registry=registry,
+        )
+        self.referrals_open = Gauge(
+            "exchange_referrals_open",
+            "Referrals not yet completed, declined or transferred, by receiving agency (this "
+            "worker's partitions; sum over workers).",
+            ["agency"], registry=registry,
+        )
+        self.referral_seconds = Histogram(
+            "exchange_referral_handle_seconds",
+            "Time from a referral's issue to each step the receiving agency reports "
+            "(ACCEPTED: time to take it on; COMPLETED: time to finish it).",
+            ["agency", "status"], registry=registry,
+            buckets=(3600, 4 * 3600, 12 * 3600, 86400, 2 * 86400, 3 * 86400, 7 * 86400,
+                     14 * 86400, 30 * 86400, 90 * 86400),
         )
         self.referrals_overdue = Counter(
             "exchange_referrals_overdue_total",

@@ -10,10 +10,11 @@ the key store (``<state>/keys``):
   handlers. Unsigned, forged, tampered and replayed records, and keys revoked or not the
   sender's, go unchanged to ``exchange.quarantine.workflows`` with the reason in headers,
   counted in ``exchange_events_quarantined_total`` and audited as ``quarantined``; no handler
-  sees them. The worker opens only the categories ``topology/entitlements.toml`` grants it
-  (identity, minor, location); contact, family and health data stay sealed and reach its
-  handlers, and so its outputs, as placeholders (data minimisation: what it cannot read it
-  cannot forward or keep).
+  sees them. The worker opens what ``topology/entitlements.toml`` grants it: every category,
+  because the referral rules route a rescued person by health needs, family situation and
+  home region (a sealed fact would reach the rules as its placeholder, false or empty, and
+  refer the person wrongly: the demo's protected run showed it). Its table state is sealed
+  at rest and its outputs are sealed again for their readers.
 - **outputs** (:attr:`encoder`): the worker's one encoder, chosen when its context is built:
   every event the workflows emit (``Streams.emit``, the one send path) is encoded sealed for
   the readers of its topic and signed as ``workflows``, once; internal records (timer ticks)
@@ -30,12 +31,26 @@ the key store (``<state>/keys``):
   ``routed`` and ``quarantined`` as above, in one hash chain per worker process, sent through
   the worker's producer like its other records (``exchange audit case <case-id>`` lists them);
   the chain's head is signed every 100 records and 60 s after an unsigned record (a timer of
-  the app; :mod:`exchange.evidence.checkpoints`).
+  the app; :mod:`exchange.evidence.checkpoints`), and once more when the worker stops cleanly
+  (faust's ``on_before_shutdown``: after the last event was handled, before the producer's
+  last flush). The worker's producer is idempotent (``faust_patches.tune_producer``), so a
+  retried send does not write an audit record twice.
+- **fail closed** (:class:`~exchange.evidence.guard.AuditGuard`, the policy of
+  ``EXCHANGE_AUDIT__FAIL_CLOSED__*``): the worker's checkpoints are watched for in the notary's
+  anchors (``exchange.notary``); while they wait longer than the policy allows (TSA or notary
+  down), the worker takes no new input: the next event is *held* before it is opened, not
+  refused (it stays on its topic, uncommitted, and is handled once the anchors come), with
+  ``exchange_audit_fail_closed{agency="workflows"}`` 1. An audit record the producer cannot
+  deliver stops the worker like any other undelivered record (``emit.send``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,19 +62,26 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from exchange.codec import DecodedEvent, EncodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
-from exchange.evidence.checkpoints import AnchoredTrail
+from exchange.evidence.checkpoints import AnchoredTrail, CheckpointPolicy
+from exchange.evidence.guard import NOTARY_TOPIC, AnchorWatcher, AuditGuard, GuardedSink
+from exchange.evidence.metrics import EvidenceMetrics
 from exchange.protection.audit import AUDIT_TOPIC, CONTENT_TYPE, AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.exceptions import ProtectionError
 from exchange.protection.keys import KeyStore
 from exchange.protection.protected import OpenedEvent, ProtectedCodec
 from exchange.protection.quarantine import Quarantine, quarantine_topic
+from exchange.settings import AuditSettings, KafkaSettings
 from exchange.topology.model import Topology
 from exchange.workflows.runtime.context import AGENCY, WorkflowContext
 from exchange.workflows.runtime.emit import send
 from exchange.workflows.runtime.records import Incoming
 
+log = logging.getLogger(__name__)
+
 Headers = list[tuple[str, bytes]]
+GUARD_EVERY_S = 0.5
+"""How often the per-event path asks the fail-closed guard (it sets three gauges each time)."""
 STATE_PREFIX = b"\xa5ws1:"
 """Marks a sealed table value: prefix, key id, ``\\x00``, 12-byte nonce, AES-GCM ciphertext."""
 _STATE_INFO = b"exchange.workflows.state.v1"
@@ -178,8 +200,12 @@ class WorkerProtection:
     """The protected mode's hooks for :mod:`exchange.workflows.runtime` (see the module docs)."""
 
     def __init__(
-        self, protected: ProtectedCodec, keys: KeyStore, topology: Topology, *, audit: bool = True
+        self, protected: ProtectedCodec, keys: KeyStore, topology: Topology, *, audit: bool = True,
+        audit_settings: AuditSettings | None = None, anchors: KafkaSettings | None = None,
     ) -> None:
+        """``anchors``: how to read ``exchange.notary`` for the fail-closed guard (None: the
+        guard sees no anchor, and only ``enabled = false`` keeps it open past the policy's
+        limit; tests of other things)."""
         if protected.agency != AGENCY:
             raise ValueError(f"the worker acts as {AGENCY!r}, not {protected.agency!r}")
         self.protected = protected
@@ -189,7 +215,11 @@ class WorkerProtection:
         self.sealer = StateSealer(keys)
         self.keys = keys
         self.audit_enabled = audit
+        self.audit_settings = audit_settings or AuditSettings()
+        self.anchors = anchors
         self.audit: AuditTrail | None = None
+        self.guard: AuditGuard | None = None
+        self._guard_checked = 0.0
         self._quarantine: Quarantine | None = None
 
     def attach(self, app: faust.App, context: WorkflowContext) -> None:
@@ -200,14 +230,7 @@ class WorkerProtection:
                              value_serializer="raw")
 
         if self.audit_enabled:
-            # Its head signed every 100 records, and every 60 s after an unsigned record
-            # (exchange.evidence.checkpoints).
-            trail = self.audit = AnchoredTrail(_AppSink(app, raw(AUDIT_TOPIC)), AGENCY, self.keys)
-
-            async def sign_head() -> None:
-                await trail.checkpoint_if_due()
-
-            app.timer(interval=1.0, name="audit-checkpoint")(sign_head)
+            self._attach_audit(app, context, raw(AUDIT_TOPIC))
         quarantine = raw(quarantine_topic(AGENCY))
 
         async def to_quarantine(topic: str, key: bytes | None, value: bytes | None,
@@ -219,6 +242,67 @@ class WorkerProtection:
             audit=self.audit,
         )
 
+    def _attach_audit(self, app: faust.App, context: WorkflowContext, topic: Any) -> None:
+        """The audit chain, its checkpoints (by the settings' rhythm and on a clean stop) and
+        the fail-closed guard watching the notary's anchors."""
+        settings = self.audit_settings
+        registry = context.metrics.bus.registry
+        guard = self.guard = AuditGuard(AGENCY, settings.fail_closed, EvidenceMetrics.on(registry))
+        policy = CheckpointPolicy(settings.checkpoint_every_records,
+                                  settings.checkpoint_every_seconds)
+        trail = self.audit = AnchoredTrail(
+            GuardedSink(_AppSink(app, topic), guard), AGENCY, self.keys, policy=policy
+        )
+        watchers: list[AnchorWatcher] = []  # made on the app's loop, when it starts
+
+        async def sign_head() -> None:
+            await trail.checkpoint_if_due()
+
+        app.timer(interval=1.0, name="audit-checkpoint")(sign_head)
+
+        async def watch_anchors() -> None:
+            if self.anchors is None:
+                return
+            watcher = AnchorWatcher(self.anchors, guard, trail.chain,
+                                    partitions=self.topology.topic(NOTARY_TOPIC).partitions)
+            watchers.append(watcher)
+            try:
+                await watcher.start()
+            except Exception as error:  # noqa: BLE001 - logged; the guard then closes
+                log.critical("cannot watch %s for anchors (%s: %s): the worker will fail "
+                             "closed after %.0f s", NOTARY_TOPIC, type(error).__name__, error,
+                             settings.fail_closed.max_unanchored_seconds)
+
+        app.task(watch_anchors)
+
+        async def last_checkpoint(_sender: Any, /, *_args: Any, signal: Any, **_: Any) -> None:
+            """A clean stop: every event handled; sign the head before the last flush."""
+            try:
+                await trail.close()
+            finally:
+                for watcher in watchers:
+                    with contextlib.suppress(Exception):
+                        await watcher.stop()
+
+        app.on_before_shutdown.connect(last_checkpoint)
+
+    async def _admitted(self) -> None:
+        """Return when the fail-closed policy accepts new events; hold the caller until then."""
+        guard = self.guard
+        now = time.monotonic()
+        if guard is None or now - self._guard_checked < GUARD_EVERY_S:
+            return
+        self._guard_checked = now
+        found = guard.problem()
+        if found is None:
+            return
+        guard.metrics.refused.labels(AGENCY).inc()
+        log.error("fail closed: %s; holding new events until the audit trail is anchored", found[0])
+        while found is not None:
+            await asyncio.sleep(min(found[1], 1.0))
+            found = guard.problem()
+        log.warning("audit trail anchored again: taking new events")
+
     def table(self, name: str, table: Any) -> SealedTable:
         return SealedTable(table, name, self.sealer)
 
@@ -227,6 +311,7 @@ class WorkerProtection:
         Raises :class:`DecodeError` when it verifies but does not decode (dead-letter it)."""
         if self._quarantine is None:
             raise RuntimeError("WorkerProtection.attach(app, context) was not called")
+        await self._admitted()
         return await self._quarantine.open(record)
 
     def peek(self, record: Incoming) -> DecodedEvent | None:

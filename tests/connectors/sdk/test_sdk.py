@@ -160,3 +160,28 @@ def test_gateway_config_refuses_callers_it_could_not_authenticate(
     path = write(tmp_path, 'kind = "http-gateway"\nname = "gw"\nagency = "transport"\n' + extra)
     with pytest.raises(ConnectorConfigError, match=problem):
         load_config(path)
+
+
+async def test_a_connector_is_ready_only_while_it_moves_records(tmp_path: Path) -> None:
+    """``not_ready`` is the connector's /readyz: not before setup, None while running, not
+    after it stopped (also when run failed)."""
+    from connectors.sdk.base import Connector, ConnectorContext  # noqa: PLC0415
+    from connectors.sdk.config import ConnectorConfig  # noqa: PLC0415
+
+    seen: list[str | None] = []
+
+    class Probe(Connector[ConnectorConfig]):
+        async def run(self, stop: asyncio.Event) -> None:
+            seen.append(self.not_ready())
+            raise RuntimeError("the target went away")
+
+    context = ConnectorContext(kafka_for=lambda _a: None,  # type: ignore[arg-type,return-value]
+                               topology=None, codec=None,  # type: ignore[arg-type]
+                               registry=CollectorRegistry())
+    probe = Probe(ConnectorConfig(kind="probe", name="probe", agency="police",
+                                  state_dir=tmp_path), context)
+    assert probe.not_ready() == "not running (starting, or stopping)"
+    with pytest.raises(RuntimeError, match="went away"):
+        await probe.serve(asyncio.Event())
+    assert seen == [None]
+    assert probe.not_ready() is not None

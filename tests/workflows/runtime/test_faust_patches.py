@@ -135,27 +135,6 @@ async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> N
         thread.thread_loop.close()
 
 
-async def test_the_worker_producer_waits_for_all_replicas_and_is_idempotent(
-    tmp_path: Any,
-) -> None:
-    """faust turns idempotence on only inside transactions; a produce request retried after a
-    leader change could then write a changelog or inbox record twice, or out of order."""
-    import faust  # noqa: PLC0415 - only this test builds an app
-
-    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
-
-    app = faust.App(
-        "workflows.test-producer", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
-        loop=asyncio.get_running_loop(),
-    )
-    faust_patches.tune_producer(app)
-    producer: Any = app.producer
-    assert isinstance(producer, faust_patches.IdempotentProducer)
-    settings = {**producer._settings_default(), **producer._settings_extra()}
-    assert (settings["acks"], settings["enable_idempotence"]) == ("all", True)
-    assert app.producer.buffer.max_messages == faust_patches.PRODUCER_BUFFER
-
-
 async def test_internal_topics_are_created_again_while_a_broker_is_down(tmp_path: Any) -> None:
     """A worker starting while the controller node is down got NodeNotReadyError from faust's
     topic creation and exited (the nemesis run); now it retries, and still fails on errors

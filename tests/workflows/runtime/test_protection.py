@@ -166,3 +166,34 @@ def test_a_sighting_read_back_is_verified_and_opened_without_side_effects(
     unsigned = codec.encode(sighting, source="/agencies/railway-police/test", id="S-2")
     assert worker.peek(Incoming(topic, 0, 8, unsigned.key, unsigned.value,
                                 list(unsigned.headers))) is None
+
+
+async def test_the_worker_holds_its_next_input_while_the_policy_fails_closed(
+    codec: EventCodec, keys: FileKeyStore, topology: Topology
+) -> None:
+    """A checkpoint unanchored past the limit: the next input waits (not refused, not lost)
+    until an anchor covers the checkpoint; the gauge says so meanwhile."""
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+
+    from exchange.evidence.guard import AuditGuard  # noqa: PLC0415
+    from exchange.evidence.metrics import EvidenceMetrics  # noqa: PLC0415
+    from exchange.settings import FailClosedPolicy  # noqa: PLC0415
+
+    now = [1000.0]
+    registry = CollectorRegistry()
+    guard = AuditGuard("workflows", FailClosedPolicy(max_unanchored_seconds=10),
+                       EvidenceMetrics.on(registry), clock=lambda: now[0])
+    worker = WorkerProtection(protected(codec, keys, topology, "workflows"), keys, topology)
+    worker.guard = guard
+    await worker._admitted()  # nothing pending: admitted at once
+    guard.checkpointed(41)
+    now[0] += 11  # its anchor is late
+    worker._guard_checked = 0.0
+    held = asyncio.create_task(worker._admitted())
+    await asyncio.sleep(0.3)
+    assert not held.done()
+    assert registry.get_sample_value("exchange_audit_fail_closed", {"agency": "workflows"}) == 1
+    assert registry.get_sample_value("exchange_audit_refused_total", {"agency": "workflows"}) == 1
+    guard.anchored(41)  # the notary's anchor came
+    await asyncio.wait_for(held, 3)
+    assert registry.get_sample_value("exchange_audit_fail_closed", {"agency": "workflows"}) == 0
