@@ -40,13 +40,23 @@ restart in three after a SIGKILL:
   (inferred from faust's code and a clean-clone CI run in which 27 sightings never came while
   no commit was stuck).
 
-Three repairs, all within faust's own machinery:
+- **A lone record committed past.** A seek (a rebalance's, or the watch's below) while the
+  fetcher still hands out records of an earlier fetch: the next stale record sets faust's read
+  offset past the seek's target, so the record at the target, fetched again, is dropped as
+  already read, and the records after it are handled. faust's commit stops at a hole at the
+  head of the acked records only when it is two records long or more (``min(acked) -
+  committed > 1``, with ``committed`` the next offset to read): a lone dropped record was
+  committed past (the one sighting in 10,752 the nemesis lost, at the end of a rebalance).
+
+Four repairs, all within faust's own machinery:
 
 - :class:`RewindingConsumer` rewinds, after faust's seek to the committed offsets, each
   partition that has no committed offset to its beginning: what ``auto_offset_reset=earliest``
   promised, made true even when records were fetched early.
 - The same consumer records no gap on a topic that is not compacted: the commit stops before
   the skipped records, where the watch below finds them.
+- The same consumer commits a source partition only over acked records starting exactly at
+  its committed offset (:meth:`RewindingConsumer._new_offset`).
 - :class:`PositionWatch` checks every few seconds that each assigned source partition's commit
   keeps up with its consumer position. A partition whose position stays ahead of a commit
   that did not move between two looks lost records (dropped, or left "in flight" by a
@@ -227,17 +237,11 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         return committed
 
     def _new_offset(self, tp: Any) -> int | None:
-        """No commit past a record that was never acked at the head of a partition.
-
-        faust keeps ``_committed_offset`` as the next offset to read, yet lets its commit go
-        on when the first acked record is one past it (``min(acked) - committed > 1``; it was
-        ``> 0`` before faust-streaming #380): a record dropped alone (its delivery to the
-        stream cancelled when a rebalance suspended the flow; the fetcher then hands on the
-        records after it) was committed past and never handled: the one sighting the nemesis
-        lost in 10,752. Longer holes faust already stops at. On a topic that is not compacted
-        (no transactions on this bus: every offset is a record) the commit now waits for the
-        record at the committed offset (or at the beginning, when nothing is committed), and
-        :class:`PositionWatch` reads it again."""
+        """No commit past a record never acked at the head of a source partition ("a lone
+        record committed past", above): on a topic that is not compacted (no transactions on
+        this bus: every offset is a record) the commit waits for the record at the committed
+        offset (or at the beginning, when nothing is committed), which :class:`PositionWatch`
+        has read again. Compacted topics keep faust's rule."""
         acked = self._acked[tp]
         if acked and tp.topic not in self.compacted and _is_source(self, tp):
             head = self._committed_offset[tp]
