@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +128,9 @@ class System:
     def up(self, workers: int = 2) -> None:
         reserve_ports(range(self.base_port, self.base_port + 60))
         self.cluster.reset()
+        for stale in (*self.root.glob("worker-*"), self.logs, self.inbox,
+                      self.root / "connectors"):  # a previous run's (RocksDB of other topics)
+            shutil.rmtree(stale, ignore_errors=True)
         self.cluster.up()
         apply_topology(self.topology, self.cluster.admin_settings(), self.cluster.credentials, 3)
         self.logs.mkdir(parents=True, exist_ok=True)
