@@ -52,7 +52,7 @@ class Outcome:
     replication: dict[str, tuple[int, str]]
     wall_s: float
     retries: int
-    notes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
 
     def report(self) -> str:
         by_kind = Counter(kind for kind, _ in self.faults)
@@ -79,8 +79,9 @@ class Outcome:
             if t is not None:
                 per_kind.setdefault(kind, []).append(t)
         lines += [f"  - {kind}: max {_s(max(ts))}" for kind, ts in sorted(per_kind.items())]
+        phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
         lines.append(f"- entry-point retries during faults: {self.retries}; wall clock "
-                     f"{self.wall_s:.0f} s")
+                     f"{self.wall_s:.0f} s ({phases})")
         return "\n".join(lines)
 
 
@@ -92,12 +93,14 @@ async def run(root: Path, base_port: int, plan: Plan) -> Outcome:
     started = time.monotonic()
     system = System(root, base_port)
     await asyncio.to_thread(system.up)
+    up_s = time.monotonic() - started
     try:
         codec = EventCodec(Catalogue.load())
         load = Load(system, codec)
         nemesis = Nemesis(system)
         outcome = await _drive(system, load, nemesis, plan)
         outcome.wall_s = time.monotonic() - started
+        outcome.phases = {"up": up_s, **outcome.phases}
         return outcome
     finally:
         await asyncio.to_thread(system.down)
@@ -116,29 +119,33 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
         asyncio.create_task(load.file_path(endless, rows, rows / (plan.rate / 3), stop)),
         asyncio.create_task(load.poison_records(plan.poison, duration / plan.poison, stop)),
     ]
+    began = time.monotonic()
     try:
         await _until(lambda: load.sent >= 100, tasks)  # flowing before the first fault
         kinds = list(nemesis.kinds)
         gap = duration / (plan.faults + 1)
         for n in range(plan.faults):
-            began = time.monotonic()
+            struck = time.monotonic()
             await nemesis.strike(kinds[n % len(kinds)])
             load.files_done()
-            await _until(lambda b=began: time.monotonic() - b >= gap, tasks)
+            await _until(lambda b=struck: time.monotonic() - b >= gap, tasks)
         await _until(lambda: load.sent >= plan.events and len(load.poison) >= plan.poison,
                      tasks)
         await asyncio.sleep(5)  # inputs after the last recovery
     finally:
         stop.set()
         await asyncio.gather(*tasks)
+    loaded = time.monotonic()
     await _settle(load, plan.settle_s)
     replication = await asyncio.to_thread(system.replication_report)
     read, first_written, dead = await _read_outputs(system, load, plan.settle_s)
+    phases = {"load and faults": loaded - began, "settle and read": time.monotonic() - loaded}
     expected = [item for _, item in load.accepted]
     verdict = check(expected, read, poison=load.poison, dead_letters=dead)
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
-    return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries)
+    return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
+                   phases)
 
 
 async def _until(done: Callable[[], bool], tasks: list[asyncio.Task[None]]) -> None:
