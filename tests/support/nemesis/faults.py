@@ -40,6 +40,7 @@ START_TIMEOUT_S = 600.0  # a broker killed -9 recovers its logs first; slow on a
 class Nemesis:
     system: System
     struck: list[tuple[str, float]] = field(default_factory=list)
+    took: dict[str, float] = field(default_factory=dict)  # kind -> seconds until whole again
     turn: int = 0
 
     @property
@@ -57,8 +58,10 @@ class Nemesis:
     async def strike(self, kind: str) -> None:
         log.warning("nemesis: %s", kind)
         self.turn += 1
+        began = time.monotonic()
         await self.kinds[kind]()
         await self.whole()
+        self.took[kind] = self.took.get(kind, 0.0) + time.monotonic() - began
 
     def _mark(self, kind: str) -> None:
         self.struck.append((kind, time.time()))

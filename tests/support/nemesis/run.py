@@ -53,6 +53,7 @@ class Outcome:
     wall_s: float
     retries: int
     phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
+    took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
 
     def report(self) -> str:
         by_kind = Counter(kind for kind, _ in self.faults)
@@ -79,6 +80,8 @@ class Outcome:
             if t is not None:
                 per_kind.setdefault(kind, []).append(t)
         lines += [f"  - {kind}: max {_s(max(ts))}" for kind, ts in sorted(per_kind.items())]
+        lines.append("- time each kind took until the system was whole again: " + ", ".join(
+            f"{kind} {seconds:.0f} s" for kind, seconds in sorted(self.took.items())))
         phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
         lines.append(f"- entry-point retries during faults: {self.retries}; wall clock "
                      f"{self.wall_s:.0f} s ({phases})")
@@ -145,7 +148,7 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
     return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
-                   phases)
+                   phases, nemesis.took)
 
 
 async def _until(done: Callable[[], bool], tasks: list[asyncio.Task[None]]) -> None:
