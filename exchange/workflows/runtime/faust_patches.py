@@ -233,7 +233,11 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         for tp in committed:
             self.heads.pop(tp, None)
         if uncommitted:
-            self.heads.update(await self.earliest_offsets(*uncommitted))
+            try:
+                self.heads.update(await self.earliest_offsets(*uncommitted))
+            except aiokafka.errors.KafkaError as error:  # the commit then follows faust's rule
+                log.warning("the first offsets of %d partitions with nothing committed are "
+                            "unknown (%r)", len(uncommitted), error)
         return committed
 
     def _new_offset(self, tp: Any) -> int | None:
