@@ -56,7 +56,9 @@ Four repairs, all within faust's own machinery:
 - The same consumer records no gap on a topic that is not compacted: the commit stops before
   the skipped records, where the watch below finds them.
 - The same consumer commits a source partition only over acked records starting exactly at
-  its committed offset (:meth:`RewindingConsumer._new_offset`).
+  its committed offset (:meth:`RewindingConsumer._new_offset`), and takes no acknowledgement
+  for a record fetched before the current rebalance generation (:meth:`RewindingConsumer.ack`:
+  faust's stream acks such a record while it skips it, unhandled).
 - :class:`PositionWatch` checks every few seconds that each assigned source partition's commit
   keeps up with its consumer position. A partition whose position stays ahead of a commit
   that did not move between two looks lost records (dropped, or left "in flight" by a
@@ -102,6 +104,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
     (faust_aiokafka.Consumer, "_acked"),  # set in __init__
     (faust_aiokafka.Consumer, "_new_offset"),
+    (faust_aiokafka.Consumer, "_unacked_messages"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
     (faust_streams, "_current_event"),
     (faust_aiokafka.Producer, "_settings_extra"),
@@ -239,6 +242,22 @@ class RewindingConsumer(faust_aiokafka.Consumer):
                 log.warning("the first offsets of %d partitions with nothing committed are "
                             "unknown (%r)", len(uncommitted), error)
         return committed
+
+    def ack(self, message: Any) -> bool:
+        """No acknowledgement for a message fetched before the current rebalance generation.
+
+        faust's stream skips such a message (it is not handled) and acks it all the same
+        ("otherwise the lag would increase"); a batch still being handled when the rebalance
+        came acks its messages afterwards. On a partition this worker keeps, those offsets then
+        count as handled. Here the message is settled (it no longer holds a stop or a commit
+        up) without its offset becoming committable: the commit stops before it and the
+        position watch reads it again; a message handled already comes again as a duplicate."""
+        if message.generation_id != self.app.consumer_generation_id:
+            message.acked = True
+            self._unacked_messages.discard(message)
+            return False
+        acked: bool = super().ack(message)
+        return acked
 
     def _new_offset(self, tp: Any) -> int | None:
         """No commit past a record never acked at the head of a source partition ("a lone

@@ -173,6 +173,44 @@ async def test_no_commit_passes_a_single_record_never_acked(tmp_path: Any) -> No
         consumer._thread.thread_loop.close()  # made with the consumer
 
 
+async def test_a_message_from_before_a_rebalance_is_settled_but_not_committable(
+    tmp_path: Any,
+) -> None:
+    """faust's stream skips a message fetched before the current rebalance generation and acks
+    it unhandled; its offset must not count as handled."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+    from faust.types.tuples import ConsumerMessage  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-generation", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    faust_patches.install(app, rewinds, compacted=frozenset())
+    app.topics.acking_topics.add(SIGHTING.topic)  # as the conductor marks an agent's topic
+    consumer: Any = app.consumer
+    try:
+        app.consumer_generation_id = 7
+
+        def message(offset: int, generation: int) -> Any:
+            return ConsumerMessage(SIGHTING.topic, SIGHTING.partition, offset, 0.0, 0, [],
+                                   b"k", b"v", None, tp=SIGHTING, generation_id=generation)
+
+        consumer._committed_offset[SIGHTING] = 40
+        stale, current = message(40, 6), message(41, 7)
+        consumer._unacked_messages.update({stale, current})
+        assert stale.ack(consumer) is False  # settled ...
+        assert stale.acked
+        assert stale not in consumer._unacked_messages
+        assert current.ack(consumer) is True
+        assert list(consumer._acked[SIGHTING]) == [41]  # ... but not committable
+        assert consumer._filter_committable_offsets([SIGHTING]) == {}
+    finally:
+        consumer._thread.thread_loop.close()  # made with the consumer
+
+
 async def test_internal_topics_are_created_again_while_a_broker_is_down(tmp_path: Any) -> None:
     """A worker starting while the controller node is down got NodeNotReadyError from faust's
     topic creation and exited (the nemesis run); now it retries, and still fails on errors
