@@ -50,6 +50,7 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.loader import load_topology
@@ -150,6 +151,7 @@ async def _consume(
     bus = EventConsumer(
         settings, codec, [topic], agency="bench", group_id=group,
         deadletter_topic=topic + ".dlq", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     )
     handled = 0
 
@@ -194,8 +196,9 @@ async def _produce(
         return started
     event = validate_event(EVENTS["transport-sighting"].model, example_json("transport-sighting"))
     async with Publisher(
-        settings, codec, load_topology(), agency="bench", source="/bench",
+        settings, codec, load_topology(), agency="bench", source="/agencies/bench/bus",
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:
         started = time.monotonic()
         pending = [

@@ -56,6 +56,7 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.tls.context import client_context
@@ -93,8 +94,9 @@ async def raw_rates(settings: KafkaSettings, codec: EventCodec, records: int) ->
         codec,
         topology,
         agency="transport",
-        source="/bench/publisher",
+        source="/agencies/transport/bench/publisher",
         metrics=BusMetrics.on(registry),
+        protection=Unprotected("benchmark: the unprotected baseline"),
     ) as publisher:
         started = time.perf_counter()
         pending = [await publisher.send_encoded_nowait(TOPIC, publisher.encode(e)) for e in events]
@@ -228,7 +230,10 @@ async def file_drop_rate(kafka_for: Any, codec: EventCodec, folder: Path, rows: 
         writer = csv.DictWriter(handle, list(flat[0]))
         writer.writeheader()
         writer.writerows(flat)
-    context = ConnectorContext(kafka_for, load_topology(), codec, CollectorRegistry())
+    context = ConnectorContext(
+        kafka_for, load_topology(), codec, CollectorRegistry(),
+        lambda agency: Unprotected("benchmark: the unprotected baseline"),
+    )
     config = FileDropConfig(
         kind="file-drop",
         name="bench-drop",

@@ -21,7 +21,7 @@ from connectors.adapters.webhook import write_new_secret
 from connectors.registry import BUILTIN, connector_class, load_config
 from connectors.sdk.base import ConnectorContext
 from connectors.sdk.exceptions import ConnectorConfigError, ConnectorError
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.codec import EventCodec
 from exchange.docsite import SiteData, build_site
 from exchange.docsite.data import Connectors
@@ -29,6 +29,8 @@ from exchange.models.exceptions import FieldError
 from exchange.models.registry import EVENTS
 from exchange.operations.health import OpsServer
 from exchange.operations.targets import announce
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.schemas.catalogue import Catalogue
 from exchange.tls.pki import LocalPki
 
@@ -53,6 +55,7 @@ def register(commands: Any) -> None:
         metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
     )
+    protection_cmd.add_unprotected_option(run)
     run.set_defaults(run=_run)
     check = actions.add_parser("check", help="validate a connector config and exit")
     check.add_argument("config", type=Path, metavar="CONFIG")
@@ -94,11 +97,23 @@ def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     topology.agency(config.agency)
     registry = CollectorRegistry()
+    codec = EventCodec(Catalogue.load())
+    made: dict[str, ProtectedCodec | Unprotected] = {}
+
+    def protection_for(agency: str) -> ProtectedCodec | Unprotected:
+        if agency not in made:
+            made[agency] = protection_cmd.protection_for(
+                codec, agency, unprotected=args.unprotected
+            )
+        return made[agency]
+
+    protection_for(config.agency)  # its keys are missing: say so before connecting
     connector_context = ConnectorContext(
         kafka_for=context.kafka_as_agency,
         topology=topology,
-        codec=EventCodec(Catalogue.load()),
+        codec=codec,
         registry=registry,
+        protection_for=protection_for,
         pki=LocalPki(context.settings().pki_dir.resolve(), context.settings().pki),
     )
 

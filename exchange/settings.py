@@ -152,20 +152,37 @@ class KafkaSettings(BaseModel):
 
 
 class WorkerSettings(BaseModel):
-    """Settings of ``exchange worker`` (``EXCHANGE_WORKER__...``; its flags override them)."""
+    """Settings of ``exchange worker`` (``EXCHANGE_WORKER__...``; its flags override them).
+
+    There is no setting to turn protection off: the worker always verifies, opens, seals and
+    signs; only the command line's ``--unprotected`` skips it (and warns at every start)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    protected: bool = Field(
-        False,
-        description="Verify and open inputs as the workflows agency (quarantining unsigned, "
-        "forged, tampered and replayed events), seal and sign outputs, seal table state, audit "
-        "deliveries and routing. Needs the agencies' keys in <state>/keys (`exchange keys init`).",
-    )
     app_id: str = Field(
         "workflows.main",
         description="faust app id: consumer group and prefix of the internal topics (must start "
         "with 'workflows.'). Workers sharing the partitions of one deployment share it.",
+    )
+
+
+class KeySettings(BaseModel):
+    """Where this host keeps its keys and which root it trusts (``EXCHANGE_KEYS__...``).
+
+    Both default to the ordinary layout: ``<state>/keys`` and the root pinned in
+    ``topology/trust.toml``. A host that plays several agencies with an office of its own sets
+    them for each process it starts (``exchange demo`` does, for its worker)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    folder: Path | None = Field(
+        None, description="This host's key folder (private/, public/); default <state>/keys."
+    )
+    pinned_root: str | None = Field(
+        None,
+        pattern=r"^SHA256:[0-9a-f]{64}$",
+        description="Trust certificates signed by the root key with this fingerprint instead of "
+        "the one pinned in topology/trust.toml.",
     )
 
 
@@ -226,6 +243,7 @@ class ExchangeSettings(BaseSettings):
         None, description="Serve Prometheus metrics on this port (long-running processes)."
     )
     worker: WorkerSettings = WorkerSettings()
+    keys: KeySettings = KeySettings()
     pki: PkiSettings = PkiSettings()
     audit: AuditSettings = AuditSettings()
     notary: NotarySettings = NotarySettings()
@@ -239,6 +257,11 @@ class ExchangeSettings(BaseSettings):
         """``kafka``, trusting the local CA when it points at a loopback cluster without a CA
         file of its own."""
         return self.kafka.trusting_local_ca(self.pki_dir.resolve() / "ca.crt")
+
+    @property
+    def keys_dir(self) -> Path:
+        """This host's key folder (:class:`KeySettings`)."""
+        return self.keys.folder or self.state_dir / "keys"
 
     @property
     def credentials_dir(self) -> Path:

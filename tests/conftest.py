@@ -8,6 +8,11 @@ running cluster instead, set ``EXCHANGE_TEST_BOOTSTRAP``, ``EXCHANGE_TEST_ADMIN_
 (SCRAM-SHA-512 user ``admin``) and ``EXCHANGE_TEST_CAFILE`` (the CA that signed its
 certificates). Every client of the tests talks SASL_SSL and verifies the CA and host name.
 A broker that cannot be started fails the tests that need it; nothing is skipped.
+
+Every client of the tests is protected, as every client of the project is: ``provisioned``
+makes every agency's keys in ``.state/test-broker/keys`` (the state folder the tests' workers
+and CLI runs are given, as ``exchange broker up`` does on a development host) and
+:meth:`Provisioned.protection_for` gives an agency's protected codec over them.
 """
 
 from __future__ import annotations
@@ -17,17 +22,23 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from exchange.broker.local import LocalCluster
-from exchange.codec import EventCodec
+from exchange.codec import DecodedEvent, EventCodec
 from exchange.credentials import CredentialStore
+from exchange.protection.entitlements import Entitlements, load_entitlements
+from exchange.protection.keys import FileKeyStore
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.signing import Verifier
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from exchange.topology.trust import MigrationPolicy, load_trust
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_STATE = REPO / ".state" / "test-broker"
@@ -89,6 +100,30 @@ class Provisioned:
     topology: Topology
     broker: BrokerHandle
     credentials: CredentialStore
+    keys: FileKeyStore
+    entitlements: Entitlements
+    codec: EventCodec
+
+    def protection_for(self, agency: str) -> ProtectedCodec:
+        """``agency``'s protected codec (seal + sign, verify + open) over the test state's keys,
+        as ``exchange publish|tail|worker`` build it; a fresh one (fresh replay memory) per call."""
+        topology = self.topology
+        verifier = Verifier(
+            self.keys, writers_of=lambda topic: topology.topic(topic).writers,
+            migration=MigrationPolicy(load_trust()),
+        )
+        return ProtectedCodec(
+            self.codec, self.keys, self.entitlements, agency=agency,
+            verifier=verifier,
+        )
+
+    def open_as(self, agency: str, record: Any) -> DecodedEvent:
+        """A record read from the bus, verified and opened as ``agency`` (raises
+        ``VerificationError`` to quarantine it, ``DecodeError`` to dead-letter it)."""
+        return self.protection_for(agency).decode(
+            record.key, record.value, record.headers or (),
+            (record.topic, record.partition, record.offset),
+        ).decoded
 
     def kafka_as(self, agency_id: str) -> KafkaSettings:
         principal = self.topology.principal_of(agency_id)
@@ -103,7 +138,13 @@ def provisioned(kafka: BrokerHandle) -> Provisioned:
     topology = load_topology()
     credentials = CredentialStore(TEST_STATE / "credentials")
     apply_topology(topology, kafka.admin, credentials, 1)
-    return Provisioned(topology, kafka, credentials)
+    keys = FileKeyStore(TEST_STATE / "keys")
+    keys.init([a.id for a in topology.agencies])  # what `exchange broker up` does on a dev host
+    keys.reload()
+    return Provisioned(
+        topology, kafka, credentials, keys, load_entitlements(topology=topology),
+        EventCodec(Catalogue.load()),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import ssl
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from exchange.errors import SettingsError
 from exchange.settings import ExchangeSettings, KafkaSettings
@@ -79,13 +80,15 @@ def test_environment_is_read_only_by_the_entry_point(monkeypatch: pytest.MonkeyP
 
 
 def test_worker_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("EXCHANGE_WORKER__PROTECTED", raising=False)
-    assert ExchangeSettings().worker.protected is False  # unprotected unless asked
-    monkeypatch.setenv("EXCHANGE_WORKER__PROTECTED", "true")
     monkeypatch.setenv("EXCHANGE_WORKER__APP_ID", "workflows.protected")
-    worker = ExchangeSettings().worker
-    assert worker.protected is True
-    assert worker.app_id == "workflows.protected"
+    assert ExchangeSettings().worker.app_id == "workflows.protected"
+
+
+def test_no_setting_turns_protection_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Protection has no switch in the environment: only the command line's --unprotected."""
+    monkeypatch.setenv("EXCHANGE_WORKER__PROTECTED", "false")
+    with pytest.raises(ValidationError, match="protected"):
+        ExchangeSettings()
 
 
 def test_settings_travel_to_a_child_process_whole(monkeypatch: pytest.MonkeyPatch,

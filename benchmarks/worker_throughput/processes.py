@@ -32,7 +32,7 @@ class Worker:
 
     def command(self) -> list[str]:
         return [str(REPO / ".venv/bin/exchange"), "worker", "--replication", "1",
-                "--data-dir", str(self.data_dir),
+                "--data-dir", str(self.data_dir), "--unprotected",  # the unprotected baseline
                 *(["--batch-max", str(self.batch_max)] if self.batch_max else [])]
 
     def start(self) -> None:

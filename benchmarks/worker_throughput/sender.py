@@ -14,6 +14,7 @@ from benchmarks.worker_throughput.receiver import WARM_UP_AT_MOST_S
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
@@ -28,7 +29,9 @@ class Sender:
     def _publisher(self) -> Publisher:
         return Publisher(
             self.transport, self.codec, self.topology, agency="transport",
-            source=f"/bench/{self.run}", metrics=BusMetrics.on(CollectorRegistry()),
+            source=f"/agencies/transport/bench/{self.run}",
+            metrics=BusMetrics.on(CollectorRegistry()),
+            protection=Unprotected("benchmark: the unprotected baseline"),
         )
 
     async def _send(self, publisher: Publisher, tag: str, seq: int, sent_ns: int) -> Any:

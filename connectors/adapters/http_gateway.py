@@ -213,6 +213,7 @@ class HttpGateway(Connector[HttpGatewayConfig]):
                 agency=agency,
                 source=source,
                 metrics=self.context.bus_metrics,
+                protection=self.context.protection_for(agency),
             )
             try:
                 await publisher.__aenter__()

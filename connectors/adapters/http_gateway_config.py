@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.sdk.config import ConnectorConfig
+from exchange.client.identity import source_problem
 from exchange.inputs import MAX_DOCUMENT_BYTES
 from exchange.models.registry import EVENTS
 
@@ -31,6 +32,12 @@ class Caller(BaseModel):
     )
     certificate_cn: str | None = Field(None, description="Client certificate subject CN (mTLS).")
     source: str | None = Field(None, description="ce_source; default /agencies/<agency>/http.")
+
+    @model_validator(mode="after")
+    def _source_is_the_agencys(self) -> Caller:
+        if self.source is not None and (problem := source_problem(self.agency, self.source)):
+            raise ValueError(f"source: {problem}")
+        return self
 
 
 class TlsConfig(BaseModel):

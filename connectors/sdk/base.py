@@ -7,7 +7,8 @@ and :class:`connectors.sdk.sink.Sink` (bus → agency system) build on it; an ad
 of them and implements two or three methods.
 
 A connector never reads the environment: :class:`ConnectorContext` gives it the connection
-settings of any agency's principal, the topology, the codec and the metrics registry.
+settings of any agency's principal, the agency's protection (every source seals and signs,
+every sink verifies, opens and quarantines), the topology, the codec and the metrics registry.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from connectors.sdk.metrics import ConnectorMetrics
 from connectors.sdk.progress import ProgressStore
 from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import LocalPki
 from exchange.topology.model import Topology
@@ -44,6 +47,9 @@ class ConnectorContext:
     topology: Topology
     codec: EventCodec
     registry: CollectorRegistry
+    protection_for: Callable[[str], ProtectedCodec | Unprotected]
+    """The agency's protected codec (by agency id): sources seal and sign with it, sinks
+    verify and open with it. :class:`Unprotected` only when the runner asked for it."""
     pki: LocalPki | None = None
     """The local CA: it issues a certificate to a server connector (the HTTP gateway) that is
     given none of its own, so that it serves TLS by default."""
@@ -79,6 +85,10 @@ class Connector(ABC, Generic[C]):
 
     def kafka(self, agency: str | None = None) -> KafkaSettings:
         return self.context.kafka_for(agency or self.config.agency)
+
+    def protection(self) -> ProtectedCodec | Unprotected:
+        """The config's agency's protection (:attr:`ConnectorContext.protection_for`)."""
+        return self.context.protection_for(self.config.agency)
 
     async def setup(self) -> None:
         """Open connections; called once before :meth:`run`."""

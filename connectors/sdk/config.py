@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from connectors.sdk.exceptions import ConnectorConfigError
+from exchange.client.identity import source_problem
 from exchange.models.exceptions import FieldError, field_errors
 
 C = TypeVar("C", bound="ConnectorConfig")
@@ -67,6 +68,12 @@ class ConnectorConfig(BaseModel):
     retry: RetryPolicy = RetryPolicy()
     deadletter_topic: str | None = Field(None, description="Default: exchange.deadletter.<agency>.")
     metrics_port: int | None = Field(None, description="Serve Prometheus metrics on this port.")
+
+    @model_validator(mode="after")
+    def _source_is_the_agencys(self) -> ConnectorConfig:
+        if self.source is not None and (problem := source_problem(self.agency, self.source)):
+            raise ValueError(f"source: {problem}")
+        return self
 
     @property
     def ce_source(self) -> str:

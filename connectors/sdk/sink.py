@@ -4,6 +4,10 @@ An adapter implements :meth:`Sink.deliver` for one event. The base class reads t
 topics as its agency in consumer group ``<agency>.connect.<name>`` with
 :class:`exchange.client.consumer.EventConsumer`: records one at a time, in partition order (so
 one case's events, which share a key, arrive in order), offsets committed after each batch.
+Each record is verified and opened as the agency first: one unsigned, forged, tampered,
+replayed or signed with a revoked key goes to ``exchange.quarantine.<agency>`` with its reason
+and never reaches ``deliver``; ``deliver`` sees the fields the agency may read, the others as
+placeholders.
 
 A delivery that raises :class:`~connectors.sdk.exceptions.DeliveryError` is retried with the
 config's backoff; a :class:`~connectors.sdk.exceptions.PermanentDeliveryError`, any other error,
@@ -75,6 +79,7 @@ class Sink(Connector[C]):
             group_id=config.group,
             deadletter_topic=config.deadletter,
             metrics=self.context.bus_metrics,
+            protection=self.protection(),
             max_records=config.max_records,
         )
         await self._consumer.start()

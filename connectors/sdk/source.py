@@ -3,7 +3,8 @@
 An adapter implements :meth:`Source.poll` (the next records after its stored progress) and
 :meth:`Source.commit` (store the progress of records the broker has acknowledged). The base
 class validates nothing itself; it publishes each valid :class:`SourceRecord` as the config's
-agency (retrying with backoff), dead-letters the invalid ones with the error in headers, and
+agency, sealed for the topic's readers and signed (the records of one poll share one batch
+signature; retrying with backoff), dead-letters the invalid ones with the error in headers, and
 only then calls ``commit``. A crash between publish and commit publishes the same records
 again *with the same* ``ce_id`` (each adapter derives it from the record's identity: file and
 row, outbox id, idempotency key), so the bus's consumers, which dedupe on ``ce_source`` +
@@ -32,6 +33,7 @@ from connectors.sdk.exceptions import RetriesExhaustedError
 from connectors.sdk.retry import with_retries
 from exchange.client.consumer import MAX_ERROR_TEXT
 from exchange.client.exceptions import NoTopicError, PublishError
+from exchange.client.identity import check_sender
 from exchange.client.publisher import Publisher, PublishResult, choose_topic
 from exchange.codec import EncodedEvent
 from exchange.codec.exceptions import EncodeError
@@ -90,6 +92,7 @@ class Source(Connector[C]):
             agency=self.config.agency,
             source=self.config.ce_source,
             metrics=self.context.bus_metrics,
+            protection=self.protection(),
         )
         self._dlq = AIOKafkaProducer(
             **settings.aiokafka_kwargs(), acks="all", enable_idempotence=True
@@ -125,7 +128,7 @@ class Source(Connector[C]):
         publisher = self._publisher
         if publisher is None:
             raise RuntimeError("call setup() first")
-        queued: list[tuple[int, str, EncodedEvent, asyncio.Future[PublishResult]]] = []
+        sealed: list[tuple[int, str, EncodedEvent]] = []
         outcomes: dict[int, Outcome] = {}
         for index, record in enumerate(records):
             if record.event is None:
@@ -135,7 +138,8 @@ class Source(Connector[C]):
                 topic = choose_topic(
                     self.context.topology, self.config.agency, record.event, record.topic
                 )
-                encoded = publisher.encode(
+                check_sender(self.config.agency, record.event)
+                encoded = publisher.seal(
                     record.event, topic=topic, id=record.event_id, time=record.time
                 )
             except ValidationFailed as error:  # addressee or sender: refused as invalid events
@@ -145,9 +149,12 @@ class Source(Connector[C]):
                 reason = "no-topic" if isinstance(error, NoTopicError) else "encode-error"
                 outcomes[index] = Outcome(record, reason=reason, error=error)
                 continue
-            queued.append(
-                (index, topic, encoded, await publisher.send_encoded_nowait(topic, encoded))
-            )
+            sealed.append((index, topic, encoded))
+        publisher.sign([encoded for _, _, encoded in sealed])  # one signature for the poll
+        queued = [
+            (index, topic, encoded, await publisher.send_encoded_nowait(topic, encoded))
+            for index, topic, encoded in sealed
+        ]
         for index, topic, encoded, future in queued:
             record = records[index]
             try:

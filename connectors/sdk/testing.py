@@ -2,9 +2,13 @@
 
 Given connection settings per agency (from a provisioned test broker), the harness runs a
 connector in the background, publishes events as any agency, and reads what arrived on a topic
-or in a dead-letter topic, filtered to the records of the test::
+or in a dead-letter topic, filtered to the records of the test. ``protection_for`` gives each
+agency's protected codec: the harness publishes sealed and signed, as every agency does, and
+reads back verified and opened as the reading agency (a record that fails verification is
+read back with ``decoded`` None and the reason in ``refused``)::
 
-    harness = ConnectorHarness(kafka_for, topology, codec, state_dir=tmp_path)
+    harness = ConnectorHarness(kafka_for, topology, codec, state_dir=tmp_path,
+                               protection_for=protection_for)
     config = harness.config(FileDropConfig, kind="file-drop", name="my-test", ...)
     async with harness.running(FileDropSource(config, harness.context)):
         events = await harness.read("exchange.sighting", agency="police", count=3,
@@ -34,6 +38,9 @@ from connectors.sdk.config import ConnectorConfig
 from exchange.client.publisher import Publisher, PublishResult
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.pki import LocalPki
 from exchange.topology.model import Topology
@@ -48,6 +55,8 @@ class Received:
     record: ConsumerRecord
     headers: dict[str, str]
     decoded: DecodedEvent | None
+    refused: str | None = None
+    """Why verification refused the record (``unsigned``, ...), if it did."""
 
 
 @dataclass
@@ -56,13 +65,15 @@ class ConnectorHarness:
     topology: Topology
     codec: EventCodec
     state_dir: Path
+    protection_for: Callable[[str], ProtectedCodec | Unprotected]
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     pki: LocalPki | None = None
 
     @property
     def context(self) -> ConnectorContext:
         return ConnectorContext(
-            self.kafka_for, self.topology, self.codec, self.registry, pki=self.pki
+            self.kafka_for, self.topology, self.codec, self.registry, self.protection_for,
+            pki=self.pki,
         )
 
     @staticmethod
@@ -93,16 +104,18 @@ class ConnectorHarness:
         *,
         agency: str,
         topic: str | None = None,
-        source: str = "/agencies/test/harness",
+        source: str | None = None,
         **attributes: Any,
     ) -> PublishResult:
+        """Publish ``event`` as ``agency`` (source default ``/agencies/<agency>/test/harness``)."""
         async with Publisher(
             self.kafka_for(agency),
             self.codec,
             self.topology,
             agency=agency,
-            source=source,
+            source=source or f"/agencies/{agency}/test/harness",
             metrics=BusMetrics.on(self.registry),
+            protection=self.protection_for(agency),
         ) as publisher:
             return await publisher.publish(event, topic=topic, **attributes)
 
@@ -128,6 +141,8 @@ class ConnectorHarness:
             enable_auto_commit=False,
         )
         await consumer.start()
+        protection = self.protection_for(agency)
+        reader = protection if isinstance(protection, ProtectedCodec) else None
         found: list[Received] = []
         try:
             deadline = time.monotonic() + within
@@ -135,7 +150,7 @@ class ConnectorHarness:
                 batches = await consumer.getmany(timeout_ms=200)
                 for records in batches.values():
                     for record in records:
-                        received = self._received(record)
+                        received = self._received(record, reader)
                         if source is not None and received.headers.get("ce_source") != source:
                             continue
                         if where is None or where(received):
@@ -148,12 +163,24 @@ class ConnectorHarness:
             await consumer.stop()
         return found
 
-    def _received(self, record: ConsumerRecord) -> Received:
+    def _received(self, record: ConsumerRecord, reader: ProtectedCodec | None) -> Received:
         headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+        if reader is None or "exchange.error.reason" in headers:  # a dead letter: as it is
+            try:
+                return Received(record, headers, self.codec.decode(
+                    record.value, record.headers or ()
+                ))
+            except ValueError:
+                return Received(record, headers, None)
         try:
-            decoded: DecodedEvent | None = self.codec.decode(record.value, record.headers or ())
+            decoded = reader.decode(
+                record.key, record.value, record.headers or (),
+                (record.topic, record.partition, record.offset),
+            ).decoded
+        except VerificationError as error:
+            return Received(record, headers, None, error.reason)
         except ValueError:
-            decoded = None
+            return Received(record, headers, None)
         return Received(record, headers, decoded)
 
     @staticmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from exchange.broker.local import LocalCluster
 from exchange.cli import context
+from exchange.protection.keys import FileKeyStore
 
 
 def register(commands: Any) -> None:
@@ -21,8 +22,9 @@ def register(commands: Any) -> None:
             "(SASL_SSL: SCRAM-SHA-512 over TLS 1.2+; StandardAuthorizer, no ACL means deny). "
             "The first start makes a local CA and node certificates in <state>/pki (clients "
             "trust <state>/pki/ca.crt); later starts renew node certificates near their end. "
-            "The admin password is kept in <state>/credentials/admin. --nodes 3 runs a "
-            "loopback cluster."
+            "The admin password is kept in <state>/credentials/admin. On a development host "
+            "(no root pinned in topology/trust.toml) `up` also makes every agency's signing and "
+            "sealing keys in <state>/keys if missing. --nodes 3 runs a loopback cluster."
         ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -77,7 +79,23 @@ def _up(args: argparse.Namespace) -> int:
             "restart without --insecure-plaintext-listener to close it", file=sys.stderr,
         )
     print(f"admin credentials: {cluster.credentials.directory / 'admin'}")
+    _agency_keys()
     return _print_status(cluster)
+
+
+def _agency_keys() -> None:
+    """A development host: every agency of the topology gets its keys in <state>/keys (made
+    once, like the PKI), so that every command signs, seals, verifies and opens without a step
+    before. Once a root is pinned in topology/trust.toml, each agency makes its own keys on its
+    own host and the office certifies them: nothing is made here."""
+    if context.trust().root_fingerprint is not None:
+        print("agency keys: a root is pinned in topology/trust.toml; each agency runs "
+              "`exchange keys init --agency A` and `exchange keys request` on its own host")
+        return
+    store = FileKeyStore(context.settings().state_dir / "keys")
+    created = store.init([a.id for a in context.topology().agencies])
+    state = f"{len(created)} made" if created else "kept"
+    print(f"agency keys (development, one shared folder): {state} in {store.root}")
 
 
 def _certs(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
 from exchange.local_time import human_time
@@ -39,6 +39,7 @@ def register(commands: Any) -> None:
     cold.add_argument("--json", action="store_true", help="print the cases as JSON")
     cold.add_argument("--timeout", type=float, default=30.0,
                       help="seconds to read the ledger to its end (default 30)")
+    protection_cmd.add_unprotected_option(cold)
     cold.set_defaults(run=_run)
 
 
@@ -57,8 +58,9 @@ def _line(case: ColdCase, now: datetime) -> str:
 def _run(args: argparse.Namespace) -> int:
     reader = args.agency or "joint-meeting-office"
     codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, reader, unprotected=args.unprotected)
     snapshot = asyncio.run(read_snapshot(
-        context.kafka_as_agency(reader), codec, LEDGER_TOPIC, agency=reader,
+        context.kafka_as_agency(reader), codec, LEDGER_TOPIC, agency=reader, protection=protection,
         partitions=context.topology().topic(LEDGER_TOPIC).partitions, timeout_s=args.timeout,
     ))
     latest = {e.event.caseId: e.event for e in snapshot.events if isinstance(e.event, ColdCase)}
@@ -75,4 +77,6 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(_line(c, now) for c in cases) if cases else "no open cold cases")
     if snapshot.undecodable:
         print(f"({snapshot.undecodable} undecodable records skipped)")
+    for reason, count in sorted(snapshot.refused.items()):
+        print(f"({count} records refused by verification: {reason})")
     return 0

@@ -6,6 +6,7 @@ This is the only place (with the process entry points) that reads environment va
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from functools import cache
 
 from exchange.broker.local import LocalCluster
@@ -33,8 +34,11 @@ def topology() -> Topology:
 
 @cache
 def trust() -> Trust:
-    """``topology/trust.toml``: the pinned root and the migration exceptions."""
-    return load_trust(topology=topology())
+    """``topology/trust.toml``: the pinned root and the migration exceptions; the root is
+    replaced by ``EXCHANGE_KEYS__PINNED_ROOT`` when that is set."""
+    found = load_trust(topology=topology())
+    pinned = settings().keys.pinned_root
+    return found if pinned is None else replace(found, root_fingerprint=pinned)
 
 
 def credentials() -> CredentialStore:

@@ -40,9 +40,11 @@ def register(commands: Any) -> None:
         help="validate an event (JSON) and publish it as an agency",
         description=(
             "Validate a JSON event against its contract, encode it (Avro single-object encoding, "
-            "CloudEvents headers) and publish it to the topic the topology gives the agency for "
-            f"this event type. Event types: {names}. Invalid input is refused with every broken "
-            "rule named and nothing is sent. `exchange example EVENT` prints a valid event."
+            "CloudEvents headers), seal its sensitive fields for the topic's entitled readers, "
+            "sign it with the agency's key and publish it to the topic the topology gives the "
+            f"agency for this event type. Event types: {names}. Invalid input is refused with "
+            "every broken rule named and nothing is sent. `exchange example EVENT` prints a "
+            "valid event. The agency's keys are in <state>/keys (`exchange keys init`)."
         ),
     )
     publish.add_argument("event_type", metavar="EVENT", help=f"one of: {names}")
@@ -52,11 +54,7 @@ def register(commands: Any) -> None:
     publish.add_argument(
         "--source", help="CloudEvents source of the agency system (default: /agencies/AGENCY/cli)"
     )
-    publish.add_argument(
-        "--protect", action="store_true",
-        help="seal the sensitive fields for the topic's entitled readers and sign (keys in "
-        "<state>/keys: `exchange keys init`)",
-    )
+    protection_cmd.add_unprotected_option(publish)
     publish.set_defaults(run=_publish)
 
     tail = commands.add_parser(
@@ -64,9 +62,11 @@ def register(commands: Any) -> None:
         help="print a topic's events as JSON lines (as a reading agency)",
         description=(
             "Read a topic as an agency and print one JSON line per record: topic, partition, "
-            "offset, key, CloudEvents attributes and the decoded event. Records that cannot be "
-            "decoded are printed with their error. Reads from the beginning in a fresh consumer "
-            "group (<agency>.tail.<random>) and commits nothing."
+            "offset, key, CloudEvents attributes, the signer and the event as the agency may "
+            "see it (fields it may not read: <protected>). Records that cannot be verified or "
+            "decoded are printed with their error (reason: unsigned, bad-signature, ...). "
+            "Reads from the beginning in a fresh consumer group (<agency>.tail.<random>) and "
+            "commits nothing."
         ),
     )
     tail.add_argument("topic", metavar="TOPIC")
@@ -80,10 +80,7 @@ def register(commands: Any) -> None:
         "--metrics-port", type=int, default=None, metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics while tailing",
     )
-    tail.add_argument(
-        "--protect", action="store_true",
-        help="verify signatures and open what the agency is entitled to (others: <protected>)",
-    )
+    protection_cmd.add_unprotected_option(tail)
     tail.set_defaults(run=_tail)
 
     example = commands.add_parser(
@@ -142,7 +139,7 @@ def _publish(args: argparse.Namespace) -> int:
             context.kafka_as_agency(args.agency), codec, topology, agency=args.agency,
             source=args.source or f"/agencies/{args.agency}/cli",
             metrics=BusMetrics.on(CollectorRegistry()),
-            protection=protection_cmd.protected_codec(codec, args.agency) if args.protect else None,
+            protection=protection,
         ) as publisher:
             result = await publisher.publish(event, topic=topic)
         print(
@@ -156,6 +153,9 @@ def _publish(args: argparse.Namespace) -> int:
         check_sender(args.agency, event)
         check_source(args.agency, args.source or f"/agencies/{args.agency}/cli",
                      [a.id for a in topology.agencies])
+        protection = protection_cmd.protection_for(  # after the input: its errors come first
+            codec, args.agency, unprotected=args.unprotected
+        )
         return asyncio.run(send())
     except ValidationFailed as error:  # e.g. an addressee without an inbox: nothing was sent
         print(f"exchange: refused, nothing sent: {error}", file=sys.stderr)
@@ -165,7 +165,8 @@ def _publish(args: argparse.Namespace) -> int:
 def _tail(args: argparse.Namespace) -> int:
     codec = EventCodec(Catalogue.load())
     settings = context.kafka_as_agency(args.agency)
-    protected = protection_cmd.protected_codec(codec, args.agency) if args.protect else None
+    protection = protection_cmd.protection_for(codec, args.agency, unprotected=args.unprotected)
+    protected = protection if isinstance(protection, ProtectedCodec) else None
     metrics = BusMetrics.on(CollectorRegistry())
     port = args.metrics_port or context.settings().metrics_port
     if port:  # /metrics, /healthz, /readyz (ready once it reads)

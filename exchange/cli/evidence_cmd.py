@@ -37,7 +37,7 @@ def _tsa_folder() -> Path:
 
 
 def _keys() -> FileKeyStore:
-    return FileKeyStore(context.settings().state_dir / "keys")
+    return FileKeyStore(context.settings().keys_dir)
 
 
 def register(commands: Any) -> None:

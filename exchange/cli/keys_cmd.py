@@ -143,7 +143,7 @@ def _state(parser: argparse.ArgumentParser) -> None:
 
 
 def _keys_dir(args: argparse.Namespace) -> Path:
-    return (args.state or context.settings().state_dir) / "keys"
+    return args.state / "keys" if args.state else context.settings().keys_dir
 
 
 def _store(args: argparse.Namespace) -> FileKeyStore:

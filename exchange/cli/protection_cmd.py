@@ -1,8 +1,13 @@
-"""``exchange audit verify|case``, and the protected codec the event commands use.
+"""``exchange audit verify|case``, and the protection every command of the bus uses.
+
+Every command that publishes or reads events is protected (:func:`protection_for`): it seals
+and signs, verifies and opens as its agency. ``--unprotected`` (:func:`add_unprotected_option`)
+is the one way out, for measurements and debugging, and it warns on every start.
 
 An agency's private keys live in ``<state>/keys/private`` (mode 0600). Its readers' public
 keys come from ``exchange.keys`` once the joint-meeting office's root is pinned in
-``topology/trust.toml``; until then (development) from ``<state>/keys/public``. See
+``topology/trust.toml``; until then (a development host) from ``<state>/keys/public``, which
+``exchange broker up`` fills for every agency of the topology. See
 :mod:`exchange.cli.keys_cmd` for making, certifying, rotating and revoking them.
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import sys
 from typing import Any
 
 from exchange.cli import context, evidence_cmd
@@ -21,16 +27,31 @@ from exchange.evidence.guard import NOTARY_TOPIC
 from exchange.protection.audit import AUDIT_TOPIC, AuditEntry, case_history
 from exchange.protection.audit_kafka import read_audit
 from exchange.protection.entitlements import load_entitlements
+from exchange.protection.exceptions import KeyStoreError, UnknownKeyError
 from exchange.protection.key_bus import KeyFollowerThread
 from exchange.protection.keyring import Keyring
-from exchange.protection.keys import FileKeyStore, KeyStore
+from exchange.protection.keys import KINDS, FileKeyStore, KeyStore
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import Verifier
+from exchange.protection.unprotected import Unprotected
 from exchange.topology.trust import MigrationPolicy
 
 
 def key_store() -> FileKeyStore:
-    return FileKeyStore(context.settings().state_dir / "keys")
+    return FileKeyStore(context.settings().keys_dir)
+
+
+def check_own_keys(store: FileKeyStore, agency: str) -> None:
+    """One line naming the command to run when ``agency`` has no keys of its own here."""
+    for kind in KINDS:
+        try:
+            store.active(agency, kind)
+        except UnknownKeyError:
+            raise KeyStoreError(
+                f"agency {agency!r} has no active {kind} key in {store.root}: run "
+                f"`exchange keys init --agency {agency}` (a development host: `exchange broker "
+                "up` makes every agency's)"
+            ) from None
 
 
 def key_store_for(agency: str) -> KeyStore:
@@ -39,6 +60,7 @@ def key_store_for(agency: str) -> KeyStore:
     as ``agency``) and private keys from ``<state>/keys``; without one, the development folder
     ``<state>/keys`` for everything."""
     local = key_store()
+    check_own_keys(local, agency)
     pinned = context.trust().root_fingerprint
     if pinned is None:
         return local
@@ -72,6 +94,30 @@ def protected_codec(codec: EventCodec, agency: str) -> ProtectedCodec:
     return ProtectedCodec(
         codec, keys, load_entitlements(topology=topology), agency=agency, verifier=verifier
     )
+
+
+UNPROTECTED_HELP = (
+    "INSECURE, for measurements and debugging only: send events unsigned and unsealed and read "
+    "them unverified (nothing is quarantined); warns at every start"
+)
+
+
+def add_unprotected_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
+
+
+def protection_for(
+    codec: EventCodec, agency: str, *, unprotected: bool = False
+) -> ProtectedCodec | Unprotected:
+    """``agency``'s protected codec, or, with ``unprotected`` (the ``--unprotected`` flag), the
+    insecure mode, announced on stderr."""
+    if unprotected:
+        print(
+            f"WARNING: INSECURE: --unprotected: {agency!r} sends and reads events unsigned, "
+            "unsealed and unverified; never use it with real data", file=sys.stderr,
+        )
+        return Unprotected("--unprotected on the command line")
+    return protected_codec(codec, agency)
 
 
 def register(commands: Any) -> None:

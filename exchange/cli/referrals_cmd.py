@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import EventCodec
 from exchange.models.referrals import ReferralState
@@ -36,14 +36,16 @@ def register(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the board as JSON")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds to read the board to its end (default 30)")
+    protection_cmd.add_unprotected_option(parser)
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     reader = args.agency or "joint-meeting-office"
     codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, reader, unprotected=args.unprotected)
     snapshot = asyncio.run(read_snapshot(
-        context.kafka_as_agency(reader), codec, BOARD_TOPIC, agency=reader,
+        context.kafka_as_agency(reader), codec, BOARD_TOPIC, agency=reader, protection=protection,
         partitions=context.topology().topic(BOARD_TOPIC).partitions, timeout_s=args.timeout,
     ))
     states = [e.event for e in snapshot.events if isinstance(e.event, ReferralState)]
@@ -66,4 +68,6 @@ def _run(args: argparse.Namespace) -> int:
         print(render(board, details=not args.summary, names=names))
     if snapshot.undecodable:
         print(f"({snapshot.undecodable} undecodable records skipped)")
+    for reason, count in sorted(snapshot.refused.items()):
+        print(f"({count} records refused by verification: {reason})")
     return 0

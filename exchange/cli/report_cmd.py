@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.cli.report_service import run_service
 from exchange.codec import EventCodec
 from exchange.errors import SettingsError
@@ -59,6 +59,7 @@ def register(commands: Any) -> None:
                          "tests only, default 1")
     service.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                          help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")
+    protection_cmd.add_unprotected_option(parser)
     parser.set_defaults(run=_run)
 
 
@@ -73,10 +74,12 @@ def _run(args: argparse.Namespace) -> int:
             raise SettingsError(f"--{'from' if name == 'start' else 'to'}",
                                 "give the time with its offset, e.g. 2026-01-01T00:00+08:00")
     topology = context.topology()
+    codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, AGENCY, unprotected=args.unprotected)
     report, undecodable = asyncio.run(collect_report(
-        context.kafka_as_agency(AGENCY), EventCodec(Catalogue.load()), topology,
-        load_jurisdiction(topology=topology), year=args.year, now=datetime.now(UTC),
-        start=args.start, end=args.end, timeout_s=args.timeout,
+        context.kafka_as_agency(AGENCY), codec, topology,
+        load_jurisdiction(topology=topology), protection=protection, year=args.year,
+        now=datetime.now(UTC), start=args.start, end=args.end, timeout_s=args.timeout,
     ))
     for path in write_report(report, args.out):
         print(f"wrote {path}")
@@ -86,5 +89,5 @@ def _run(args: argparse.Namespace) -> int:
           f"{sum(u.referrals_issued for u in units)} referrals "
           f"({sum(u.referrals_overdue for u in units)} overdue), {len(report.flags)} flags")
     if undecodable:
-        print(f"({undecodable} undecodable records skipped)")
+        print(f"({undecodable} undecodable or unverifiable records skipped)")
     return 0

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from exchange.cli import context
+from exchange.cli import context, protection_cmd
 from exchange.client.publisher import Publisher
 from exchange.clock import Clock, ScaledClock, system_clock
 from exchange.codec import EventCodec
@@ -50,6 +50,7 @@ def run_service(args: argparse.Namespace) -> int:
     topology = context.topology()
     settings = context.kafka_as_agency(AGENCY)
     codec = EventCodec(Catalogue.load())
+    protection = protection_cmd.protection_for(codec, AGENCY, unprotected=args.unprotected)
     jurisdiction = load_jurisdiction(topology=topology)
     registry = CollectorRegistry()
     metrics = ScheduleMetrics(registry)
@@ -68,11 +69,11 @@ def run_service(args: argparse.Namespace) -> int:
 
     async def generate(run: ReportRun) -> YearReport:
         report, undecodable = await collect_report(
-            settings, codec, topology, jurisdiction, year=run.year, now=run.as_of,
-            end=run.as_of, timeout_s=args.timeout,
+            settings, codec, topology, jurisdiction, protection=protection, year=run.year,
+            now=run.as_of, end=run.as_of, timeout_s=args.timeout,
         )
         if undecodable:
-            print(f"({undecodable} undecodable records skipped)")
+            print(f"({undecodable} undecodable or unverifiable records skipped)")
         return report
 
     async def main() -> None:
@@ -83,7 +84,7 @@ def run_service(args: argparse.Namespace) -> int:
         print(f"writing the reports of {since} on at their deadlines into {args.out}", flush=True)
         async with Publisher(
             settings, codec, topology, agency=AGENCY, source=f"/agencies/{AGENCY}/deadlines",
-            metrics=BusMetrics.on(registry),
+            metrics=BusMetrics.on(registry), protection=protection,
         ) as publisher:
             connected.set()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +57,18 @@ def register(commands: Any) -> None:
         "demonstrations and tests only, default 1",
     )
     parser.add_argument(
-        "--protected", action=argparse.BooleanOptionalAction, default=None,
-        help="verify and open inputs as the workflows agency (unsigned, forged, tampered or "
-        "replayed events go to exchange.quarantine.workflows, never acted on), seal and sign "
-        "outputs, seal table state, audit deliveries and routing; needs `exchange keys init` "
-        "(default: EXCHANGE_WORKER__PROTECTED, else off)",
+        "--unprotected", action="store_true",
+        help="INSECURE, for measurements only: read inputs unverified, send outputs unsigned and "
+        "unsealed, keep table state in the clear; warns at every start. Without it (always, in "
+        "production) the worker verifies and opens inputs as the workflows agency (unsigned, "
+        "forged, tampered or replayed events go to exchange.quarantine.workflows, never acted "
+        "on), seals and signs outputs, seals table state and audits deliveries and routing",
     )
     parser.add_argument(
         "--app-id", default=None, metavar="ID",
         help="faust app id, the consumer group and internal topics' prefix (default: "
-        "EXCHANGE_WORKER__APP_ID, else workflows.main); a protected and an unprotected worker "
-        "should not share one",
+        "EXCHANGE_WORKER__APP_ID, else workflows.main); an --unprotected worker must not share "
+        "one with the others",
     )
     parser.add_argument(
         "--batch-max", type=int, default=500, metavar="N",
@@ -109,8 +111,13 @@ def _run(args: argparse.Namespace) -> int:
     topology = context.topology()
     registry = CollectorRegistry()
     settings = context.settings().worker
-    protected = settings.protected if args.protected is None else args.protected
     codec = EventCodec(Catalogue.load())
+    if args.unprotected:
+        print(
+            "WARNING: INSECURE: exchange worker --unprotected: inputs are not verified (forged "
+            "events are acted on), outputs and table state are neither sealed nor signed; never "
+            "use it with real data", file=sys.stderr, flush=True,
+        )
     kafka = context.kafka_as(topology.principal_of(AGENCY))
     problem = explain(kafka)  # faust retries a failed handshake forever: say why at once
     if problem is not None:
@@ -118,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     workflow_context = WorkflowContext(
         codec=codec, topology=topology,
         metrics=WorkflowMetrics(registry), time_scale=args.time_scale,
-        protection=_protection(codec, kafka) if protected else None,
+        protection=None if args.unprotected else _protection(codec, kafka),
         batch_max=args.batch_max, batch_within=args.batch_within_ms / 1000,
     )
     app = build_worker_app(

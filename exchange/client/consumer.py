@@ -16,14 +16,18 @@ as headers in the spirit of Kafka Connect's ``__connect.errors.*``:
 ``exchange.consumer.group``     the consumer group that gave up on it
 ==============================  ==========================================================
 
-With a :class:`~exchange.protection.protected.ProtectedCodec` (``protection``), each record is
+Every consumer verifies, unless built on purpose with an
+:class:`~exchange.protection.unprotected.Unprotected` (there is no default). With the agency's
+:class:`~exchange.protection.protected.ProtectedCodec` (``protection``), each record is
 verified before anything is decoded: an unsigned, forged, tampered or replayed record, or one
 signed with a revoked key, is copied to ``quarantine_topic`` with the same headers (reason
 ``exchange.error.reason``: ``unsigned``, ``bad-signature``, ...), counted in
-``exchange_events_quarantined_total`` and never given to the handler. The handler receives the
-event with what this agency is entitled to opened (the rest keeps its placeholders). With an
-``audit`` trail, every delivery (with the categories decrypted) and every quarantine is
-recorded.
+``exchange_events_quarantined_total`` and never given to the handler (``quarantine_topic``
+defaults to ``exchange.quarantine.<agency>``; a ``[[unsigned]]`` migration exception of
+``topology/trust.toml`` lets unsigned events of its topic or source through). The handler
+receives the event with what this agency is entitled to opened (the rest keeps its
+placeholders). With an ``audit`` trail, every delivery (with the categories decrypted) and
+every quarantine is recorded.
 
 Only then is the offset committed, so delivery is at-least-once and nothing is lost: a crash
 between handling and commit replays the batch (handlers must be idempotent on ``ce_source`` +
@@ -45,11 +49,12 @@ from exchange.client.exceptions import NotAuthorizedError
 from exchange.client.translate import translated
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
-from exchange.errors import SettingsError
 from exchange.metrics import BusMetrics
 from exchange.protection.audit import AuditTrail
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.quarantine import Quarantine
+from exchange.protection.quarantine import quarantine_topic as quarantine_topic_of
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.kafka import start_client
 
@@ -98,15 +103,13 @@ class EventConsumer:
         group_id: str,
         deadletter_topic: str,
         metrics: BusMetrics,
+        protection: ProtectedCodec | Unprotected,
         max_records: int = 500,
-        protection: ProtectedCodec | None = None,
         quarantine_topic: str | None = None,
         audit: AuditTrail | None = None,
     ) -> None:
-        if protection is not None and not quarantine_topic:
-            raise SettingsError(
-                "quarantine_topic", "a protected consumer needs one (exchange.quarantine.<agency>)"
-            )
+        if protection is None:  # an untyped caller: refuse rather than read unverified
+            raise TypeError("EventConsumer needs protection: a ProtectedCodec, or Unprotected(...)")
         self.settings = settings
         self.codec = codec
         self.topics = list(topics)
@@ -115,13 +118,14 @@ class EventConsumer:
         self.deadletter_topic = deadletter_topic
         self.metrics = metrics
         self.max_records = max_records
-        self.protection = protection
-        self.quarantine_topic = quarantine_topic
+        self.protection = protection if isinstance(protection, ProtectedCodec) else None
+        self.unprotected = protection if isinstance(protection, Unprotected) else None
+        self.quarantine_topic = quarantine_topic or quarantine_topic_of(agency)
         self.audit = audit
         self._quarantine = (
-            None if protection is None else Quarantine(
-                protection, self._send, metrics, agency=agency, group=group_id,
-                topic=quarantine_topic, audit=audit,
+            None if self.protection is None else Quarantine(
+                self.protection, self._send, metrics, agency=agency, group=group_id,
+                topic=self.quarantine_topic, audit=audit,
             )
         )  # fmt: skip
         connection = settings.aiokafka_kwargs()
@@ -139,6 +143,8 @@ class EventConsumer:
     async def start(self) -> None:
         """Connect (the Kafka client's errors raised as the project's: a broker out of reach,
         a topic or group not allowed); on any failure both clients are closed again."""
+        if self.unprotected is not None:
+            self.unprotected.warn(f"the consumer {self.group_id!r}")
         try:
             with translated(self.settings, self._what()):
                 await start_client(self._dlq, self.settings)

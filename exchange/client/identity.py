@@ -17,7 +17,7 @@ from exchange.client.exceptions import SenderError
 from exchange.models.exceptions import FieldError
 from exchange.models.registry import spec_for_model
 
-__all__ = ["ON_BEHALF", "SENDER_FIELDS", "check_sender", "check_source"]
+__all__ = ["ON_BEHALF", "SENDER_FIELDS", "check_sender", "check_source", "source_problem"]
 
 #: Agencies that publish on behalf of others (derived events).
 ON_BEHALF = frozenset({"workflows"})
@@ -55,13 +55,27 @@ def check_sender(agency: str, event: BaseModel) -> None:
         ))], model=type(event).__name__)
 
 
-def check_source(agency: str, source: str, agencies: Collection[str]) -> None:
-    """Raise :class:`SenderError` when ``source`` (``ce_source``) names another of
-    ``agencies`` (the topology's)."""
+def source_problem(agency: str, source: str, agencies: Collection[str] = ()) -> str | None:
+    """Why ``source`` (``ce_source``) may not be ``agency``'s, or None: it must be
+    ``/agencies/<agency>`` or start with ``/agencies/<agency>/``, because readers check the
+    signature against the agency the source names. ``agencies`` (the topology's) words it."""
     parts = source.split("/")
-    if agency in ON_BEHALF or len(parts) < 3 or parts[:2] != ["", "agencies"]:
-        return
-    if parts[2] != agency and parts[2] in agencies:
-        raise SenderError([FieldError("ce_source", "sender_identity", (
-            f"{source!r} names agency {parts[2]!r} but the caller is {agency!r}"
-        ))], model="CloudEvent")
+    named = parts[2] if len(parts) >= 3 and parts[:2] == ["", "agencies"] else None
+    if named == agency:
+        return None
+    if named is not None and named in agencies:
+        return f"{source!r} names agency {named!r} but the caller is {agency!r}"
+    return (
+        f"{source!r} must start with /agencies/{agency}/ (readers check the signature against "
+        "the agency the source names)"
+    )
+
+
+def check_source(agency: str, source: str, agencies: Collection[str]) -> None:
+    """Raise :class:`SenderError` when ``source`` (``ce_source``) is not ``agency``'s
+    (:func:`source_problem`): a source naming no agency, or another, would have every event
+    quarantined by its readers."""
+    problem = source_problem(agency, source, agencies)
+    if problem is not None:
+        raise SenderError([FieldError("ce_source", "sender_identity", problem)],
+                          model="CloudEvent")

@@ -5,18 +5,26 @@ CloudEvents headers), picks the topic from the topology (the topics that carry t
 and that the agency may write; a referral goes to the inbox of its ``toAgency``), and waits for
 the broker's acknowledgement (``acks=all``, idempotent producer) before reporting success.
 
-:meth:`Publisher.publish_many` keeps a whole list of events in flight; with protection, the
-events bound for one topic are sealed each and signed with one batch signature
-(:meth:`~exchange.protection.protected.ProtectedCodec.encode_batch`), each still verifiable
-alone by its readers.
+Every publisher is protected unless built, on purpose, with an
+:class:`~exchange.protection.unprotected.Unprotected` (there is no default): each event is sealed
+for the entitled readers of its topic and signed by the agency. Signatures are shared, so a
+caller publishing one event at a time pays little for them: :meth:`Publisher.publish` seals its
+event at once and queues it; the events queued within the producer's linger window (``linger_ms``;
+0: within the same turn of the event loop) are signed together with one Merkle-tree signature
+(:mod:`exchange.protection.batch`), each carrying its own audit path so each verifies alone, then
+sent in the order they were published. :meth:`Publisher.publish_many` signs its whole list with
+one signature the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -36,6 +44,7 @@ from exchange.models.registry import spec_for_model
 from exchange.protection.audit import AuditTrail
 from exchange.protection.encoder import ProtectedEncoder
 from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.kafka import start_client
 from exchange.topology.model import Topology
@@ -84,29 +93,42 @@ class Publisher:
         agency: str,
         source: str,
         metrics: BusMetrics,
+        protection: ProtectedCodec | Unprotected,
         linger_ms: int = 5,
-        protection: ProtectedCodec | None = None,
+        sign_batch_max: int = 500,
         audit: AuditTrail | None = None,
         guard: AuditGuard | None = None,
     ) -> None:
-        """With ``protection``, every event is sealed for the readers of its topic and signed;
-        with ``audit``, every acknowledged event is recorded in the audit trail; with ``guard``,
+        """``protection``: the agency's :class:`ProtectedCodec` (every event sealed for the
+        readers of its topic and signed; events published within ``linger_ms`` share one
+        signature, at most ``sign_batch_max`` of them), or an explicit :class:`Unprotected`.
+        With ``audit``, every acknowledged event is recorded in the audit trail; with ``guard``,
         no event is accepted while the fail-closed audit policy refuses them
         (:class:`~exchange.evidence.exceptions.AuditUnavailableError`)."""
+        if protection is None:  # an untyped caller: refuse rather than send in the clear
+            raise TypeError("Publisher needs protection: a ProtectedCodec, or Unprotected(reason)")
         self.settings = settings
         self.codec = codec
         self.topology = topology
         self.agency = agency
         self.source = source
         self.metrics = metrics
-        self.protection = protection
+        self.protection = protection if isinstance(protection, ProtectedCodec) else None
+        self.unprotected = protection if isinstance(protection, Unprotected) else None
+        self._sealing = (
+            None if self.protection is None else ProtectedEncoder(self.protection, topology)
+        )
         self.encoder: EventEncoder = (
-            ProtectedEncoder(protection, topology) if protection is not None
-            else PlainEncoder(codec)
+            self._sealing if self._sealing is not None else PlainEncoder(codec)
         )
         """Chosen once: every event this publisher sends is encoded by it."""
         self.audit = audit
         self.guard = guard
+        self.linger_s = max(0, linger_ms) / 1000
+        self.sign_batch_max = sign_batch_max
+        self._pending: list[tuple[str, EncodedEvent, asyncio.Future[PublishResult]]] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._sending: asyncio.Task[None] | None = None
         check_source(agency, source, [a.id for a in topology.agencies])
         self._producer = AIOKafkaProducer(
             **settings.aiokafka_kwargs(),
@@ -118,6 +140,8 @@ class Publisher:
     async def __aenter__(self) -> Publisher:
         """Connect (raises :class:`~exchange.client.exceptions.BusUnreachableError` and the
         like); a producer that did not start is closed again."""
+        if self.unprotected is not None:
+            self.unprotected.warn(f"the publisher of {self.agency!r}")
         try:
             with translated(self.settings, f"publishing as {self.agency!r}"):
                 await start_client(self._producer, self.settings)
@@ -130,15 +154,42 @@ class Publisher:
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._producer.stop()
+        try:
+            await self.flush()
+        finally:
+            await self._producer.stop()
 
     def encode(
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
     ) -> EncodedEvent:
-        """``event`` encoded as this publisher sends it to ``topic`` (default: its topic)."""
+        """``event`` encoded as this publisher sends it to ``topic`` (default: its topic),
+        signed alone (to share a signature, :meth:`seal` several and :meth:`sign` them)."""
         topic = choose_topic(self.topology, self.agency, event, topic)
         check_sender(self.agency, event)
         return self.encoder.encode(event, topic=topic, source=self.source, **attributes)
+
+    def seal(
+        self, event: BaseModel, *, topic: str, id: str | None = None,
+        time: datetime | None = None,
+    ) -> EncodedEvent:
+        """``event`` encoded for ``topic`` with its tagged fields sealed for the topic's
+        readers, not yet signed (:meth:`sign`); unprotected: the plain encoding."""
+        if self._sealing is None:
+            return self.encoder.encode(event, topic=topic, source=self.source, id=id, time=time)
+        return self._sealing.protected.seal(
+            event, source=self.source, readers=self._sealing.readers_of(topic), id=id, time=time
+        )
+
+    def sign(self, encoded: Sequence[EncodedEvent]) -> None:
+        """Sign sealed events (from :meth:`seal`, any topics) with one signature, in place;
+        each gets its own ``exchange.sig`` header and verifies alone. Unprotected: nothing."""
+        if self.protection is None or not encoded:
+            return
+        signatures = self.protection.signer.headers(
+            [(e.key, e.value, e.headers) for e in encoded]
+        )
+        for one, signature in zip(encoded, signatures, strict=True):
+            one.headers.append(signature)
 
     async def publish(
         self, event: BaseModel, *, topic: str | None = None, **attributes: Any
@@ -148,10 +199,67 @@ class Publisher:
             self.guard.check()
         topic = choose_topic(self.topology, self.agency, event, topic)
         check_sender(self.agency, event)
-        encoded = self.encoder.encode(event, topic=topic, source=self.source, **attributes)
-        result = await self.send_encoded(topic, encoded)
+        encoded = self.seal(event, topic=topic, **attributes)
+        if self.protection is None:
+            result = await self.send_encoded(topic, encoded)
+        else:
+            result = await self._queue_for_signature(topic, encoded)
         await self._audit_published(encoded, result)
         return result
+
+    async def _queue_for_signature(self, topic: str, encoded: EncodedEvent) -> PublishResult:
+        """Wait for the batch signature of the events queued within the linger window, then
+        for the broker's acknowledgement of this one."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[PublishResult] = loop.create_future()
+        self._pending.append((topic, encoded, waiter))
+        if len(self._pending) >= self.sign_batch_max:
+            self._sign_and_send()
+        elif self._flush_timer is None:
+            self._flush_timer = loop.call_later(self.linger_s, self._sign_and_send)
+        return await waiter
+
+    def _sign_and_send(self) -> None:
+        """Sign what is queued with one signature and hand it to the sender task (which sends
+        batches one after the other, so events leave in the order they were published)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            self.sign([encoded for _, encoded, _ in pending])
+        except Exception as error:  # noqa: BLE001 - each waiting caller learns why
+            for _, _, waiter in pending:
+                if not waiter.done():
+                    waiter.set_exception(error)
+            return
+        self._sending = asyncio.ensure_future(self._send_signed(pending, self._sending))
+
+    async def _send_signed(
+        self,
+        pending: list[tuple[str, EncodedEvent, asyncio.Future[PublishResult]]],
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous
+        for topic, encoded, waiter in pending:
+            try:
+                ack = await self.send_encoded_nowait(topic, encoded)
+            except Exception as error:  # noqa: BLE001 - handed to the caller waiting for it
+                if not waiter.done():
+                    waiter.set_exception(error)
+                continue
+            ack.add_done_callback(functools.partial(_relay, waiter=waiter))
+
+    async def flush(self) -> None:
+        """Sign and send what is queued now and wait until it is handed to the producer."""
+        self._sign_and_send()
+        if self._sending is not None:
+            with contextlib.suppress(Exception):
+                await self._sending
 
     async def publish_many(
         self,
@@ -176,9 +284,11 @@ class Publisher:
             by_topic.setdefault(chosen, []).append(index)
         encoded: dict[int, tuple[str, EncodedEvent]] = {}
         for chosen, indexes in by_topic.items():
-            batch = self._encode_for(chosen, events, indexes, ids)
-            for index, one in zip(indexes, batch, strict=True):
-                encoded[index] = (chosen, one)
+            for index in indexes:
+                encoded[index] = (chosen, self.seal(
+                    events[index], topic=chosen, id=None if ids is None else ids[index]
+                ))
+        self.sign([one for _, one in encoded.values()])  # one signature for the whole list
         futures = [
             await self.send_encoded_nowait(*encoded[index]) for index in range(len(events))
         ]
@@ -194,18 +304,6 @@ class Publisher:
         if any(isinstance(r, PublishError) for r in results):
             raise BatchPublishError(list(results))
         return [r for r in results if isinstance(r, PublishResult)]
-
-    def _encode_for(
-        self,
-        topic: str,
-        events: Sequence[BaseModel],
-        indexes: list[int],
-        ids: Sequence[str | None] | None,
-    ) -> list[EncodedEvent]:
-        return self.encoder.encode_batch(
-            [events[i] for i in indexes], topic=topic, source=self.source,
-            ids=[None if ids is None else ids[i] for i in indexes],
-        )
 
     async def _audit_published(self, encoded: EncodedEvent, result: PublishResult) -> None:
         if self.audit is not None:
@@ -276,3 +374,15 @@ class Publisher:
     async def reachable(self) -> None:
         """Return when the bus answers a metadata request (raises ``KafkaError`` if none does)."""
         await self._producer.client.fetch_all_metadata()
+
+
+def _relay(ack: asyncio.Future[PublishResult], waiter: asyncio.Future[PublishResult]) -> None:
+    """Pass the broker's answer for one event on to the caller waiting for it."""
+    if waiter.done():
+        return
+    if ack.cancelled():
+        waiter.cancel()
+    elif ack.exception() is not None:
+        waiter.set_exception(ack.exception())  # type: ignore[arg-type]
+    else:
+        waiter.set_result(ack.result())

@@ -4,6 +4,10 @@
 The end offsets are taken once, when reading starts; records published later are not waited
 for. Records that cannot be decoded are counted and skipped (a reader of a snapshot cannot
 refuse them to anyone; the workflows that write these topics dead-letter their own input).
+With a :class:`~exchange.protection.protected.ProtectedCodec` (the ordinary reader), every
+record is verified and opened first: one that fails verification (unsigned, forged, revoked
+key, ...) is never used, and counted by its reason in :attr:`Snapshot.refused` (a snapshot is
+read again and again: it does not quarantine, the consumers of the topic do).
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from exchange.client.exceptions import SnapshotIncompleteError
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.codec.exceptions import DecodeError
+from exchange.protection.exceptions import VerificationError
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.settings import KafkaSettings
 from exchange.tls.kafka import start_client
 
@@ -27,15 +35,20 @@ __all__ = ["Snapshot", "read_snapshot"]
 class Snapshot:
     events: list[DecodedEvent] = field(default_factory=list)
     undecodable: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+    """Records that failed verification, counted by reason (``unsigned``, ...)."""
 
 
 async def read_snapshot(
     settings: KafkaSettings, codec: EventCodec, topic: str, *, partitions: int, agency: str,
-    timeout_s: float = 30.0,
+    protection: ProtectedCodec | Unprotected, timeout_s: float = 30.0,
 ) -> Snapshot:
     """Every record of the ``partitions`` of ``topic`` (as the topology declares them) up to
     its current end, decoded, read as ``agency`` (whose consumer-group prefix the ACLs grant);
     commits nothing."""
+    protected = protection if isinstance(protection, ProtectedCodec) else None
+    if isinstance(protection, Unprotected):
+        protection.warn(f"the snapshot reader of {topic!r}")
     consumer = AIOKafkaConsumer(
         **settings.aiokafka_kwargs(), group_id=f"{agency}.snapshot.{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False, auto_offset_reset="earliest",
@@ -55,10 +68,7 @@ async def read_snapshot(
                 for record in records:
                     if record.offset >= ends[tp]:
                         continue
-                    try:
-                        snapshot.events.append(codec.decode(record.value, record.headers))
-                    except DecodeError:
-                        snapshot.undecodable += 1
+                    _read(snapshot, codec, protected, record)
             for tp in list(left):
                 if await consumer.position(tp) >= ends[tp]:
                     left.discard(tp)
@@ -68,4 +78,22 @@ async def read_snapshot(
     finally:
         await consumer.stop()
     return snapshot
+
+
+def _read(
+    snapshot: Snapshot, codec: EventCodec, protected: ProtectedCodec | None, record: Any
+) -> None:
+    """Add ``record``'s event to ``snapshot``, or count why it could not be used."""
+    try:
+        if protected is None:
+            snapshot.events.append(codec.decode(record.value, record.headers))
+        else:
+            snapshot.events.append(protected.decode(
+                record.key, record.value, record.headers,
+                (record.topic, record.partition, record.offset),
+            ).decoded)
+    except DecodeError:
+        snapshot.undecodable += 1
+    except VerificationError as error:
+        snapshot.refused[error.reason] = snapshot.refused.get(error.reason, 0) + 1
 

@@ -13,18 +13,23 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
 from exchange.client.publisher import Publisher
-from exchange.codec import EventCodec
 from exchange.metrics import BusMetrics
+from exchange.protection.exceptions import VerificationError
 from exchange.settings import KafkaSettings
 from exchange.topology.model import Topology
 
+if TYPE_CHECKING:
+    from exchange.demo.keys import DemoKeys
+
 KafkaAs = Callable[[str], KafkaSettings]
+AGENCY = "workflows"  # the worker's agency (exchange.workflows.runtime.AGENCY)
 
 
 class Act:
@@ -34,8 +39,8 @@ class Act:
 
     name = "demo-act"  # the watchers' consumer groups: <agency>.<name>.<run>
 
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        self.topology, self.kafka_as, self.codec = topology, kafka_as, codec
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        self.topology, self.kafka_as, self.keys = topology, kafka_as, keys
         self.run = uuid.uuid4().hex[:6].upper()
         self.started = time.monotonic()
         self.publishers: dict[str, Publisher] = {}
@@ -47,12 +52,13 @@ class Act:
         publisher = self.publishers.get(agency)
         if publisher is None:
             publisher = self.publishers[agency] = Publisher(
-                self.kafka_as(self.topology.principal_of(agency)), self.codec, self.topology,
-                agency=agency, source=f"/agencies/{agency}/demo",
+                self.kafka_as(self.topology.principal_of(agency)), self.keys.codec,
+                self.topology, agency=agency, source=f"/agencies/{agency}/demo",
                 metrics=BusMetrics.on(CollectorRegistry()),
+                protection=self.keys.codec_for(agency),  # sealed for the readers, signed
             )
             await publisher.__aenter__()
-        await publisher.publish(event)
+        await publisher.publish(self.keys.personalise(event))
 
     async def on_event(self, agency: str, event: BaseModel) -> None:
         raise NotImplementedError
@@ -69,8 +75,16 @@ class Act:
             while not stop.is_set():
                 for records in (await consumer.getmany(timeout_ms=200)).values():
                     for record in records:
-                        event = self.codec.decode(record.value, record.headers).event
-                        await self.on_event(agency, event)
+                        try:
+                            opened = self.keys.codec_for(agency).decode(
+                                record.key, record.value, record.headers,
+                                (record.topic, record.partition, record.offset),
+                            )  # fmt: skip
+                        except VerificationError as error:
+                            self.say(f"{agency} refuses {record.topic}@{record.offset}: "
+                                     f"{error.reason}")
+                            continue
+                        await self.on_event(agency, opened.decoded.event)
         finally:
             await consumer.stop()
 
@@ -85,13 +99,17 @@ class Act:
 
     async def perform(
         self, scenario: Callable[[], Awaitable[None]], watch: Sequence[tuple[str, str]],
-        state_dir: Path, time_scale: float,
+        state_dir: Path, time_scale: float, worker: subprocess.Popen[bytes] | None = None,
     ) -> None:
-        """Run ``scenario`` beside a worker on a clock compressed ``time_scale`` times, with
-        the (agency, topic) pairs of ``watch`` watched; everything is stopped afterwards."""
-        worker = start_worker(
-            state_dir, self.kafka_as(self.topology.principal_of("workflows")), time_scale
-        )
+        """Run ``scenario`` beside a worker on a clock compressed ``time_scale`` times (the
+        ``worker`` given, started earlier so that its start-up overlaps what came before, or a
+        new one), with the (agency, topic) pairs of ``watch`` watched; everything is stopped
+        afterwards."""
+        if worker is None:
+            worker = start_worker(
+                state_dir, self.kafka_as(self.topology.principal_of(AGENCY)), time_scale,
+                self.keys,
+            )
         stop = asyncio.Event()
         watchers = [asyncio.create_task(self.watch(a, t, stop)) for a, t in watch]
         try:
@@ -106,14 +124,22 @@ class Act:
 
 
 def start_worker(
-    state_dir: Path, kafka: KafkaSettings, time_scale: float
+    state_dir: Path, kafka: KafkaSettings, time_scale: float, keys: DemoKeys
 ) -> subprocess.Popen[bytes]:
-    """``exchange worker`` in its own process, connected as the workflows principal."""
-    env = {**os.environ, **kafka.environment(), "EXCHANGE_STATE_DIR": str(state_dir)}
+    """``exchange worker`` (protected, the default) in its own process, connected as the workflows
+    principal, with the workflows' own key folder and the demo's root pinned. Its app id
+    follows the root, so a demo state folder keeps its worker's tables across runs and no two
+    roots' workers share (sealed) table state."""
+    env = {
+        **os.environ, **kafka.environment(), **keys.environment(AGENCY),
+        "EXCHANGE_STATE_DIR": str(state_dir),
+    }
+    app_id = f"{AGENCY}.demo-{keys.pinned_root.removeprefix('SHA256:')[:12]}"
     state_dir.mkdir(parents=True, exist_ok=True)
     with (state_dir / "demo-worker.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "exchange.cli.main", "worker", "--replication", "1",
+             "--app-id", app_id,
              "--time-scale", str(time_scale), "--data-dir", str(state_dir / "demo-worker")],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )

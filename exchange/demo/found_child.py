@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
+from exchange.demo.keys import DemoKeys
 from exchange.examples.children import example_unknown_origin_check, example_unknown_origin_child
 from exchange.examples.core import example_missing_person_report
 from exchange.examples.dna import (
@@ -64,8 +64,8 @@ WATCH = (
 class _Act(Act):
     name = "demo-found-child"
 
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        super().__init__(topology, kafka_as, codec)
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        super().__init__(topology, kafka_as, keys)
         self.seen: dict[str, BaseModel] = {}
         self.leads = 0
         self.referrals: set[str] = set()
@@ -110,10 +110,10 @@ class _Act(Act):
                      f"{event.purpose}: {event.decision}")
 
 
-async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
+async def play(topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir: Path) -> int:
     print(f"\n-- 5. A child of unknown origin found to be a missing child (a worker on a clock "
           f"x{TIME_SCALE}: a day lasts 10 s) --")
-    act = _Act(topology, kafka_as, codec)
+    act = _Act(topology, kafka_as, keys)
     await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     done = all(k in act.seen for k in ("cold", "found", "rescue")) and len(act.referrals) >= 3
     return 0 if done else 1

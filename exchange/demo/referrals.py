@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from exchange.client.snapshot import read_snapshot
-from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
+from exchange.demo.keys import DemoKeys
 from exchange.examples.core import example_intermediary_revocation, example_rescue
 from exchange.examples.intake import example_job_placement
 from exchange.models.common import AgencyRef, Gender, Person, PersonDescription
@@ -54,8 +54,8 @@ S = ReferralStatus
 class _Act(Act):
     name = "demo-referrals"
 
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        super().__init__(topology, kafka_as, codec)
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        super().__init__(topology, kafka_as, keys)
         self.states: dict[str, ReferralState] = {}
         self.alerts: list[ComplianceAlert] = []
 
@@ -90,15 +90,16 @@ class _Act(Act):
                 by=state.toAgency, reason=reason, updatedAt=datetime.now(UTC)))
 
 
-async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
+async def play(topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir: Path) -> int:
     print(f"\n-- 4. Rescue, referrals and revocation (a worker on a clock x{TIME_SCALE}: "
           "a day lasts 10 s) --")
-    act = _Act(topology, kafka_as, codec)
+    act = _Act(topology, kafka_as, keys)
     await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
     reader = "joint-meeting-office"
     snapshot = await read_snapshot(
-        kafka_as(topology.principal_of(reader)), codec, BOARD, agency=reader,
+        kafka_as(topology.principal_of(reader)), keys.codec, BOARD, agency=reader,
         partitions=topology.topic(BOARD).partitions,
+        protection=keys.codec_for(reader),
     )
     states = [e.event for e in snapshot.events
               if isinstance(e.event, ReferralState) and act.run in e.event.caseId]
@@ -127,7 +128,9 @@ async def _scenario(act: _Act) -> None:
             "boy held for forced labour")
     await act.publish("police", rescue)
     planned = plan_referrals(rescue, load_referral_rules(), load_jurisdiction())
-    await act.wait_until(lambda: len(act.states) >= sum(len(p.referrals) for p in planned))
+    await act.wait_until(  # a new worker's start-up (its tables) may take a minute or more
+        lambda: len(act.states) >= sum(len(p.referrals) for p in planned), timeout_s=150
+    )
     medical = act.referral("health", ReferralPurpose.MEDICAL_CARE, 0)
     training = act.referral("human-resources", ReferralPurpose.JOB_TRAINING, 1)
     legal = act.referral("justice", ReferralPurpose.LEGAL_AID, 0)

@@ -5,9 +5,15 @@ as its own SCRAM principal, so what each one receives is what the broker's ACLs 
 this script chooses. The output names who sent what to whom, with topic, partition, offset and
 delivery time; it never prints personal data (names, ID numbers, descriptions).
 
+Everything is protected, as on the real bus: each agency holds its own keys, certified on the
+bus by the joint-meeting office (:mod:`.keys`); every event is sealed for the readers entitled to
+its sensitive fields and signed; every reader verifies and opens.
+
 Besides the happy path it shows the bus's guard rails: an event with a bad resident-ID check
 digit is refused to its sender (nothing sent); an agency that is not addressed by a topic is
-denied by the broker; a corrupt record on a topic is dead-lettered and the consumer goes on.
+denied by the broker; what an agency not entitled to a field sees of it (sealed); a forged event
+(signed with a key no root certified), a tampered one and garbage bytes are quarantined with
+their reasons and the consumer goes on.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
@@ -30,11 +37,14 @@ from exchange.codec import DecodedEvent, EventCodec
 from exchange.demo import found_child as demo_found_child
 from exchange.demo import referrals as demo_referrals
 from exchange.demo import workflows as demo_workflows
-from exchange.demo.act import KafkaAs
+from exchange.demo.act import AGENCY, KafkaAs, start_worker, stop_worker
+from exchange.demo.guard_rails import show_quarantine, show_sealed
+from exchange.demo.keys import DemoKeys, certify_demo_keys
 from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import ValidationFailed, validate_event
 from exchange.models.registry import EVENTS, spec_for_model
+from exchange.protection.quarantine import quarantine_topic
 from exchange.schemas.catalogue import Catalogue
 from exchange.topology.model import Topology
 
@@ -101,20 +111,47 @@ def _fresh(name: str, run: str) -> BaseModel:
     return validate_event(spec.model, data)
 
 
-async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> int:
+async def run_demo(
+    topology: Topology, kafka_as: KafkaAs, state_dir: Path,
+    personalise: Callable[[BaseModel], BaseModel] | None = None,
+) -> int:
+    """Play the scenario; ``personalise`` (tests) changes every event before it is published,
+    e.g. to put canary identities in its personal fields."""
     run = uuid.uuid4().hex[:6]
     codec = EventCodec(Catalogue.load())
     metrics = BusMetrics.on(CollectorRegistry())
-    events = [(agency, _fresh(name, run), text) for agency, name, text in STORY]
+    print(f"== Exchange bus demo (run {run}) ==")
+    keys = await certify_demo_keys(topology, kafka_as, codec, state_dir)
+    keys.personalise = personalise or (lambda event: event)
+    events = [(agency, keys.personalise(_fresh(name, run)), text) for agency, name, text in STORY]
     readers = sorted({
         reader
         for agency, event, _ in events
         for reader in topology.topic(choose_topic(topology, agency, event)).readers
         if topology.agency(reader).kind == "agency"
     })
-    print(f"== Exchange bus demo (run {run}) ==")
-    print(f"{len(readers)} receiving agencies connect, each as its own principal: "
+    print(f"\n{len(readers)} receiving agencies connect, each as its own principal: "
           f"{', '.join(readers)}")
+    # The act-3 worker starts now: its start-up (a minute for a new app's tables) overlaps
+    # acts 1 and 2.
+    worker = start_worker(state_dir, kafka_as(topology.principal_of(AGENCY)),
+                          demo_workflows.TIME_SCALE, keys)
+    try:
+        await _acts_1_and_2(topology, kafka_as, keys, metrics=metrics, readers=readers,
+                            events=events)
+    except BaseException:
+        stop_worker(worker)
+        raise
+    code = await demo_workflows.play(topology, kafka_as, keys, state_dir, worker)
+    code = code or await demo_referrals.play(topology, kafka_as, keys, state_dir)
+    return code or await demo_found_child.play(topology, kafka_as, keys, state_dir)
+
+
+async def _acts_1_and_2(
+    topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, *, metrics: BusMetrics,
+    readers: list[str], events: list[tuple[str, BaseModel, str]],
+) -> None:
+    codec = keys.codec
     tracker = Tracker()
     consumers = {}
     for agency in readers:
@@ -126,13 +163,15 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
         consumers[agency] = EventConsumer(
             kafka_as(topology.principal_of(agency)), codec, topics, agency=agency,
             group_id=f"{agency}.demo", deadletter_topic=topology.deadletter_topic(agency).name,
-            metrics=metrics,
+            metrics=metrics, protection=keys.codec_for(agency),
+            quarantine_topic=quarantine_topic(agency),
         )
     await asyncio.gather(*(c.start() for c in consumers.values()))
     publishers = {
         agency: Publisher(
             kafka_as(topology.principal_of(agency)), codec, topology, agency=agency,
             source=f"/agencies/{agency}/demo", metrics=metrics,
+            protection=keys.codec_for(agency),
         )
         for agency in sorted({agency for agency, _, _ in STORY})
     }
@@ -143,23 +182,25 @@ async def run_demo(topology: Topology, kafka_as: KafkaAs, state_dir: Path) -> in
         stop = asyncio.Event()
         polling = asyncio.create_task(_poll_all(consumers, tracker, stop))
         tracker.expected = _expected(topology, consumers, events)
+        positions = {}
         for agency, event, text in events:
-            await _publish(publishers[agency], event, text, tracker)
+            positions[spec_for_model(type(event)).name] = await _publish(
+                publishers[agency], event, text, tracker
+            )
         await _wait_for_deliveries(tracker)
         stop.set()
         await polling
         _report(tracker)
         print("\n-- 2. Guard rails --")
         _refuse_bad_id()
-        await _denied(topology, kafka_as, codec, metrics)
-        await _dead_letter(topology, kafka_as, consumers, tracker)
+        await _denied(topology, kafka_as, keys, metrics)
+        await show_sealed(keys, kafka_as, positions["missing-person-report"])
+        await show_quarantine(keys, kafka_as, consumers["police"], tracker.handler_for("police"),
+                              events[1][1])
     finally:
         await asyncio.gather(*(p.__aexit__(None, None, None) for p in publishers.values()))
         await asyncio.gather(*(c.stop() for c in consumers.values()))
     _summary(metrics.registry)
-    code = await demo_workflows.play(topology, kafka_as, codec, state_dir)
-    code = code or await demo_referrals.play(topology, kafka_as, codec, state_dir)
-    return code or await demo_found_child.play(topology, kafka_as, codec, state_dir)
 
 
 async def _warm_up(consumers: dict[str, EventConsumer], tracker: Tracker) -> None:
@@ -179,7 +220,9 @@ async def _poll_all(
         )
 
 
-async def _publish(publisher: Publisher, event: BaseModel, text: str, tracker: Tracker) -> None:
+async def _publish(
+    publisher: Publisher, event: BaseModel, text: str, tracker: Tracker
+) -> tuple[str, int, int]:
     spec = spec_for_model(type(event))
     topic = choose_topic(publisher.topology, publisher.agency, event)
     encoded = publisher.encode(event, topic=topic)
@@ -187,7 +230,8 @@ async def _publish(publisher: Publisher, event: BaseModel, text: str, tracker: T
     result = await publisher.send_encoded(topic, encoded)
     print(f"\n[{publisher.agency}] {text}")
     print(f"  published {spec.name} key={result.key} -> {result.topic}"
-          f"[{result.partition}]@{result.offset} (id {result.event_id[:8]})")
+          f"[{result.partition}]@{result.offset} (id {result.event_id[:8]}), sealed and signed")
+    return result.topic, result.partition, result.offset
 
 
 def _expected(
@@ -233,13 +277,14 @@ def _refuse_bad_id() -> None:
 
 
 async def _denied(
-    topology: Topology, kafka_as: KafkaAs, codec: EventCodec, metrics: BusMetrics
+    topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, metrics: BusMetrics
 ) -> None:
     print("\n[education] tries to read the sightings topic, which is not addressed to it")
     consumer = EventConsumer(
-        kafka_as(topology.principal_of("education")), codec, ["exchange.sighting"],
+        kafka_as(topology.principal_of("education")), keys.codec, ["exchange.sighting"],
         agency="education", group_id="education.demo-snoop",
         deadletter_topic=topology.deadletter_topic("education").name, metrics=metrics,
+        protection=keys.codec_for("education"),
     )
     try:
         await consumer.start()
@@ -249,30 +294,6 @@ async def _denied(
         print(f"  denied by the broker: {type(error.cause).__name__}")
     finally:
         await consumer.stop()
-
-
-async def _dead_letter(
-    topology: Topology, kafka_as: KafkaAs, consumers: dict[str, EventConsumer],
-    tracker: Tracker,
-) -> None:
-    print("\n[transport] a faulty system writes garbage bytes to the sightings topic")
-    producer = AIOKafkaProducer(**kafka_as(topology.principal_of("transport")).aiokafka_kwargs())
-    await producer.start()
-    try:
-        meta = await producer.send_and_wait(
-            "exchange.sighting", b"\x00not an avro event", key=b"garbage"
-        )
-    finally:
-        await producer.stop()
-    police = consumers["police"]
-    before = _value(police.metrics.registry, "exchange_events_dead_lettered_total")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        await police.poll_once(tracker.handler_for("police"), timeout_ms=300)
-        if _value(police.metrics.registry, "exchange_events_dead_lettered_total") > before:
-            break
-    print(f"  police's consumer read {meta.topic}[{meta.partition}]@{meta.offset}, could not "
-          f"decode it, kept it in {police.deadletter_topic} with the reason, and went on")
 
 
 def _value(registry: CollectorRegistry, name: str) -> float:
@@ -287,5 +308,5 @@ def _value(registry: CollectorRegistry, name: str) -> float:
 def _summary(registry: CollectorRegistry) -> None:
     print("\n-- Metrics (Prometheus, as an operator sees them) --")
     for name in ("exchange_events_published_total", "exchange_events_consumed_total",
-                 "exchange_events_dead_lettered_total"):
+                 "exchange_events_quarantined_total", "exchange_events_dead_lettered_total"):
         print(f"  {name} = {_value(registry, name):.0f}")

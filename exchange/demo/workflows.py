@@ -13,14 +13,15 @@ Personal data is never printed: ids, units, rules, radii and scores only.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from exchange.codec import EventCodec
 from exchange.demo.act import Act, KafkaAs
+from exchange.demo.keys import DemoKeys
 from exchange.examples import example_json
 from exchange.examples.core import example_transport_sighting
 from exchange.models.common import Location, TransportFacility, TransportFacilityKind
@@ -46,8 +47,8 @@ WATCH = (  # (reading agency, topic) the act prints
 
 
 class WorkflowsAct(Act):
-    def __init__(self, topology: Topology, kafka_as: KafkaAs, codec: EventCodec) -> None:
-        super().__init__(topology, kafka_as, codec)
+    def __init__(self, topology: Topology, kafka_as: KafkaAs, keys: DemoKeys) -> None:
+        super().__init__(topology, kafka_as, keys)
         self.seen: list[BaseModel] = []
         self.acknowledge: set[str] = set()  # sighting ids whose dispatches the unit acknowledges
 
@@ -122,11 +123,14 @@ class WorkflowsAct(Act):
         return validate_event(MissingPersonReport, data)
 
 
-async def play(topology: Topology, kafka_as: KafkaAs, codec: EventCodec, state_dir: Path) -> int:
+async def play(
+    topology: Topology, kafka_as: KafkaAs, keys: DemoKeys, state_dir: Path,
+    worker: subprocess.Popen[bytes] | None = None,
+) -> int:
     print(f"\n-- 3. The workflows (a worker on a compressed clock: x{TIME_SCALE}, so a "
           "5-minute deadline lasts 1 s and an hour of the alert schedule 12 s) --")
-    act = WorkflowsAct(topology, kafka_as, codec)
-    await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE)
+    act = WorkflowsAct(topology, kafka_as, keys)
+    await act.perform(lambda: _scenario(act), WATCH, state_dir, TIME_SCALE, worker)
     return 0
 
 
@@ -145,7 +149,9 @@ async def _scenario(act: WorkflowsAct) -> None:
     act.acknowledge |= {at_station.sightingId, on_train.sightingId}
     act.say("transport reports a sighting at Xi'an North station (the worker starts up first)")
     await act.publish("transport", at_station)
-    await act.wait_for(lambda e: getattr(e, "sightingId", "") == at_station.sightingId)
+    await act.wait_for(  # a new worker's start-up (its tables) may take a minute or more
+        lambda e: getattr(e, "sightingId", "") == at_station.sightingId, timeout_s=150
+    )
     act.say("transport reports a sighting on train G87, between stations")
     await act.publish("transport", on_train)
     act.say("transport reports a sighting in a Yanta street; nobody there acknowledges it")

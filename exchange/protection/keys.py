@@ -130,7 +130,8 @@ class FileKeyStore:
             if info.agency == agency and info.kind == kind and info.status == "active":
                 return info
         raise UnknownKeyError(
-            f"{agency}.{kind}.*", f": {agency} has no active {kind} key; run `exchange keys init`"
+            f"{agency}.{kind}.*",
+            f": {agency} has no active {kind} key; run `exchange keys init --agency {agency}`",
         )
 
     def signing_key(self, key_id: str) -> Ed25519PrivateKey:

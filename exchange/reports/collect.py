@@ -7,6 +7,8 @@ from datetime import datetime
 from exchange.client.snapshot import read_snapshot
 from exchange.codec import DecodedEvent, EventCodec
 from exchange.models.common import Location
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.unprotected import Unprotected
 from exchange.reports.figures import Places, YearReport, build_report
 from exchange.rules.geo import Point
 from exchange.rules.jurisdiction import Jurisdiction
@@ -39,19 +41,20 @@ def places_of(jurisdiction: Jurisdiction) -> Places:
 
 async def collect_report(
     settings: KafkaSettings, codec: EventCodec, topology: Topology, jurisdiction: Jurisdiction,
-    *, year: int, now: datetime, start: datetime | None = None, end: datetime | None = None,
-    timeout_s: float = 60.0,
+    *, protection: ProtectedCodec | Unprotected, year: int, now: datetime,
+    start: datetime | None = None, end: datetime | None = None, timeout_s: float = 60.0,
 ) -> tuple[YearReport, int]:
-    """The report, and how many undecodable records were skipped."""
+    """The report, and how many records were skipped: undecodable, or refused by verification
+    (unsigned, forged, ...: a report counts only events whose signature holds)."""
     events: list[DecodedEvent] = []
     undecodable = 0
     for topic in report_topics(topology):
         snapshot = await read_snapshot(
             settings, codec, topic, partitions=topology.topic(topic).partitions, agency=AGENCY,
-            timeout_s=timeout_s,
+            protection=protection, timeout_s=timeout_s,
         )
         events += snapshot.events
-        undecodable += snapshot.undecodable
+        undecodable += snapshot.undecodable + sum(snapshot.refused.values())
     members = [
         a.id for a in topology.agencies if a.kind == "agency" and a.id != "joint-meeting-office"
     ]

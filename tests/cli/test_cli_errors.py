@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from exchange.examples import example_json
+from exchange.protection.keys import FileKeyStore
 from exchange.tls.pki import LocalPki
+from exchange.topology.loader import load_topology
 from tests.cli.test_cli import run_cli
 
 
@@ -28,10 +30,12 @@ def one_line_error(done: object, *expected: str) -> str:
 
 
 def local_state(tmp_path: Path) -> str:
-    """A state folder with a local CA of its own (what `exchange broker up` makes), so that the
-    CLI's TLS settings are complete and the broker being down is the only problem."""
+    """A state folder with a local CA of its own and every agency's keys (what `exchange broker
+    up` makes), so that the CLI's TLS and protection settings are complete and the broker being
+    down is the only problem."""
     state = tmp_path / "state"
     LocalPki(state / "pki").ca()
+    FileKeyStore(state / "keys").init([a.id for a in load_topology().agencies])
     return str(state)
 
 

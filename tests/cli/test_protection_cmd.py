@@ -91,19 +91,19 @@ async def test_audit_verify_finds_a_tampered_record_and_case_lists_the_exchanges
 
 
 @pytest.mark.broker
-def test_publish_and_tail_protected(provisioned, tmp_path: Path) -> None:
+def test_publish_and_tail_are_protected_by_default(provisioned, tmp_path: Path) -> None:
+    """No flag: `exchange publish` seals and signs, `exchange tail` verifies and opens."""
     env = {
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
         "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
     }
-    assert run_cli("keys", "init", env=env).returncode == 0
     rescue = example_json("rescue")
     rescue["rescueId"] = f"R-{uuid.uuid4().hex[:8]}"
     health_text = f"CanaryCli{uuid.uuid4().hex[:8]}"
     rescue["victims"][0]["situationDetails"] = health_text
     file = tmp_path / "rescue.json"
     file.write_text(json.dumps(rescue), encoding="utf-8")
-    published = run_cli("publish", "rescue", str(file), "--as", "police", "--protect", env=env)
+    published = run_cli("publish", "rescue", str(file), "--as", "police", env=env)
     assert published.returncode == 0, published.stderr
     event_id = published.stdout.split("id=")[1].split()[0]
 
@@ -116,25 +116,76 @@ def test_publish_and_tail_protected(provisioned, tmp_path: Path) -> None:
         assert len(mine) == 1, (agency, extra, errors)
         return mine[0]
 
-    victim = tail_as("health", "--protect")["data"]["victims"][0]
+    victim = tail_as("health")["data"]["victims"][0]
     assert victim["situationDetails"] == health_text
     assert victim["familyContact"] == "<protected>"  # contact, family: not health's
-    hr = tail_as("human-resources", "--protect")
+    hr = tail_as("human-resources")
     assert hr["signer"] == "police"
     assert hr["data"]["victims"][0]["situationDetails"] == "<protected>"
     assert hr["data"]["victims"][0]["person"]["name"] == rescue["victims"][0]["person"]["name"]
-    # Without keys the record's placeholders break the event's rules: an error line, no value.
-    plain = run_cli("tail", "exchange.rescue", "--as", "health", "--timeout", "5", env=env)
+    # Unprotected, the record's placeholders break the event's rules: an error line, no value.
+    plain = run_cli(
+        "tail", "exchange.rescue", "--as", "health", "--timeout", "5", "--unprotected", env=env
+    )
     assert plain.returncode == 0, plain.stderr
+    assert "WARNING: INSECURE: --unprotected" in plain.stderr
     assert health_text not in plain.stdout
     assert '"invalid-event"' in plain.stdout
+
+
+@pytest.mark.broker
+def test_an_unsigned_event_is_refused_by_every_protected_reader(
+    provisioned, tmp_path: Path
+) -> None:
+    """`exchange publish --unprotected` warns loudly and sends in the clear; `exchange tail`
+    (protected by default) shows the record as refused, reason ``unsigned``."""
+    env = {
+        "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
+        "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
+    }
+    rescue = example_json("rescue")
+    rescue["rescueId"] = f"R-{uuid.uuid4().hex[:8]}"
+    file = tmp_path / "rescue.json"
+    file.write_text(json.dumps(rescue), encoding="utf-8")
+    published = run_cli(
+        "publish", "rescue", str(file), "--as", "police", "--unprotected", env=env
+    )
+    assert published.returncode == 0, published.stderr
+    assert "WARNING: INSECURE: --unprotected" in published.stderr
+    assert "UNPROTECTED" in published.stderr  # the publisher's own warning, as it starts
+    offset = int(published.stdout.rsplit("@", 1)[1])
+    tail = run_cli("tail", "exchange.rescue", "--as", "health", "--timeout", "5", env=env)
+    assert tail.returncode == 0, tail.stderr
+    mine = [
+        line for line in map(json.loads, tail.stdout.splitlines())
+        if line["offset"] == offset and published.stdout.split("[")[1].startswith(
+            f"{line['partition']}]"
+        )
+    ]
+    assert len(mine) == 1
+    assert mine[0]["error"]["reason"] == "unsigned"
+    assert "data" not in mine[0]
+
+
+def test_an_agency_without_keys_is_told_the_command_to_run(tmp_path: Path) -> None:
+    file = tmp_path / "rescue.json"
+    file.write_text(json.dumps(example_json("rescue")), encoding="utf-8")
+    done = run_cli(
+        "publish", "rescue", str(file), "--as", "police",
+        env={"EXCHANGE_STATE_DIR": str(tmp_path / "empty-state")},
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "exchange keys init --agency police" in lines[0]
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.broker
 async def test_the_protected_codec_learns_keys_from_the_bus_once_a_root_is_pinned(
     provisioned, codec: EventCodec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What `exchange tail --protect` and the worker use: with a root pinned in trust.toml, an
+    """What `exchange tail` and the worker use: with a root pinned in trust.toml, an
     agency's codec verifies and opens with keys from exchange.keys and its own folder alone."""
     root = RootKey.create(tmp_path / "office")
     police = Host(provisioned, codec, "police", tmp_path / "a" / "keys", root.fingerprint)

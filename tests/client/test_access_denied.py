@@ -32,6 +32,7 @@ async def test_agency_that_is_not_a_reader_cannot_consume(provisioned, codec: Ev
         group_id=f"education.test.{uuid.uuid4().hex[:8]}",
         deadletter_topic=topology.deadletter_topic("education").name,
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("education"),
     )
     async def denied_within_ten_seconds() -> None:
         await consumer.start()
@@ -57,6 +58,7 @@ async def test_agency_cannot_produce_to_a_topic_it_does_not_own(
     async with Publisher(
         provisioned.kafka_as("education"), codec, topology, agency="education",
         source="/agencies/education/test", metrics=metrics,
+        protection=provisioned.protection_for("education"),
     ) as publisher:
         with pytest.raises(PublishError) as refused:
             await publisher.publish(sighting, topic="exchange.sighting")
@@ -79,6 +81,7 @@ async def test_a_refused_batch_reports_the_fate_of_every_event(
     async with Publisher(
         provisioned.kafka_as("education"), codec, provisioned.topology, agency="education",
         source="/agencies/education/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("education"),
     ) as publisher:
         with pytest.raises(BatchPublishError) as refused:
             await publisher.publish_many(

@@ -41,6 +41,7 @@ async def test_a_referral_is_not_published_to_another_agencys_inbox(
     async with Publisher(
         provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
         source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("police"),
     ) as publisher:
         with pytest.raises(AddresseeError) as caught:
             await publisher.publish(referral, topic=HEALTH)

@@ -78,11 +78,25 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     await raw.start()
     marker = uuid.uuid4().hex
     invalid_value, invalid_headers = _invalid_but_decodable(codec)
+    signer = provisioned.protection_for("transport").signer
+
+    def signed(key: bytes, value: bytes, headers: list | None = None) -> list:
+        """Poison signed by its (real) sender: verified, then refused by the decoder, so it is
+        dead-lettered (unsigned poison is quarantined before any decoding)."""
+        headers = headers or [("ce_source", b"/agencies/transport/test"),
+                              ("ce_id", uuid.uuid4().hex.encode())]
+        return [*headers, signer.header(key, value, headers)]
+
     try:
-        garbage = await raw.send_and_wait(TOPIC, b"garbage " + marker.encode(), key=b"g")
-        wrong_marker = await raw.send_and_wait(TOPIC, b"\xc3\x02" + b"\x00" * 12, key=b"m")
+        value = b"garbage " + marker.encode()
+        garbage = await raw.send_and_wait(TOPIC, value, key=b"g", headers=signed(b"g", value))
+        value = b"\xc3\x02" + b"\x00" * 12
+        wrong_marker = await raw.send_and_wait(
+            TOPIC, value, key=b"m", headers=signed(b"m", value)
+        )
         invalid = await raw.send_and_wait(
-            TOPIC, invalid_value, key=b"i", headers=invalid_headers
+            TOPIC, invalid_value, key=b"i",
+            headers=signed(b"i", invalid_value, list(invalid_headers)),
         )
     finally:
         await raw.stop()
@@ -93,6 +107,7 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
     async with Publisher(
         transport, codec, topology, agency="transport", source="/agencies/transport/test",
         metrics=metrics,
+        protection=provisioned.protection_for("transport"),
     ) as publisher:
         good = await publisher.publish(good_event)
 
@@ -105,6 +120,7 @@ async def test_poison_records_are_dead_lettered_and_the_consumer_goes_on(
         provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}",
         deadletter_topic=topology.deadletter_topic("police").name, metrics=metrics,
+        protection=provisioned.protection_for("police"),
     )
     await consumer.start()
     try:
@@ -142,6 +158,7 @@ async def test_handler_failure_is_dead_lettered_not_dropped(
     async with Publisher(
         provisioned.kafka_as("transport"), codec, topology, agency="transport",
         source="/agencies/transport/test", metrics=metrics,
+        protection=provisioned.protection_for("transport"),
     ) as publisher:
         sent = await publisher.publish(event)
 
@@ -153,6 +170,7 @@ async def test_handler_failure_is_dead_lettered_not_dropped(
         provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}",
         deadletter_topic=topology.deadletter_topic("police").name, metrics=metrics,
+        protection=provisioned.protection_for("police"),
     )
     await consumer.start()
     try:

@@ -27,10 +27,14 @@ def test_the_named_sender_may_publish_and_no_one_else(fullname: str) -> None:
     check_sender("workflows", event)  # issues events on behalf of the agencies the rules name
 
 
-def test_a_source_naming_another_agency_is_refused() -> None:
+def test_a_source_must_name_the_callers_own_agency() -> None:
     agencies = ("police", "health")
     check_source("police", "/agencies/police/cli", agencies)
-    check_source("police", "/staff-app", agencies)  # names no agency
-    check_source("police", "/agencies/test/harness", agencies)  # names none of the topology's
+    check_source("police", "/agencies/police", agencies)
     with pytest.raises(SenderError, match="names agency 'health'"):
         check_source("police", "/agencies/health/cli", agencies)
+    for unnamed in ("/staff-app", "/agencies/test/harness", "/agencies/policeman/x", ""):
+        with pytest.raises(SenderError, match="must start with /agencies/police/") as caught:
+            check_source("police", unnamed, agencies)
+        [error] = caught.value.errors
+        assert (error.field, error.rule) == ("ce_source", "sender_identity")

@@ -26,6 +26,7 @@ from exchange.protection.entitlements import load_entitlements
 from exchange.protection.keys import FileKeyStore
 from exchange.protection.protected import ProtectedCodec
 from exchange.protection.signing import SIG_HEADER, Verifier
+from exchange.protection.unprotected import Unprotected
 
 pytestmark = pytest.mark.broker
 
@@ -102,6 +103,7 @@ async def the_search_finds_plaintext(bus: Bus, registry: CollectorRegistry, cont
         agency="police",
         source="/agencies/police/case-system",
         metrics=BusMetrics.on(registry),
+        protection=Unprotected("test: the control, which the byte search must find"),
     ) as plain:
         await plain.publish(rescue_with(control, "none"))
     nodes = provisioned.broker.cluster.nodes

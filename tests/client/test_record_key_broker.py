@@ -28,11 +28,14 @@ async def test_null_and_wrong_keys_are_dead_lettered_and_the_consumer_goes_on(
     await producer.start()
     try:
         sent = {}
+        # Signed by their sender over the key they carry: verified, then refused for the key.
+        signer = provisioned.protection_for("railway-police").signer
         for label, key in (("null", None), ("wrong", b"S-NOT-THIS-ONE"), ("good", None)):
             encoded = codec.encode(sighting, source="/agencies/railway-police/test")
+            used = encoded.key if label == "good" else key
             meta = await producer.send_and_wait(
-                TOPIC, encoded.value, key=encoded.key if label == "good" else key,
-                headers=encoded.headers,
+                TOPIC, encoded.value, key=used,
+                headers=[*encoded.headers, signer.header(used, encoded.value, encoded.headers)],
             )
             sent[label] = (meta.partition, meta.offset, encoded.attributes.id)
     finally:
@@ -49,6 +52,7 @@ async def test_null_and_wrong_keys_are_dead_lettered_and_the_consumer_goes_on(
         provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}", deadletter_topic=deadletter,
         metrics=metrics,
+        protection=provisioned.protection_for("police"),
     )
     await consumer.start()
     try:

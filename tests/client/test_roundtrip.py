@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from exchange.client.consumer import EventConsumer
@@ -17,6 +17,8 @@ from exchange.examples import example_json
 from exchange.metrics import BusMetrics
 from exchange.models.exceptions import validate_event
 from exchange.models.registry import EVENTS
+from exchange.protection.fields import put
+from exchange.protection.protected import PROTECTED
 
 pytestmark = pytest.mark.broker
 
@@ -28,6 +30,20 @@ CASES = [
     ("transport-sighting", "transport", "police"),
     ("intermediary-revocation", "market-regulation", "human-resources"),
 ]
+
+
+async def read_at(kafka, result) -> ConsumerRecord:
+    """The record the broker acknowledged as ``result``."""
+    consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(result.topic, result.partition)
+        consumer.assign([tp])
+        consumer.seek(tp, result.offset)
+        return await consumer.getone()
+    finally:
+        await consumer.stop()
 
 
 async def consume_until(
@@ -58,12 +74,14 @@ async def test_event_round_trips_owner_to_reader(
         provisioned.kafka_as(reader), codec, [topic], agency=reader,
         group_id=f"{reader}.test.{uuid.uuid4().hex[:8]}",
         deadletter_topic=topology.deadletter_topic(reader).name, metrics=metrics,
+        protection=provisioned.protection_for(reader),
     )
     await consumer.start()
     try:
         async with Publisher(
             provisioned.kafka_as(owner), codec, topology, agency=owner,
             source=f"/agencies/{owner}/test", metrics=metrics,
+            protection=provisioned.protection_for(owner),
         ) as publisher:
             result = await publisher.publish(event)
         got = await consume_until(consumer, lambda d: d.attributes.id == result.event_id)
@@ -71,7 +89,22 @@ async def test_event_round_trips_owner_to_reader(
         await consumer.stop()
     mine = [d for d in got if d.attributes.id == result.event_id]
     assert len(mine) == 1
-    assert mine[0].event == event
+    # The reader sees every value it is entitled to as sent, the others sealed.
+    record = await read_at(provisioned.kafka_as(reader), result)
+    opened = provisioned.protection_for(reader).decode(
+        record.key, record.value, record.headers, (record.topic, record.partition, record.offset)
+    )
+    assert opened.signer == owner
+    plain = codec.encode(event, source="/agencies/test")  # as the wire gives it back (UTC)
+    expected = codec.decode(plain.value, plain.headers).event.model_dump(mode="json")
+    for path in opened.protected:
+        put(expected, path, PROTECTED)
+    assert opened.view() == expected
+    assert mine[0].event.model_dump(warnings=False) == opened.decoded.event.model_dump(
+        warnings=False
+    )  # what the consumer's handler was given
+    if not opened.protected:
+        assert mine[0].event == event
     assert mine[0].attributes.source == f"/agencies/{owner}/test"
     assert mine[0].attributes.subject == spec.key(event)
     assert result.key == spec.key(event)
@@ -89,6 +122,7 @@ async def test_publish_confirms_partition_by_case_key(provisioned, codec: EventC
     async with Publisher(
         provisioned.kafka_as("transport"), codec, provisioned.topology, agency="transport",
         source="/agencies/transport/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("transport"),
     ) as publisher:
         results = await asyncio.gather(*(publisher.publish(event) for _ in range(5)))
     assert len({r.partition for r in results}) == 1
@@ -108,6 +142,7 @@ async def test_publish_many_sends_each_event_to_its_topic_in_order(
     async with Publisher(
         provisioned.kafka_as("police"), codec, topology, agency="police",
         source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("police"),
     ) as publisher:
         results = await publisher.publish_many(events, ids=ids)
         assert await publisher.publish_many([]) == []

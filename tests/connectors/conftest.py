@@ -23,7 +23,7 @@ from exchange.tls.pki import LocalPki
 def harness(provisioned, codec: EventCodec, tmp_path: Path) -> ConnectorHarness:
     return ConnectorHarness(
         provisioned.kafka_as, provisioned.topology, codec, tmp_path / "state",
-        pki=LocalPki(tmp_path / "pki"),
+        provisioned.protection_for, pki=LocalPki(tmp_path / "pki"),
     )
 
 

@@ -62,7 +62,8 @@ async def test_run_moves_a_dropped_file_and_stops_on_sigterm(
     )
     transport = provisioned.kafka_as("transport")
     assert transport.password is not None
-    env = {**os.environ, **transport.environment()}  # the principal and the CA to trust
+    env = {**os.environ, **transport.environment(),  # the principal and the CA to trust
+           "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent)}  # its keys
     log = tmp_path / "connector.log"
     with log.open("w") as stderr:
         process = await asyncio.create_subprocess_exec(

@@ -95,7 +95,8 @@ async def test_gateway(harness) -> None:
                           dict(example_json("transport-sighting"), sightingId=f"OK-{run}"))
         assert good[0] == 202, "the gateway stopped accepting after the catalogue"
         published = await harness.read(
-            TOPIC, agency="police", count=2, source=f"/t/{gateway_cfg.name}", within=5,
+            TOPIC, agency="police", count=2,
+            source=f"/agencies/transport/t/{gateway_cfg.name}", within=5,
         )
     assert failures == []
     ids = [r.decoded.event.sightingId for r in published if r.decoded is not None]
@@ -222,7 +223,13 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
         source="/agencies/transport/mal",
     )
     sent: dict[tuple[int, int], Row] = {}
+    signer = provisioned.protection_for("transport").signer  # signed by a writer: past the
     producer = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs())
+
+    async def send(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        signature = signer.headers([(key, value, headers)])  # verification, into the decoder
+        return await producer.send_and_wait(TOPIC, value, key=key, headers=headers + signature)
+
     await producer.start()
     try:
         for row in CATALOGUE:
@@ -232,11 +239,9 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
             headers = [(k, data["sightingId"].encode() if k == "ce_subject" else v)
                        for k, v in good.headers if k != "ce_id"]
             headers.append(("ce_id", f"mal-{run}-{row.id}".encode()))
-            meta = await producer.send_and_wait(
-                TOPIC, _avro(row, data), key=data["sightingId"].encode(), headers=headers
-            )
+            meta = await send(data["sightingId"].encode(), _avro(row, data), headers)
             sent[(meta.partition, meta.offset)] = row
-        await producer.send_and_wait(TOPIC, good.value, key=good.key, headers=good.headers)
+        await send(good.key, good.value, list(good.headers))
     finally:
         await producer.stop()
 
@@ -250,6 +255,7 @@ async def test_event_consumer(provisioned, codec: EventCodec) -> None:
         provisioned.kafka_as("police"), codec, [TOPIC], agency="police",
         group_id=f"police.test.{uuid.uuid4().hex[:8]}", deadletter_topic=deadletter,
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("police"),
     )
     await consumer.start()
     try:

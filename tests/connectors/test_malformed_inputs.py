@@ -48,7 +48,8 @@ async def test_http_gateway(harness) -> None:
             async with session.post(url, data=good, headers=headers) as response:
                 assert response.status == 202
         got = await harness.read(
-            "exchange.sighting", agency="police", count=1, source=f"/t/{cfg.name}", settle=2
+            "exchange.sighting", agency="police", count=1,
+            source=f"/agencies/transport/t/{cfg.name}", settle=2
         )
     assert len(got) == 1  # the valid one only
     for bad in CATALOGUE:

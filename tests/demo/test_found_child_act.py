@@ -9,6 +9,7 @@ import pytest
 
 from exchange.codec import EventCodec
 from exchange.demo import found_child
+from exchange.demo.keys import certify_demo_keys
 from exchange.settings import KafkaSettings
 
 pytestmark = pytest.mark.broker
@@ -22,7 +23,8 @@ async def test_the_found_child_act_plays_through(
             principal, provisioned.credentials.password_for(principal)
         )
 
-    assert await found_child.play(provisioned.topology, kafka_as, codec, tmp_path) == 0
+    keys = await certify_demo_keys(provisioned.topology, kafka_as, codec, tmp_path)
+    assert await found_child.play(provisioned.topology, kafka_as, keys, tmp_path) == 0
     out = capsys.readouterr().out
     assert "police.yanta <- child of unknown origin" in out
     assert "in the ledger, answerable: 主管局长" in out

@@ -26,7 +26,14 @@ async def test_demo_delivers_every_event_and_shows_the_guard_rails(
     assert "16/16 deliveries made" in out
     assert "refused to the sender, nothing sent" in out
     assert "denied by the broker: TopicAuthorizationFailedError" in out
-    assert "kept it in exchange.deadletter.police" in out
+    # Protection: keys certified on the bus, fields sealed for those not entitled, forgeries
+    # quarantined with their reasons.
+    assert "the office checked each request's proof of possession and certified" in out
+    assert "sees <protected> at" in out
+    assert "opens every field" in out
+    for reason in ("uncertified-key x1", "bad-signature x1", "unsigned x1"):
+        assert reason in out
+    assert "quarantined to exchange.quarantine.police" in out
     assert "UNEXPECTED" not in out
     # The workflows act: dispatches, an escalation, a widening alert, a match, a cancel.
     assert "railway-police.xian-north-station <- RESPOND" in out

@@ -80,6 +80,7 @@ async def test_a_tsa_outage_closes_the_publisher_and_its_return_opens_it(
             provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
             source="/agencies/police/case-system", metrics=BusMetrics.on(registry),
             audit=trail, guard=guard,
+            protection=provisioned.protection_for("police"),
         ) as publisher:
             await publisher.publish(rescue())  # its checkpoint now waits for an anchor
             assert guard.pending
@@ -125,6 +126,7 @@ async def test_an_unwritable_audit_topic_closes_the_publisher(
         async with Publisher(
             settings, codec, provisioned.topology, agency="police",
             source="/agencies/police/case-system", metrics=bus, audit=trail, guard=guard,
+            protection=provisioned.protection_for("police"),
         ) as publisher:
             with pytest.raises(Exception, match="TopicAuthorizationFailed") as failed:
                 await publisher.publish(rescue())  # sent, but its audit record is refused

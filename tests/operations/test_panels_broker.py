@@ -60,6 +60,7 @@ async def _acknowledge(provisioned, codec, dispatch: SightingDispatch) -> None:
     async with Publisher(
         provisioned.kafka_as(agency), codec, provisioned.topology, agency=agency,
         source=f"/agencies/{agency}/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for(agency),
     ) as publisher:
         await publisher.publish(DispatchAcknowledgement(
             dispatchId=dispatch.dispatchId, sightingId=dispatch.sightingId,

@@ -100,6 +100,7 @@ async def referrals_match_the_board(
     snapshot = await read_snapshot(
         provisioned.kafka_as("joint-meeting-office"), codec, "exchange.referral-board",
         agency="joint-meeting-office", partitions=3,
+        protection=provisioned.protection_for("joint-meeting-office"),
     )
     latest: dict[str, ReferralState] = {}
     for decoded in snapshot.events:

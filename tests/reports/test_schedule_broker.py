@@ -141,7 +141,7 @@ async def alerted_once(
     assert [dict(r.headers)["ce_id"] for r in to_unit] == [
         f"report-{year}-MEMBER_UNIT-cyberspace".encode()
     ]
-    [alert] = [codec.decode(r.value, r.headers).event for r in to_unit]
+    [alert] = [provisioned.open_as("cyberspace", r).event for r in to_unit]
     assert isinstance(alert, ComplianceAlert)
     assert alert.kind.value == "REPORT_NOT_CONFIRMED"
     assert "not confirmed by the deadline" in alert.reason

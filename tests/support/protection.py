@@ -3,10 +3,18 @@ plaintext on disk. Shared by the protection tests of the client and of the worke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from exchange.codec import EventCodec
+from exchange.protection.entitlements import load_entitlements
+from exchange.protection.keys import FileKeyStore
+from exchange.protection.protected import ProtectedCodec
+from exchange.protection.signing import Verifier
+from exchange.topology.model import Topology
 
 Origin = tuple[str, int, int]
 """Where a quarantined record came from: topic, partition, offset."""
@@ -45,3 +53,20 @@ def files_containing(roots: list[Path], needle: bytes) -> list[Path]:
         file for root in roots for file in root.rglob("*")
         if file.is_file() and needle in file.read_bytes()
     ]
+
+
+def protection_in(
+    folder: Path, topology: Topology, codec: EventCodec
+) -> Callable[[str], ProtectedCodec]:
+    """Every agency's protected codec over keys made in ``folder`` (for a test with a broker
+    of its own; the session's broker has ``provisioned.protection_for``)."""
+    keys = FileKeyStore(folder)
+    keys.init([a.id for a in topology.agencies])
+    keys.reload()
+    entitlements = load_entitlements(topology=topology)
+
+    def protection_for(agency: str) -> ProtectedCodec:
+        verifier = Verifier(keys, writers_of=lambda topic: topology.topic(topic).writers)
+        return ProtectedCodec(codec, keys, entitlements, agency=agency, verifier=verifier)
+
+    return protection_for

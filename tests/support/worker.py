@@ -80,6 +80,7 @@ async def publish(provisioned, codec: EventCodec, *events: TransportSighting,
     async with Publisher(
         provisioned.kafka_as("transport"), codec, provisioned.topology, agency="transport",
         source="/agencies/transport/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("transport"),
     ) as publisher:
         return [(await publisher.publish(e, id=event_id)).event_id for e in events]
 
@@ -101,7 +102,7 @@ async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: 
                and time.monotonic() < deadline):
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    event = codec.decode(record.value, record.headers).event
+                    event = provisioned.open_as(agency, record).event
                     assert isinstance(event, SightingDispatch)
                     if event.sightingId in sighting_ids:
                         found.append(event)
@@ -110,7 +111,7 @@ async def dispatches(provisioned, codec: EventCodec, agency: str, sighting_ids: 
         while time.monotonic() < settle_until:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    event = codec.decode(record.value, record.headers).event
+                    event = provisioned.open_as(agency, record).event
                     if isinstance(event, SightingDispatch) and event.sightingId in sighting_ids:
                         found.append(event)
     finally:

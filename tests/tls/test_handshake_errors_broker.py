@@ -63,7 +63,8 @@ async def test_the_verified_client_connects(police: KafkaSettings, codec, provis
     assert police.ssl_cafile is not None
     assert explain(police) is None
     publisher = Publisher(police, codec, provisioned.topology, agency="police",
-                          source="/test", metrics=BusMetrics(CollectorRegistry()))
+                          source="/agencies/police/test", metrics=BusMetrics(CollectorRegistry()),
+                          protection=provisioned.protection_for("police"))
     async with publisher:
         pass
 
@@ -74,7 +75,8 @@ async def test_wrong_ca_names_the_ca_file_and_setting(
     other = _other_ca(tmp_path)
     wrong = police.model_copy(update={"ssl_cafile": other})
     publisher = Publisher(wrong, codec, provisioned.topology, agency="police",
-                          source="/test", metrics=BusMetrics(CollectorRegistry()))
+                          source="/agencies/police/test", metrics=BusMetrics(CollectorRegistry()),
+                          protection=provisioned.protection_for("police"))
     with pytest.raises(TlsHandshakeError) as raised:
         await publisher.__aenter__()
     await publisher.__aexit__(None, None, None)
@@ -132,22 +134,36 @@ def test_tls_without_scram_is_not_let_in(kafka) -> None:
         KafkaAdminClient(**tls_only.kafka_python_kwargs(), api_version_auto_timeout_ms=3000)
 
 
-def test_the_cli_prints_one_line_and_no_traceback(provisioned, tmp_path: Path) -> None:
-    other = _other_ca(tmp_path)
+@pytest.mark.parametrize("case", ["wrong-ca", "expired-ca", "plaintext"])
+def test_the_cli_prints_one_line_and_no_traceback(
+    case: str, provisioned, kafka, tmp_path: Path
+) -> None:
+    """What an operator sees: one line on stderr naming the file or the setting to fix."""
     env = {
         **os.environ,
         "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": provisioned.broker.bootstrap,
         "EXCHANGE_STATE_DIR": str(provisioned.credentials.directory.parent),
-        "EXCHANGE_KAFKA__SSL_CAFILE": str(other),
     }
+    if case == "wrong-ca":
+        named = _other_ca(tmp_path)
+        env["EXCHANGE_KAFKA__SSL_CAFILE"] = str(named)
+        expected = [str(named), "EXCHANGE_KAFKA__SSL_CAFILE"]
+    elif case == "expired-ca":
+        named = _expired_copy_of_the_ca(kafka, tmp_path)
+        env["EXCHANGE_KAFKA__SSL_CAFILE"] = str(named)
+        expected = [str(named), "expired on"]
+    else:
+        env["EXCHANGE_KAFKA__SECURITY_PROTOCOL"] = "SASL_PLAINTEXT"
+        expected = ["SASL_SSL", "EXCHANGE_KAFKA__SECURITY_PROTOCOL"]
     done = subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", "tail", "exchange.sighting", "--as",
          "police", "--timeout", "5"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False,
     )
-    assert done.returncode == 2
+    assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("exchange: error: the broker at ")
-    assert str(other) in lines[0]
-    assert "EXCHANGE_KAFKA__SSL_CAFILE" in lines[0]
+    assert lines[0].startswith("exchange: error: "), lines[0]
+    assert "Traceback" not in done.stderr
+    for part in expected:
+        assert part in lines[0], lines[0]

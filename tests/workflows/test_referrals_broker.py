@@ -32,6 +32,7 @@ from exchange.models.referrals import (
     ReferralUpdate,
     Rescue,
 )
+from exchange.protection.exceptions import VerificationError
 from exchange.rules.jurisdiction import load_jurisdiction
 from exchange.rules.referral_rules import load_referral_rules, plan_referrals
 from tests.cli.test_cli import run_cli
@@ -47,6 +48,7 @@ async def publish(provisioned: Any, codec: EventCodec, agency: str, *events: Bas
     async with Publisher(
         provisioned.kafka_as(agency), codec, provisioned.topology, agency=agency,
         source=f"/agencies/{agency}/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for(agency),
     ) as publisher:
         for event in events:
             await publisher.publish(event)
@@ -74,8 +76,8 @@ async def collect(
                         found.extend([record] if keep(record) else [])
                         continue
                     try:
-                        event = codec.decode(record.value, record.headers).event
-                    except DecodeError:
+                        event = provisioned.open_as(agency, record).event
+                    except (DecodeError, VerificationError):
                         continue  # another test's poison record on a shared inbox
                     if keep(event):
                         found.append(event)

@@ -132,6 +132,7 @@ async def acknowledge(provisioned, codec: EventCodec, dispatch: SightingDispatch
         provisioned.kafka_as(dispatch.target.agencyId), codec, provisioned.topology,
         agency=dispatch.target.agencyId, source="/agencies/police/test",
         metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for(dispatch.target.agencyId),
     ) as publisher:
         await publisher.publish(ack)
 
@@ -190,7 +191,7 @@ async def alerts_for(provisioned, codec: EventCodec, reference: str, *, until_ca
         while time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    event = codec.decode(record.value, record.headers).event
+                    event = provisioned.open_as("transport", record).event
                     if isinstance(event, EmergencyAlert) and event.reference == reference:
                         found.append(event)
             done = found and found[-1].msgType.value == "CANCEL"
@@ -214,6 +215,7 @@ async def test_missing_child_alert_widens_then_cancels(provisioned, codec: Event
         async with Publisher(
             provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
             source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+            protection=provisioned.protection_for("police"),
         ) as publisher:
             await publisher.publish(report)
             widened = await alerts_for(provisioned, codec, reference, until_cancel=False)
@@ -252,6 +254,7 @@ async def publish_report(provisioned, codec: EventCodec, report: MissingPersonRe
     async with Publisher(
         provisioned.kafka_as("police"), codec, provisioned.topology, agency="police",
         source="/agencies/police/test", metrics=BusMetrics.on(CollectorRegistry()),
+        protection=provisioned.protection_for("police"),
     ) as publisher:
         await publisher.publish(report)
 
@@ -276,7 +279,7 @@ async def matches_for(
         while not matches and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    event = codec.decode(record.value, record.headers).event
+                    event = provisioned.open_as("police", record).event
                     if isinstance(event, CandidateMatch) and (
                         event.sightingId, event.caseId) == (sighting_id, case_id):
                         matches.append(event)

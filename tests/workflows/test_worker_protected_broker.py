@@ -1,7 +1,8 @@
 """The protected worker end to end against the real broker (issue #4 acceptance, workflows part).
 
-One protected ``exchange worker`` (its own app id, state dir and log): police publish a missing
-child report and transport a matching sighting, both sealed and signed, carrying canary strings.
+One ``exchange worker``, protected by default (its own app id, state dir and log): police
+publish a missing child report and transport a matching sighting, both sealed and signed,
+carrying canary strings.
 The worker alerts, matches and dispatches; entitled readers open its outputs, an unentitled one
 cannot; unsigned, forged, tampered and replayed sightings are quarantined, counted and never
 dispatched; the audit trail shows what the worker was given and where it routed it; and no canary
@@ -192,7 +193,7 @@ class Run:
 
     def start(self) -> subprocess.Popen[bytes]:
         return start_worker(
-            self.provisioned, "--protected", "--app-id", f"workflows.protected-{self.tag}",
+            self.provisioned, "--app-id", f"workflows.protected-{self.tag}",  # protected: no flag
             "--metrics-port", str(self.port), "--loglevel", "info",
             data_dir=self.state_dir, log_file=self.log_file,
         )

@@ -1,9 +1,8 @@
 """The worker's protected mode: verify and open its inputs, seal and sign its outputs and state.
 
 :class:`WorkerProtection` is the one object the runtime calls when the worker runs protected
-(``exchange worker --protected``, ``EXCHANGE_WORKER__PROTECTED=true``);
-without it the runtime behaves as before. It acts as the ``workflows`` agency with the keys of
-the key store (``<state>/keys``):
+(``exchange worker``: the default; only ``--unprotected`` runs it without, loudly). It acts as
+the ``workflows`` agency with the keys of the key store (``<state>/keys``):
 
 - **inputs** (:meth:`open`): every record of a source topic is verified and opened with the
   :class:`~exchange.protection.protected.ProtectedCodec` *before* the runtime's dedupe and

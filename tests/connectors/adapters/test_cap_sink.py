@@ -58,7 +58,7 @@ async def _until(predicate: Callable[[], bool], within: float = 30) -> None:
 
 
 async def test_alerts_reach_the_folder_and_the_endpoint(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/workflows/test/{uuid.uuid4().hex}"
     identifiers = await alerts(harness, source, 3)
     folder = tmp_path / "screens"
     config = cap_config(harness, folder=folder, endpoints=[receiver.url])
@@ -75,7 +75,7 @@ async def test_alerts_reach_the_folder_and_the_endpoint(harness, tmp_path, recei
 async def test_invalid_cap_is_dead_lettered_and_reaches_no_screen(
     harness, tmp_path, receiver
 ) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/workflows/test/{uuid.uuid4().hex}"
     bad = await alerts(harness, source, 1, cap="<alert>not CAP</alert>")
     good = await alerts(harness, source, 1)
     folder = tmp_path / "screens"
@@ -95,7 +95,7 @@ async def test_invalid_cap_is_dead_lettered_and_reaches_no_screen(
 
 
 async def test_endpoint_down_then_back_gets_each_alert_once(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/workflows/test/{uuid.uuid4().hex}"
     identifiers = await alerts(harness, source, 2)
     down = True  # the endpoint answers 503 to this test's alerts until it is "back"
     receiver.answer = lambda d: 503 if down and mine(source)(d) else 200
@@ -118,7 +118,7 @@ async def test_endpoint_down_then_back_gets_each_alert_once(harness, tmp_path, r
 
 
 async def test_restart_mid_stream_neither_loses_nor_repeats(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/workflows/test/{uuid.uuid4().hex}"
     await alerts(harness, source, 4)
     receiver.delay = 0.1
     config = cap_config(harness, endpoints=[receiver.url], max_records=2)

@@ -157,6 +157,7 @@ async def test_bus_unreachable_then_back_publishes_every_row_once(harness, tmp_p
         harness.topology,
         harness.codec,
         harness.state_dir,
+        harness.protection_for,
     )
     with pytest.raises(Exception, match=r"(?i)connect|bootstrap"):
         async with down.running(FileDropSource(cfg, down.context)):

@@ -29,7 +29,8 @@ def gateway_config(harness: ConnectorHarness, name: str, **extra: Any) -> HttpGa
         agency="transport",
         port=0,
         callers=[
-            {"agency": "transport", "token_sha256": token_digest(TOKEN), "source": f"/t/{name}"}
+            {"agency": "transport", "token_sha256": token_digest(TOKEN),
+            "source": f"/agencies/transport/t/{name}"}
         ],
         **extra,
     )
@@ -74,7 +75,8 @@ async def test_accepted_event_reaches_the_bus_with_its_id(harness) -> None:
         )
         assert status == 202, answer
         got = await harness.read(
-            "exchange.sighting", agency="police", count=1, source=f"/t/{config.name}"
+            "exchange.sighting", agency="police", count=1,
+            source=f"/agencies/transport/t/{config.name}"
         )
     assert [r.headers["ce_id"] for r in got] == [answer["eventId"]]
     assert got[0].decoded is not None
@@ -107,7 +109,8 @@ async def test_bad_requests_get_4xx_with_field_errors_and_nothing_is_sent(harnes
         status, body, _ = await post(gateway, "/v1/events/rescue", example_json("rescue"))
         assert status == 403, body
         got = await harness.read(
-            "exchange.sighting", agency="police", count=1, source=f"/t/{config.name}", within=3
+            "exchange.sighting", agency="police", count=1,
+            source=f"/agencies/transport/t/{config.name}", within=3
         )
     assert got == []
     refused = harness.metric(
@@ -136,7 +139,8 @@ async def test_idempotency_key_makes_retries_safe_across_a_restart(harness) -> N
         other = dict(event, sightingId="SGT-OTHER-1")
         reused = await post(restarted, path, other, key=key)
         got = await harness.read(
-            "exchange.sighting", agency="police", count=1, source=f"/t/{config.name}", settle=3
+            "exchange.sighting", agency="police", count=1,
+            source=f"/agencies/transport/t/{config.name}", settle=3
         )
     assert after[0] == 202
     assert after[1]["eventId"] == first[1]["eventId"]
@@ -152,6 +156,7 @@ async def test_bus_down_answers_503_then_the_retry_is_published_once(harness) ->
         harness.topology,
         harness.codec,
         harness.state_dir,
+        harness.protection_for,
         pki=harness.pki,
     )
     key = uuid.uuid4().hex
@@ -168,7 +173,8 @@ async def test_bus_down_answers_503_then_the_retry_is_published_once(harness) ->
         await harness.until(lambda: back.port)
         status, body, _ = await post(back, path, event, key=key)
         got = await harness.read(
-            "exchange.sighting", agency="police", count=1, source=f"/t/{config.name}", settle=2
+            "exchange.sighting", agency="police", count=1,
+            source=f"/agencies/transport/t/{config.name}", settle=2
         )
     assert status == 202
     assert [r.headers["ce_id"] for r in got] == [body["eventId"]]
@@ -227,7 +233,7 @@ async def test_plain_http_only_by_an_explicit_flag_that_warns(
 async def test_no_certificate_and_no_local_ca_is_a_clear_error(harness) -> None:
     config = gateway_config(harness, harness.unique_name("gw"))
     alone = ConnectorHarness(harness.kafka_for, harness.topology, harness.codec,
-                             harness.state_dir)
+                             harness.state_dir, harness.protection_for)
     gateway = HttpGateway(config, alone.context)
     with pytest.raises(TlsError, match=r"\[tls\] table's certfile"):
         await gateway.setup()

@@ -70,7 +70,8 @@ async def test_requests_are_checked_before_they_reach_the_bus(harness) -> None:
         status, body = await send(gateway, '{"a": "西安"}'.encode("gbk"), {**auth, **JSON})
         assert (status, body["error"]) == (400, "not-json")
         got = await harness.read(
-            "exchange.sighting", agency="police", count=4, source=f"/t/{config.name}", settle=2
+            "exchange.sighting", agency="police", count=4,
+            source=f"/agencies/transport/t/{config.name}", settle=2
         )
     assert len(got) == 4
 
@@ -119,7 +120,8 @@ async def test_health_is_not_ready_without_credentials(harness) -> None:
         raise SettingsError("credentials", f"no password for {agency}")
 
     lost = ConnectorHarness(
-        no_credentials, harness.topology, harness.codec, harness.state_dir, pki=harness.pki
+        no_credentials, harness.topology, harness.codec, harness.state_dir,
+        harness.protection_for, pki=harness.pki,
     )
     config = gateway_config(harness, harness.unique_name("gw"))
     gateway = HttpGateway(config, lost.context)

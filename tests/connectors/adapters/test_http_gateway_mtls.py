@@ -48,7 +48,8 @@ async def test_client_certificate_is_mapped_to_its_agency(harness, tmp_path: Pat
         name=harness.unique_name("gw-tls"),
         agency="transport",
         port=0,
-        callers=[{"agency": "transport", "certificate_cn": "staff-app", "source": "/t/tls"}],
+        callers=[{"agency": "transport", "certificate_cn": "staff-app",
+        "source": "/agencies/transport/t/tls"}],
         tls={
             "certfile": tmp_path / "server.crt",
             "keyfile": tmp_path / "server.key",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from support.protection import protection_in
 
 from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
@@ -68,7 +69,8 @@ def own(cluster: LocalCluster, codec: EventCodec, tmp_path: Path) -> ConnectorHa
         )
 
     return ConnectorHarness(
-        kafka_for, topology, codec, tmp_path / "state", pki=LocalPki(tmp_path / "pki")
+        kafka_for, topology, codec, tmp_path / "state",
+        protection_in(tmp_path / "keys", topology, codec), pki=LocalPki(tmp_path / "pki"),
     )
 
 
@@ -109,7 +111,8 @@ async def test_503_names_the_id_that_the_retry_reuses_across_a_broker_restart(
         assert retried[0] == 202, retried
         assert retried[1]["eventId"] == body["eventId"]
         got = await own.read(
-            "exchange.sighting", agency="police", count=3, source=f"/t/{config.name}",
+            "exchange.sighting", agency="police", count=3,
+            source=f"/agencies/transport/t/{config.name}",
             within=20, settle=3,
         )
         assert await health(gateway) == 200

@@ -78,7 +78,7 @@ async def _until(predicate: Callable[[], bool], within: float = 30) -> None:
 
 
 async def test_events_are_delivered_signed_and_in_case_order(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     ids = await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 5)
     config = webhook(harness, tmp_path, receiver.url)
     async with harness.running(WebhookSink(config, harness.context)):
@@ -93,13 +93,15 @@ async def test_events_are_delivered_signed_and_in_case_order(harness, tmp_path, 
 async def test_refused_and_poison_records_are_dead_lettered_and_the_sink_goes_on(
     harness, tmp_path, receiver, provisioned
 ) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     receiver.answer = lambda d: 400 if d.json["data"]["referralId"] == "RF-001" else 200
     raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
     await raw.start()
     marker = uuid.uuid4().hex.encode()
-    try:
-        poison = await raw.send_and_wait(INBOX, b"not avro " + marker, key=b"poison")
+    value, headers = b"not avro " + marker, [("ce_source", source.encode()), ("ce_id", marker)]
+    headers += provisioned.protection_for("police").signer.headers([(b"poison", value, headers)])
+    try:  # signed by a writer, so it passes verification and reaches the decoder
+        poison = await raw.send_and_wait(INBOX, value, key=b"poison", headers=headers)
     finally:
         await raw.stop()
     await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 3)
@@ -129,7 +131,7 @@ async def test_refused_and_poison_records_are_dead_lettered_and_the_sink_goes_on
 async def test_endpoint_down_then_back_delivers_everything_once_in_order(
     harness, tmp_path, receiver
 ) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     ids = await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 4)
     await receiver.stop()  # the agency's system is down
     config = webhook(
@@ -148,7 +150,7 @@ async def test_endpoint_down_then_back_delivers_everything_once_in_order(
 
 
 async def test_retries_exhausted_go_to_the_dead_letter_topic(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     receiver.answer = lambda d: 503 if mine(source)(d) else 200
     ids = await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 1)
     config = webhook(
@@ -167,7 +169,7 @@ async def test_retries_exhausted_go_to_the_dead_letter_topic(harness, tmp_path, 
 
 
 async def test_restart_mid_stream_neither_loses_nor_repeats(harness, tmp_path, receiver) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     case = f"CASE-{uuid.uuid4().hex[:8]}"
     ids = await referrals(harness, source, case, 6)
     receiver.delay = 0.1
@@ -184,7 +186,7 @@ async def test_restart_mid_stream_neither_loses_nor_repeats(harness, tmp_path, r
 async def test_stop_while_retrying_leaves_the_event_for_the_restart(
     harness, tmp_path, receiver
 ) -> None:
-    source = f"/test/{uuid.uuid4().hex}"
+    source = f"/agencies/police/test/{uuid.uuid4().hex}"
     ids = await referrals(harness, source, f"CASE-{uuid.uuid4().hex[:8]}", 1)
     down = True
     receiver.answer = lambda d: 503 if down and mine(source)(d) else 200

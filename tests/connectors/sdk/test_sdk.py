@@ -21,6 +21,7 @@ from connectors.sdk.metrics import ConnectorMetrics
 from connectors.sdk.progress import ProgressStore
 from connectors.sdk.retry import Interrupted, with_retries
 from exchange.errors import ExchangeError
+from exchange.protection.unprotected import Unprotected
 
 
 def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
@@ -152,6 +153,10 @@ def test_progress_survives_reopening(tmp_path: Path) -> None:
          "unknown"),
         ('[[callers]]\nagency = "transport"\n', "give token_sha256 or certificate_cn"),
         ('[[callers]]\nagency = "transport"\ncertificate_cn = "app"\n', "tls.client_cafile"),
+        ('[[callers]]\nagency = "transport"\ncertificate_cn = "x"\nsource = "/staff-app"\n',
+         "must start with /agencies/transport/"),
+        ('source = "/agencies/police/gw"\n[[callers]]\nagency = "transport"\n'
+         'certificate_cn = "x"\n', "names agency 'police'|must start with /agencies/transport/"),
     ],
 )  # fmt: skip
 def test_gateway_config_refuses_callers_it_could_not_authenticate(
@@ -177,7 +182,8 @@ async def test_a_connector_is_ready_only_while_it_moves_records(tmp_path: Path) 
 
     context = ConnectorContext(kafka_for=lambda _a: None,  # type: ignore[arg-type,return-value]
                                topology=None, codec=None,  # type: ignore[arg-type]
-                               registry=CollectorRegistry())
+                               registry=CollectorRegistry(),
+                               protection_for=lambda _a: Unprotected("a unit test of readiness"))
     probe = Probe(ConnectorConfig(kind="probe", name="probe", agency="police",
                                   state_dir=tmp_path), context)
     assert probe.not_ready() == "not running (starting, or stopping)"
