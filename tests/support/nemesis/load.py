@@ -35,6 +35,7 @@ from exchange.codec import EventCodec
 from exchange.examples.core import example_transport_sighting
 from exchange.metrics import BusMetrics
 from exchange.models.common import Location
+from exchange.protection.unprotected import Unprotected
 from exchange.tls.context import client_context
 from support.nemesis.checker import Dispatch, Expected
 from support.nemesis.system import TOKEN, System
@@ -70,6 +71,10 @@ def expected(sighting_id: str, place: str, event_id: str, via: str) -> Expected:
     ))
 
 
+UNPROTECTED = Unprotected("the nemesis measures delivery under faults, not field protection: "
+                          "its checker reads the dispatches' routing fields in the clear")
+
+
 @dataclass
 class Load:
     system: System
@@ -93,7 +98,7 @@ class Load:
         async with Publisher(
             settings, self.codec, topology, agency="transport",
             source=f"/agencies/transport/nemesis-{self.run}",
-            metrics=BusMetrics.on(CollectorRegistry()),
+            metrics=BusMetrics.on(CollectorRegistry()), protection=UNPROTECTED,
         ) as publisher:
             for n in range(count):
                 if stop.is_set():

@@ -135,15 +135,16 @@ class System:
             self.workers.append(Process(
                 f"worker-{i + 1}",
                 ["worker", "--replication", "3", "--data-dir", str(self.root / f"worker-{i + 1}"),
-                 "--loglevel", "warn"],
+                 "--loglevel", "warn", "--unprotected"],  # see load.UNPROTECTED
                 env, self.logs / f"worker-{i + 1}.log",
             ))
         self.gateway = Process(
-            "gateway", ["connect", "run", str(self._gateway_config())], env,
+            "gateway", ["connect", "run", "--unprotected", str(self._gateway_config())], env,
             self.logs / "gateway.log",
         )
         self.file_drop = Process(
-            "file-drop", ["connect", "run", str(self._file_drop_config())], env,
+            "file-drop", ["connect", "run", "--unprotected", str(self._file_drop_config())],
+            env,
             self.logs / "file-drop.log",
         )
         for process in self.processes:
