@@ -1,11 +1,12 @@
 # The two commands of the README, and a few for development.
 #   make demo   installs, starts the local Kafka broker, provisions the topology, plays the scenario
 #   make test   installs, then runs every test (the tests start their own real broker)
+#   make soak   the long nemesis run (>= 100,000 events, >= 30 faults; about an hour; not in CI)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install system-deps lint bench broker-down clean
+.PHONY: demo test soak install system-deps lint bench broker-down clean
 
 $(BIN)/exchange: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,12 @@ test: install system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# A three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300.., two workers, the gateway and the
+# file drop under load and faults; figures in .state/soak-report.md (see RELIABILITY.md).
+soak: install system-deps
+	PYTHONPATH=tests $(BIN)/python -m support.nemesis.run --events 100000 --faults 30 \
+	  --out .state/soak-report.md
 
 # Every benchmark in one command, each printing its targets (✓/✗) beside its figures and their
 # baselines from the same run. Brokers of their own on BENCH_PORT.. (never the dev broker's).

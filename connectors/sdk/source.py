@@ -102,7 +102,9 @@ class Source(Connector[C]):
     async def setup(self) -> None:
         self._opened = contextlib.AsyncExitStack()
         self._publisher = await self._opened.enter_async_context(self.publisher())
-        self._dlq = AIOKafkaProducer(**self.kafka().aiokafka_kwargs(), acks="all")
+        self._dlq = AIOKafkaProducer(
+            **self.kafka().aiokafka_kwargs(), acks="all", enable_idempotence=True
+        )
         await self._dlq.start()
 
     async def close(self) -> None:

@@ -55,7 +55,9 @@ Records = list[tuple[bytes | None, bytes | None]]
 
 async def send(settings: KafkaSettings, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
     """Write ``records`` (key, value) to ``topic`` and wait until the broker has them all."""
-    producer = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
+    producer = AIOKafkaProducer(
+        **settings.aiokafka_kwargs(), acks="all", enable_idempotence=True
+    )
     await producer.start()
     try:
         for future in [await producer.send(topic, value, key=key) for key, value in records]:

@@ -6,6 +6,8 @@ What is patched, and why:
 - the consumer's read positions (:class:`RewindingConsumer`, :class:`PositionWatch`): no record
   is skipped after a restart or a rebalance (below);
 - the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
+- the transport's topic creation (:func:`patient_topic_creation`): a worker starting or
+  rebalancing while a broker is down retries instead of exiting;
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
 - the producer's buffer (:func:`tune_producer`) and the worker's root logger
@@ -38,13 +40,25 @@ restart in three after a SIGKILL:
   (inferred from faust's code and a clean-clone CI run in which 27 sightings never came while
   no commit was stuck).
 
-Three repairs, all within faust's own machinery:
+- **A lone record committed past.** A seek (a rebalance's, or the watch's below) while the
+  fetcher still hands out records of an earlier fetch: the next stale record sets faust's read
+  offset past the seek's target, so the record at the target, fetched again, is dropped as
+  already read, and the records after it are handled. faust's commit stops at a hole at the
+  head of the acked records only when it is two records long or more (``min(acked) -
+  committed > 1``, with ``committed`` the next offset to read): a lone dropped record was
+  committed past (the one sighting in 10,752 the nemesis lost, at the end of a rebalance).
+
+Four repairs, all within faust's own machinery:
 
 - :class:`RewindingConsumer` rewinds, after faust's seek to the committed offsets, each
   partition that has no committed offset to its beginning: what ``auto_offset_reset=earliest``
   promised, made true even when records were fetched early.
 - The same consumer records no gap on a topic that is not compacted: the commit stops before
   the skipped records, where the watch below finds them.
+- The same consumer commits a source partition only over acked records starting exactly at
+  its committed offset (:meth:`RewindingConsumer._new_offset`), and takes no acknowledgement
+  for a record fetched before the current rebalance generation (:meth:`RewindingConsumer.ack`:
+  faust's stream acks such a record while it skips it, unhandled).
 - :class:`PositionWatch` checks every few seconds that each assigned source partition's commit
   keeps up with its consumer position. A partition whose position stays ahead of a commit
   that did not move between two looks lost records (dropped, or left "in flight" by a
@@ -64,6 +78,7 @@ positions, about latency, but it lives where faust's consumer is replaced.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import weakref
@@ -91,9 +106,13 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_add_gap"),
     (faust_aiokafka.Consumer, "_is_changelog_tp"),
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
+    (faust_aiokafka.Consumer, "_acked"),  # set in __init__
+    (faust_aiokafka.Consumer, "_new_offset"),
+    (faust_aiokafka.Consumer, "_unacked_messages"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
     (faust_streams, "_current_event"),
     (faust_aiokafka.Producer, "_settings_extra"),
+    (faust_aiokafka.Transport, "_create_topic"),
 )
 
 
@@ -188,6 +207,11 @@ class RewindingConsumer(faust_aiokafka.Consumer):
     never lets the commit jump over records it skipped on a topic that is not compacted."""
 
     compacted: frozenset[str] = frozenset()
+    heads: dict[Any, int]  # source partitions with nothing committed: their first offset
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.heads = {}
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _FetchingThread(self, loop=self.loop, beacon=self.beacon)
@@ -208,11 +232,52 @@ class RewindingConsumer(faust_aiokafka.Consumer):
 
     async def seek_to_committed(self) -> Any:
         committed = await super().seek_to_committed()
-        for tp in self.assignment():
-            if _is_source(self, tp) and not committed.get(tp):
-                log.debug("%s[%d]: nothing committed, reading from the beginning", *tp)
-                await self.seek(tp, 0)  # out of range (retention) resets to earliest
+        uncommitted = [tp for tp in self.assignment()
+                       if _is_source(self, tp) and not committed.get(tp)]
+        for tp in uncommitted:
+            log.debug("%s[%d]: nothing committed, reading from the beginning", *tp)
+            await self.seek(tp, 0)  # out of range (retention) resets to earliest
+        for tp in committed:
+            self.heads.pop(tp, None)
+        if uncommitted:
+            try:
+                self.heads.update(await self.earliest_offsets(*uncommitted))
+            except aiokafka.errors.KafkaError as error:  # the commit then follows faust's rule
+                log.warning("the first offsets of %d partitions with nothing committed are "
+                            "unknown (%r)", len(uncommitted), error)
         return committed
+
+    def ack(self, message: Any) -> bool:
+        """No acknowledgement for a message fetched before the current rebalance generation.
+
+        faust's stream skips such a message (it is not handled) and acks it all the same
+        ("otherwise the lag would increase"); a batch still being handled when the rebalance
+        came acks its messages afterwards. On a partition this worker keeps, those offsets then
+        count as handled. Here the message is settled (it no longer holds a stop or a commit
+        up) without its offset becoming committable: the commit stops before it and the
+        position watch reads it again; a message handled already comes again as a duplicate."""
+        if message.generation_id != self.app.consumer_generation_id:
+            message.acked = True
+            self._unacked_messages.discard(message)
+            return False
+        acked: bool = super().ack(message)
+        return acked
+
+    def _new_offset(self, tp: Any) -> int | None:
+        """No commit past a record never acked at the head of a source partition ("a lone
+        record committed past", above): on a topic that is not compacted (no transactions on
+        this bus: every offset is a record) the commit waits for the record at the committed
+        offset (or at the beginning, when nothing is committed), which :class:`PositionWatch`
+        has read again. Compacted topics keep faust's rule."""
+        acked = self._acked[tp]
+        if acked and tp.topic not in self.compacted and _is_source(self, tp):
+            head = self._committed_offset[tp]
+            if head is None:
+                head = self.heads.get(tp)
+            if head is not None and min(acked) > head:
+                return None
+        offset: int | None = super()._new_offset(tp)
+        return offset
 
 
 def _is_source(consumer: Any, tp: Any) -> bool:
@@ -272,6 +337,49 @@ class PositionWatch:
         return rewound
 
 
+CREATE_TOPIC_PATIENCE_S = 120.0
+"""How long a worker keeps asking for its internal topics while the cluster cannot answer (a
+broker killed, restarting, or paused past its session): longer than a broker's restart."""
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, aiokafka.errors.KafkaError):
+        return bool(getattr(error, "retriable", False)) or isinstance(
+            error, aiokafka.errors.KafkaConnectionError
+        )
+    # faust's own words when it cannot find the controller (a broker is down)
+    return type(error) is Exception and "Controller node" in str(error)
+
+
+def patient_topic_creation(app: faust.App) -> None:
+    """faust declares its internal topics (changelogs, its leader topic) at start and on
+    rebalances, sending CreateTopics to the controller; when that node is down the request
+    fails with NodeNotReadyError and the worker exits (seen in the nemesis run: a worker
+    starting while the leader of a partition was killed). Retry transient errors instead, for
+    up to :data:`CREATE_TOPIC_PATIENCE_S`."""
+    transport: Any = app.transport
+    create = transport._create_topic
+
+    async def _create_topic(*args: Any, **kwargs: Any) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CREATE_TOPIC_PATIENCE_S
+        delay = 0.5
+        while True:
+            try:
+                await create(*args, **kwargs)
+            except Exception as error:
+                if not _transient(error) or loop.time() > deadline:
+                    raise
+                log.warning("creating an internal topic failed (%r); again in %.1f s",
+                            error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                return
+
+    transport._create_topic = _create_topic
+
+
 def install(
     app: faust.App, rewinds: Counter, *, compacted: frozenset[str],
     holding: Callable[[], bool] = lambda: False,
@@ -281,6 +389,7 @@ def install(
     while ``holding()``: the worker holds its input on purpose)."""
     consumer = type("RewindingConsumer", (RewindingConsumer,), {"compacted": compacted})
     app.transport.Consumer = consumer  # type: ignore[misc]
+    patient_topic_creation(app)
     watch = PositionWatch(app, rewinds, skip=compacted, holding=holding)
 
     async def check_positions(*_: object) -> None:

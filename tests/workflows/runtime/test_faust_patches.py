@@ -135,6 +135,115 @@ async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> N
         thread.thread_loop.close()
 
 
+async def test_no_commit_passes_a_single_record_never_acked(tmp_path: Any) -> None:
+    """faust's commit passed a lone record at the head of a partition that was never acked
+    (committed 40, acked 41 and 42: it committed 43): the sighting the nemesis lost. The
+    worker's consumer waits for it; a compacted topic keeps faust's behaviour."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-commit", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    faust_patches.install(app, rewinds, compacted=frozenset({BOARD.topic}))
+    consumer: Any = app.consumer
+    try:
+        assert isinstance(consumer, faust_patches.RewindingConsumer)
+        faust_consumer: Any = faust.transport.drivers.aiokafka.Consumer
+        for tp in (SIGHTING, BOARD):
+            consumer._committed_offset[tp] = 40
+            consumer._acked[tp].extend([41, 42])
+        assert faust_consumer._new_offset(consumer, SIGHTING) == 43  # faust's own: 40 is lost
+        consumer._acked[SIGHTING][:] = [41, 42]
+        assert consumer._filter_committable_offsets([SIGHTING, BOARD]) == {BOARD: 43}
+
+        consumer._acked[SIGHTING].append(40)  # read again (the position watch) and handled
+        assert consumer._filter_committable_offsets([SIGHTING]) == {SIGHTING: 43}
+
+        first = TP("exchange.sighting", 2)  # nothing committed: the head is the beginning
+        consumer.heads[first] = 0
+        consumer._acked[first].extend([1, 2])
+        assert consumer._filter_committable_offsets([first]) == {}
+        consumer._acked[first].append(0)
+        assert consumer._filter_committable_offsets([first]) == {first: 3}
+    finally:
+        consumer._thread.thread_loop.close()  # made with the consumer
+
+
+async def test_a_message_from_before_a_rebalance_is_settled_but_not_committable(
+    tmp_path: Any,
+) -> None:
+    """faust's stream skips a message fetched before the current rebalance generation and acks
+    it unhandled; its offset must not count as handled."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+    from faust.types.tuples import ConsumerMessage  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-generation", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    faust_patches.install(app, rewinds, compacted=frozenset())
+    app.topics.acking_topics.add(SIGHTING.topic)  # as the conductor marks an agent's topic
+    consumer: Any = app.consumer
+    try:
+        app.consumer_generation_id = 7
+
+        def message(offset: int, generation: int) -> Any:
+            return ConsumerMessage(SIGHTING.topic, SIGHTING.partition, offset, 0.0, 0, [],
+                                   b"k", b"v", None, tp=SIGHTING, generation_id=generation)
+
+        consumer._committed_offset[SIGHTING] = 40
+        stale, current = message(40, 6), message(41, 7)
+        consumer._unacked_messages.update({stale, current})
+        assert stale.ack(consumer) is False  # settled ...
+        assert stale.acked
+        assert stale not in consumer._unacked_messages
+        assert current.ack(consumer) is True
+        assert list(consumer._acked[SIGHTING]) == [41]  # ... but not committable
+        assert consumer._filter_committable_offsets([SIGHTING]) == {}
+    finally:
+        consumer._thread.thread_loop.close()  # made with the consumer
+
+
+async def test_internal_topics_are_created_again_while_a_broker_is_down(tmp_path: Any) -> None:
+    """A worker starting while the controller node is down got NodeNotReadyError from faust's
+    topic creation and exited (the nemesis run); now it retries, and still fails on errors
+    that are not transient."""
+    import aiokafka  # noqa: PLC0415
+    import faust  # noqa: PLC0415
+    import pytest  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-topics", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    calls: list[str] = []
+    failures = [aiokafka.errors.NodeNotReadyError("node 1"), Exception("Controller node is None")]
+
+    async def create(topic: str) -> None:
+        calls.append(topic)
+        if failures:
+            raise failures.pop(0)
+
+    transport: Any = app.transport
+    transport._create_topic = create
+    faust_patches.patient_topic_creation(app)
+    await transport._create_topic("workflows.x-changelog")
+    assert calls == ["workflows.x-changelog"] * 3
+
+    failures.append(aiokafka.errors.TopicAuthorizationFailedError("denied"))
+    with pytest.raises(aiokafka.errors.TopicAuthorizationFailedError):
+        await transport._create_topic("workflows.y-changelog")
+
+
 def test_every_private_name_the_patches_use_still_exists() -> None:
     from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
 

@@ -1,0 +1,253 @@
+"""One nemesis run: the system up, the load and the faults at once, then the load stops, the
+system settles, every output is read and checked; the figures for RELIABILITY.md.
+
+``PYTHONPATH=tests python -m support.nemesis.run --events 100000 --faults 30`` is the soak
+(``make soak``); ``tests/nemesis/test_short_run.py`` runs a short one in ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from exchange.codec import EventCodec
+from exchange.models.sightings import SightingDispatch
+from exchange.schemas.catalogue import Catalogue
+from support.nemesis.checker import Dispatch, Verdict, check, percentile, recovery_times
+from support.nemesis.faults import Nemesis
+from support.nemesis.load import Load
+from support.nemesis.system import REPO, System
+
+log = logging.getLogger(__name__)
+
+INBOXES = ("exchange.sighting.to.police", "exchange.sighting.to.railway-police")
+DEAD_LETTERS = ("exchange.deadletter.workflows", "exchange.deadletter.transport")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big a run is: ``rate`` inputs per second in all (a third per entry point)."""
+
+    events: int = 3000
+    faults: int = 7
+    rate: float = 24.0
+    poison: int = 12
+    settle_s: float = 240.0
+
+
+@dataclass
+class Outcome:
+    verdict: Verdict
+    faults: list[tuple[str, float]]
+    recovery: list[tuple[str, float | None]]
+    replication: dict[str, tuple[int, str]]
+    wall_s: float
+    retries: int
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
+    took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
+
+    def report(self) -> str:
+        by_kind = Counter(kind for kind, _ in self.faults)
+        times = [t for _, t in self.recovery if t is not None]
+        p50, worst = percentile(times, 0.5), percentile(times, 1.0)
+        v = self.verdict
+        lines = [
+            f"- events: {v.inputs} acknowledged inputs ({v.inputs_by_path}), "
+            f"{v.expected_outputs} dispatches expected, {v.outputs_read} read",
+            f"- faults: {len(self.faults)} ({dict(sorted(by_kind.items()))})",
+            f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}; escalations (dispatches "
+            f"left unacknowledged past their deadline): {v.escalations}",
+            f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
+            f"{len(v.duplicates_after_dedupe)}",
+            f"- reorderings per case key: {len(v.out_of_order)}",
+            f"- poison: {v.poison_injected} injected, {v.poison_dead_lettered} dead-lettered; "
+            f"other dead letters: {len(v.unexpected_dead_letters)}",
+            f"- time from a fault until dispatches flowed again: p50 "
+            f"{_s(p50)}, max {_s(worst)} (none within the run: "
+            f"{sum(1 for _, t in self.recovery if t is None)})",
+        ]
+        per_kind: dict[str, list[float]] = {}
+        for kind, t in self.recovery:
+            if t is not None:
+                per_kind.setdefault(kind, []).append(t)
+        lines += [f"  - {kind}: max {_s(max(ts))}" for kind, ts in sorted(per_kind.items())]
+        lines.append("- time each kind took until the system was whole again: " + ", ".join(
+            f"{kind} {seconds:.0f} s" for kind, seconds in sorted(self.took.items())))
+        phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
+        lines.append(f"- entry-point retries during faults: {self.retries}; wall clock "
+                     f"{self.wall_s:.0f} s ({phases})")
+        return "\n".join(lines)
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+async def run(root: Path, base_port: int, plan: Plan) -> Outcome:
+    started = time.monotonic()
+    system = System(root, base_port)
+    await asyncio.to_thread(system.up)
+    up_s = time.monotonic() - started
+    try:
+        codec = EventCodec(Catalogue.load())
+        load = Load(system, codec)
+        nemesis = Nemesis(system)
+        outcome = await _drive(system, load, nemesis, plan)
+        outcome.wall_s = time.monotonic() - started
+        outcome.phases = {"up": up_s, **outcome.phases}
+        return outcome
+    finally:
+        await asyncio.to_thread(system.down)
+
+
+async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Outcome:
+    """The load runs until every fault has struck (and the system is whole again) and at
+    least ``plan.events`` inputs were sent; faults are spread over the time the events take."""
+    rows = 20
+    endless = 10**9
+    stop = asyncio.Event()
+    duration = plan.events / plan.rate
+    tasks = [
+        asyncio.create_task(load.publisher_path(endless, plan.rate / 3, stop)),
+        asyncio.create_task(load.gateway_path(endless, plan.rate / 3, stop)),
+        asyncio.create_task(load.file_path(endless, rows, rows / (plan.rate / 3), stop)),
+        asyncio.create_task(load.poison_records(plan.poison, duration / plan.poison, stop)),
+    ]
+    began = time.monotonic()
+    try:
+        await _until(lambda: load.sent >= 100, tasks)  # flowing before the first fault
+        kinds = list(nemesis.kinds)
+        gap = duration / (plan.faults + 1)
+        for n in range(plan.faults):
+            struck = time.monotonic()
+            await nemesis.strike(kinds[n % len(kinds)])
+            load.files_done()
+            await _until(lambda b=struck: time.monotonic() - b >= gap, tasks)
+        await _until(lambda: load.sent >= plan.events and len(load.poison) >= plan.poison,
+                     tasks)
+        await asyncio.sleep(5)  # inputs after the last recovery
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    loaded = time.monotonic()
+    await _settle(load, plan.settle_s)
+    replication = await asyncio.to_thread(system.replication_report)
+    read, first_written, dead = await _read_outputs(system, load, plan.settle_s)
+    phases = {"load and faults": loaded - began, "settle and read": time.monotonic() - loaded}
+    expected = [item for _, item in load.accepted]
+    verdict = check(expected, read, poison=load.poison, dead_letters=dead)
+    accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
+    recovery = recovery_times(nemesis.struck, accepted, first_written)
+    return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
+                   phases, nemesis.took)
+
+
+async def _until(done: Callable[[], bool], tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for ``done``; a load task that failed fails the run at once."""
+    while not done():
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        await asyncio.sleep(0.5)
+
+
+async def _settle(load: Load, timeout_s: float) -> None:
+    """Every dropped file taken by the connector (its rows are inputs only then)."""
+    deadline = time.monotonic() + timeout_s
+    while load.pending_files and time.monotonic() < deadline:
+        load.files_done()
+        await asyncio.sleep(0.5)
+    if load.pending_files:
+        raise AssertionError(f"files never processed: {sorted(load.pending_files)[:5]}")
+
+
+async def _read_outputs(
+    system: System, load: Load, timeout_s: float
+) -> tuple[list[Dispatch], dict[str, float], list[str]]:
+    """The inboxes (until every expected dispatch came, or the time is up, then a few seconds
+    more for late copies) and the dead-letter topics, in each partition's order."""
+    wanted = {d.dispatch_id for _, item in load.accepted for d in item.dispatches}
+    consumer = AIOKafkaConsumer(
+        **system.cluster.admin_settings().aiokafka_kwargs(), group_id=None,
+        enable_auto_commit=False, auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    read: list[Dispatch] = []
+    first: dict[str, float] = {}
+    dead: list[str] = []
+    try:
+        partitions = [TopicPartition(topic, p) for topic in (*INBOXES, *DEAD_LETTERS)
+                      for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for topic in (*INBOXES, *DEAD_LETTERS)
+                          for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + timeout_s
+        quiet_until: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    if tp.topic in DEAD_LETTERS:
+                        dead.append(_dead_letter_id(record))
+                        continue
+                    event = load.codec.decode(record.value, record.headers).event
+                    if not isinstance(event, SightingDispatch):
+                        continue
+                    agency = tp.topic.rsplit(".", 1)[1]
+                    read.append(Dispatch(agency, event.sightingId, event.dispatchId,
+                                         str(event.kind), event.target.unitId
+                                         or event.target.agencyId))
+                    first.setdefault(event.dispatchId, record.timestamp / 1000)
+            if quiet_until is None and wanted <= set(first):
+                quiet_until = time.monotonic() + 10
+            if quiet_until is not None and time.monotonic() > quiet_until:
+                break
+    finally:
+        await consumer.stop()
+    return read, first, dead
+
+
+def _dead_letter_id(record: object) -> str:
+    key = (getattr(record, "key", None) or b"").decode(errors="replace")
+    if key.startswith("poison-"):
+        return key
+    headers = dict(getattr(record, "headers", ()) or ())
+    reason = headers.get("exchange.error.reason", b"?").decode(errors="replace")
+    return f"{getattr(record, 'topic', '?')} key={key} reason={reason}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--faults", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=40.0)
+    parser.add_argument("--out", type=Path, default=REPO / ".state" / "soak-report.md")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    base_port = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092")) + 300
+    plan = Plan(events=args.events, faults=args.faults, rate=args.rate,
+                poison=max(12, args.faults), settle_s=600)
+    outcome = asyncio.run(run(REPO / ".state" / "nemesis-soak", base_port, plan))
+    text = (f"Soak: `make soak` ({args.events} events, {args.faults} faults, "
+            f"{args.rate}/s), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n\n"
+            + outcome.report() + "\n\nChecker: " + outcome.verdict.summary() + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+    raise SystemExit(0 if outcome.verdict.clean else 1)
+
+
+if __name__ == "__main__":
+    main()
