@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -40,18 +41,36 @@ class KafkaConnection(Protocol):
     def kafka_python_kwargs(self) -> dict[str, Any]: ...
 
 
-def explain(settings: KafkaConnection) -> TlsHandshakeError | None:
+def explain(settings: KafkaConnection, *, again_after_s: float = 2.0) -> TlsHandshakeError | None:
     """Why the bootstrap servers of ``settings`` refuse a connection at the TLS level, or None
-    when the first one that answers completes the handshake (or none answers)."""
+    when one of them completes the handshake (or none answers).
+
+    Only a refusal every answering server agrees on, twice ``again_after_s`` apart, is
+    reported: a node that is starting or stopping closes connections mid-handshake just as a
+    plaintext listener does, and must not stop a client whose other servers (or the same one,
+    a moment later) speak TLS."""
     try:
         context = settings.ssl_context() if settings.uses_tls else None
     except TlsError:
         return None  # the client itself already failed on the file, naming it
+    problem = _agreed(settings, context)
+    if problem is not None and again_after_s > 0:
+        time.sleep(again_after_s)
+        problem = _agreed(settings, context)
+    return problem
+
+
+def _agreed(
+    settings: KafkaConnection, context: ssl.SSLContext | None
+) -> TlsHandshakeError | None:
+    """The first server's refusal when every bootstrap server refuses; else None."""
+    first: TlsHandshakeError | None = None
     for address in settings.bootstrap_servers.split(","):
         problem = probe(address, context=context, cafile=settings.ssl_cafile)
-        if problem is not None:
-            return problem
-    return None
+        if problem is None:
+            return None
+        first = first or problem
+    return first
 
 
 async def start_client(client: Any, settings: KafkaConnection) -> None:

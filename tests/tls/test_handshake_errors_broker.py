@@ -4,10 +4,13 @@ without SCRAM gets nowhere either."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,6 +124,37 @@ async def test_plaintext_against_the_tls_port_names_the_protocol_setting(
     assert error.setting == "kafka.security_protocol"
     assert "SASL_SSL" in str(error)
     assert "EXCHANGE_KAFKA__SECURITY_PROTOCOL" in str(error)
+
+
+def test_a_node_closing_mid_handshake_does_not_hide_the_others(police: KafkaSettings) -> None:
+    """A node that is starting or stopping closes connections mid-handshake, as a plaintext
+    listener does: with another bootstrap server that speaks TLS, nothing is wrong (a worker
+    started during a broker's restart must not exit); alone, it is reported."""
+    closing = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def close_each() -> None:
+        closing.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted, _ = closing.accept()
+                accepted.close()
+
+    thread = threading.Thread(target=close_each, daemon=True)
+    thread.start()
+    address = f"127.0.0.1:{closing.getsockname()[1]}"
+    try:
+        both = police.model_copy(
+            update={"bootstrap_servers": f"{address},{police.bootstrap_servers}"})
+        assert explain(both, again_after_s=0.2) is None
+        alone = police.model_copy(update={"bootstrap_servers": address})
+        problem = explain(alone, again_after_s=0.2)
+        assert problem is not None
+        assert problem.reason == "tls-client-on-plaintext"
+    finally:
+        stop.set()
+        thread.join(5)
+        closing.close()
 
 
 def test_tls_without_scram_is_not_let_in(kafka) -> None:
