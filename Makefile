@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m benchmarks.worker_throughput --rate 200 --base-port $$(( $(BENCH_PORT) + 100 ))
 	$(BIN)/python -m benchmarks.worker_throughput --rate 1000 --seconds 10 --base-port $$(( $(BENCH_PORT) + 100 ))
 	$(BIN)/python -m benchmarks.worker_throughput --compare-protection --rate 200 --seconds 30 --records 10000 --base-port $$(( $(BENCH_PORT) + 100 ))
+	$(BIN)/python -m benchmarks.worker_throughput --compare-scrape --rate 200 --seconds 30 --records 10000 --base-port $$(( $(BENCH_PORT) + 100 ))
 	$(BIN)/python -m benchmarks.secure_bus --base-port $$(( $(BENCH_PORT) + 200 ))
 	$(BIN)/python -m benchmarks.protection
 	$(BIN)/python -m benchmarks.worker_protection

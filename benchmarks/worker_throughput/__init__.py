@@ -47,11 +47,12 @@ Usage, from the repository's root::
 
 With ``--compare-protection [--rounds 2]`` it measures instead the protected worker against the
 unprotected one, latency at ``--rate`` and throughput on ``--records`` pre-loaded, round by
-round (issue #14; :mod:`.protection`).
+round (issue #14); with ``--compare-scrape`` the worker scraped every 5 s against the same
+worker not scraped (issue #15) (both in :mod:`.comparison`).
 
 Modules: :mod:`.names` (topics, groups, ids), :mod:`.sender` (the transport agency),
 :mod:`.receiver` (the timing inbox reader), :mod:`.raw_loop` (the baseline), :mod:`.processes`
-(the worker, the faust floor, the group's lag), :mod:`.protection` (the protected comparison),
+(the worker, the faust floor, the group's lag), :mod:`.comparison` (two workers side by side),
 :mod:`.own_code`, :mod:`.report`, and
 :mod:`.__main__` (the phases in order); :mod:`.workflow` holds all it takes from
 :mod:`exchange.workflows`.

@@ -11,6 +11,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from benchmarks import worker_throughput
 from benchmarks.harness import REPO, BenchBroker, connection_of, load_line, machine_line
+from benchmarks.worker_throughput.comparison import Comparison
+from benchmarks.worker_throughput.comparison import report as report_comparison
 from benchmarks.worker_throughput.names import (
     BENCH_PORT,
     BENCH_STATE,
@@ -20,8 +22,6 @@ from benchmarks.worker_throughput.names import (
 )
 from benchmarks.worker_throughput.own_code import own_code_us
 from benchmarks.worker_throughput.processes import Floor, Offsets, Worker
-from benchmarks.worker_throughput.protection import Comparison
-from benchmarks.worker_throughput.protection import report as report_protection
 from benchmarks.worker_throughput.raw_loop import RawLoop, dispatch_template
 from benchmarks.worker_throughput.receiver import Receiver
 from benchmarks.worker_throughput.report import (
@@ -190,18 +190,24 @@ def main() -> None:
                         help="first port of the benchmark's own broker")
     parser.add_argument("--batch-sizes", default="", metavar="N,N,...",
                         help="also run the worker with these --batch-max values (e.g. 1,50,500)")
-    parser.add_argument("--compare-protection", action="store_true",
-                        help="instead: the protected worker against the unprotected one, side by "
-                        "side (issue 14; benchmarks/worker_throughput/protection.py)")
+    compare = parser.add_mutually_exclusive_group()
+    compare.add_argument("--compare-protection", action="store_true",
+                         help="instead: the protected worker against the unprotected one, side "
+                         "by side (issue 14; benchmarks/worker_throughput/comparison.py)")
+    compare.add_argument("--compare-scrape", action="store_true",
+                         help="instead: the worker scraped every 5 s against the same worker not "
+                         "scraped (issue 15; benchmarks/worker_throughput/comparison.py)")
     parser.add_argument("--rounds", type=int, default=2,
-                        help="with --compare-protection: rounds, each side in turn (default 2)")
+                        help="with --compare-*: rounds, each side in turn (default 2)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.batch_sizes.split(",") if size]
     print(machine_line())
-    if args.compare_protection:
+    if args.compare_protection or args.compare_scrape:
         print(f"before: {load_line()}", flush=True)
-        sides = Comparison(args.rate, args.seconds, args.records, args.base_port).run(args.rounds)
-        report_protection(sides, args.rate, args.seconds, args.records, args.rounds)
+        kind = "protection" if args.compare_protection else "scrape"
+        sides = Comparison(args.rate, args.seconds, args.records, args.base_port,
+                           kind).run(args.rounds)
+        report_comparison(sides, args.rate, args.seconds, args.records, args.rounds)
         print(f"after: {load_line()}")
         return
     own_us = own_code_us(EventCodec(Catalogue.load()))  # first, on a quiet machine

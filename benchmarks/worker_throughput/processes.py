@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +32,12 @@ class Worker:
     def __init__(
         self, log: Path, kafka: KafkaSettings, data_dir: Path, *, batch_max: int | None = None,
         keys_dir: Path | None = None, app_id: str | None = None,
+        scraped_on: int | None = None,
     ) -> None:
         self.log = log
+        self.scraper = Scraper(scraped_on) if scraped_on is not None else None
+        """With ``scraped_on`` (a port), the worker serves /metrics there and is scraped every
+        :data:`SCRAPE_EVERY_S` while it runs, as Prometheus does."""
         self.batch_max = batch_max
         self.env = {**os.environ, **kafka.environment()}  # the principal and the CA
         if keys_dir is not None:
@@ -46,7 +52,8 @@ class Worker:
                 "--data-dir", str(self.data_dir),
                 *([] if self.protected else ["--unprotected"]),  # the unprotected baseline
                 *(["--app-id", self.app_id] if self.app_id else []),
-                *(["--batch-max", str(self.batch_max)] if self.batch_max else [])]
+                *(["--batch-max", str(self.batch_max)] if self.batch_max else []),
+                *(["--metrics-port", str(self.scraper.port)] if self.scraper else [])]
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -57,8 +64,12 @@ class Worker:
                 self.command(), cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env=self.env,
             )
+        if self.scraper is not None:
+            self.scraper.start()
 
     def stop(self) -> None:
+        if self.scraper is not None:
+            self.scraper.stop()
         if self.process is None:
             return
         self.process.send_signal(signal.SIGTERM)
@@ -138,3 +149,39 @@ class Offsets:
     def close(self) -> None:
         self.consumer.close()
         self.admin.close()
+
+
+SCRAPE_EVERY_S = 5.0
+"""How often a scraped worker's /metrics is read (the scrape interval the issue names)."""
+
+
+class Scraper:
+    """Reads ``http://127.0.0.1:<port>/metrics`` every :data:`SCRAPE_EVERY_S` in a thread, as
+    Prometheus would, whole (every byte read); counts the scrapes that answered."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.scrapes = self.failures = self.bytes = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="scraper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        while not self._stop.wait(SCRAPE_EVERY_S):
+            try:
+                with urllib.request.urlopen(url, timeout=SCRAPE_EVERY_S) as answer:
+                    self.bytes += len(answer.read())
+                self.scrapes += 1
+            except OSError:  # not serving yet (starting), or gone
+                self.failures += 1

@@ -1,5 +1,9 @@
-"""Issue #14's worker figures (``--compare-protection``): the protected worker against the
-unprotected one, on the same broker in the same run, at the same offered rate.
+"""Two workers side by side, on the same broker in the same run, at the same offered rate:
+
+- ``--compare-protection`` (issue #14): the protected worker against the unprotected one;
+- ``--compare-scrape`` (issue #15): the worker scraped by Prometheus every 5 s (``GET /metrics``
+  on its ``--metrics-port``, read whole, by :class:`.processes.Scraper`) against the same worker
+  not scraped, both unprotected, so that the difference is the scrape's alone.
 
 Each side, in turn (round by round, so that machine noise hits both alike):
 
@@ -24,7 +28,8 @@ opened to the last). Each side runs as its own faust app (``workflows.bench-<sid
 protected worker's tables are sealed, an unprotected one's are not, so they must never share
 one), its group moved to where its phase starts, past the other side's sightings.
 
-Targets: protected >= 60% of unprotected throughput; protected p99 < 250 ms at 200 sightings/s.
+Targets (protection): protected >= 60% of unprotected throughput; protected p99 < 250 ms at
+200 sightings/s. The scrape has no target: its cost is stated (1 - scraped / not scraped).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from pathlib import Path
 
 from benchmarks.harness import REPO, BenchBroker, connection_of, load_line, quantile, target_line
 from benchmarks.worker_throughput.names import BENCH_STATE, INBOX
-from benchmarks.worker_throughput.processes import Offsets, Worker
+from benchmarks.worker_throughput.processes import SCRAPE_EVERY_S, Offsets, Worker
 from benchmarks.worker_throughput.receiver import Received, Receiver
 from benchmarks.worker_throughput.report import throughput_of
 from benchmarks.worker_throughput.sender import Sender
@@ -45,10 +50,17 @@ from exchange.protection.keys import FileKeyStore
 from exchange.protection.quarantine import quarantine_topic
 from exchange.schemas.catalogue import Catalogue
 
-SIDES = {
-    "unprotected": "worker --unprotected (baseline)",
-    "protected": "worker, protected (sealed, signed)",
+KINDS = {
+    "protection": {
+        "unprotected": "worker --unprotected (baseline)",
+        "protected": "worker, protected (sealed, signed)",
+    },
+    "scrape": {
+        "unscraped": "worker, not scraped (baseline)",
+        "scraped": f"worker, /metrics every {SCRAPE_EVERY_S:.0f} s",
+    },
 }
+"""Per comparison: its two sides, the baseline first."""
 QUARANTINE = quarantine_topic(AGENCY)
 RATIO_TARGET, P99_TARGET_MS, P99_AT_RATE = 0.60, 250.0, 200.0
 
@@ -77,10 +89,14 @@ class Phase:
 
 
 class Comparison:
-    def __init__(self, rate: float, seconds: float, records: int, base_port: int) -> None:
+    def __init__(
+        self, rate: float, seconds: float, records: int, base_port: int,
+        kind: str = "protection",
+    ) -> None:
         self.rate, self.seconds, self.records = rate, seconds, records
         self.base_port = base_port
-        self.sides = {side: Side() for side in SIDES}
+        self.labels = KINDS[kind]
+        self.sides = {side: Side() for side in self.labels}
 
     def run(self, rounds: int) -> dict[str, Side]:
         print(f"starting a fresh broker of the benchmark's own in {BENCH_STATE.relative_to(REPO)}"
@@ -94,13 +110,14 @@ class Comparison:
         self.police = connection_of(broker.kafka_as("police"))
         self.offsets = Offsets(broker.admin)
         phases = []
-        for side in SIDES:
+        for side in self.labels:
             keys = keys_dir if side == "protected" else None
             app_id = f"workflows.bench-{side}-{run}"
+            scraped_on = self.base_port + 90 if side == "scraped" else None
             phases.append(Phase(
                 side,
                 Worker(log, broker.kafka_as("workflows"), BENCH_STATE / f"worker-{side}-{run}",
-                       keys_dir=keys, app_id=app_id),
+                       keys_dir=keys, app_id=app_id, scraped_on=scraped_on),
                 Sender(broker.kafka_as("transport"), codec, broker.topology, run, keys_dir=keys),
                 keys, app_id,
             ))
@@ -191,12 +208,16 @@ class Comparison:
 
 def report(sides: dict[str, Side], rate: float, seconds: float, records: int,
            rounds: int) -> None:
-    print(f"\n== Issue #14: the protected worker; sighting -> police inbox (opened), latency at "
-          f"{rate:.0f} sightings/s for {seconds:.0f} s x {rounds} per side; max throughput on "
-          f"{records} pre-loaded, best of {rounds} ==")
+    """Both sides' figures, then the comparison's targets (protection) or cost (scrape)."""
+    kind = next(k for k, labels in KINDS.items() if set(labels) == set(sides))
+    labels = KINDS[kind]
+    title = "the protected worker" if kind == "protection" else "the cost of a 5 s scrape"
+    print(f"\n== Issue #{14 if kind == 'protection' else 15}: {title}; sighting -> police inbox "
+          f"(opened), latency at {rate:.0f} sightings/s for {seconds:.0f} s x {rounds} per side; "
+          f"max throughput on {records} pre-loaded, best of {rounds} ==")
     print(f"{'':<36}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}{'sent/s':>8}"
           f"{'handled/s':>11}{'max sightings/s':>17}")
-    for side, label in SIDES.items():
+    for side, label in labels.items():
         s = sides[side]
         print(f"{label:<36}{quantile(s.latencies_ms, 0.5):>10.1f}"
               f"{quantile(s.latencies_ms, 0.95):>10.1f}{quantile(s.latencies_ms, 0.99):>10.1f}"
@@ -205,13 +226,20 @@ def report(sides: dict[str, Side], rate: float, seconds: float, records: int,
         print(f"  {side}: {len(s.latencies_ms)} dispatches timed; warm-ups "
               f"{', '.join(f'{w:.0f}' for w in s.warmups_s)} s; max throughput per round "
               f"{', '.join(f'{t:,.0f}' for t in s.throughputs)}/s; {s.missing} never arrived")
-    plain, protected = sides["unprotected"], sides["protected"]
-    ratio = max(protected.throughputs) / max(plain.throughputs)
-    p99 = quantile(protected.latencies_ms, 0.99)
+    base_side, measured_side = labels
+    base, measured = sides[base_side], sides[measured_side]
+    ratio = max(measured.throughputs) / max(base.throughputs)
+    p99 = quantile(measured.latencies_ms, 0.99)
+    if kind == "scrape":
+        print(f"the scrape's cost: the scraped worker has {ratio:.0%} of the unscraped one's "
+              f"throughput, {1 - ratio:.0%} less (baseline {max(base.throughputs):,.0f}/s); p99 "
+              f"{p99:.0f} ms scraped vs {quantile(base.latencies_ms, 0.99):.0f} ms; "
+              f"{load_line()}")
+        return
     print(target_line("protected / unprotected worker, sightings/s", f"{ratio:.0%}",
                       ratio >= RATIO_TARGET, f">= {RATIO_TARGET:.0%}",
-                      f"unprotected {max(plain.throughputs):,.0f}/s; {load_line()}"))
+                      f"unprotected {max(base.throughputs):,.0f}/s; {load_line()}"))
     print(target_line(f"protected sighting -> inbox p99 at {rate:.0f}/s", f"{p99:.0f} ms",
                       p99 < P99_TARGET_MS and rate >= P99_AT_RATE,
                       f"< {P99_TARGET_MS:.0f} ms at {P99_AT_RATE:.0f}/s",
-                      f"unprotected p99 {quantile(plain.latencies_ms, 0.99):.0f} ms"))
+                      f"unprotected p99 {quantile(base.latencies_ms, 0.99):.0f} ms"))
