@@ -22,6 +22,7 @@ from pathlib import Path
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from exchange.broker.local import LocalCluster
+from exchange.protection.keys import FileKeyStore
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
@@ -123,6 +124,9 @@ class System:
             shutil.rmtree(stale, ignore_errors=True)
         self.cluster.up()
         apply_topology(self.topology, self.cluster.admin_settings(), self.cluster.credentials, 3)
+        # every agency's keys, as `exchange broker up` makes them on a development host: the
+        # processes sign their audit checkpoints with them, --unprotected or not
+        FileKeyStore(self.cluster.state_dir / "keys").init([a.id for a in self.topology.agencies])
         self.logs.mkdir(parents=True, exist_ok=True)
         self.inbox.mkdir(parents=True, exist_ok=True)
         env = {
