@@ -123,17 +123,18 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
         asyncio.create_task(load.poison_records(plan.poison, duration / plan.poison, stop)),
     ]
     began = time.monotonic()
+    bound = LoadBound(began + max(900.0, 6 * duration), system, load, plan)
     try:
-        await _until(lambda: load.sent >= 100, tasks)  # flowing before the first fault
+        await _until(lambda: load.sent >= 100, tasks, bound)  # flowing before the first fault
         kinds = list(nemesis.kinds)
         gap = duration / (plan.faults + 1)
         for n in range(plan.faults):
             struck = time.monotonic()
             await nemesis.strike(kinds[n % len(kinds)])
             load.files_done()
-            await _until(lambda b=struck: time.monotonic() - b >= gap, tasks)
+            await _until(lambda b=struck: time.monotonic() - b >= gap, tasks, bound)
         await _until(lambda: load.sent >= plan.events and len(load.poison) >= plan.poison,
-                     tasks)
+                     tasks, bound)
         await asyncio.sleep(5)  # inputs after the last recovery
     finally:
         stop.set()
@@ -151,12 +152,37 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
                    phases, nemesis.took)
 
 
-async def _until(done: Callable[[], bool], tasks: list[asyncio.Task[None]]) -> None:
-    """Wait for ``done``; a load task that failed fails the run at once."""
+@dataclass(frozen=True)
+class LoadBound:
+    """When the load phase gives up: a run whose inputs stop flowing (a process that cannot
+    start, e.g.) fails with what it saw instead of waiting for ever."""
+
+    at: float
+    system: System
+    load: Load
+    plan: Plan
+
+    def check(self) -> None:
+        if time.monotonic() < self.at:
+            return
+        stopped = [p.name for p in self.system.processes if not p.alive]
+        raise AssertionError(
+            f"the load phase passed its bound: {self.load.sent} of {self.plan.events} inputs "
+            f"sent, {len(self.load.poison)} of {self.plan.poison} poison records; processes "
+            f"not running: {stopped or 'none'} (their logs: {self.system.logs})"
+        )
+
+
+async def _until(
+    done: Callable[[], bool], tasks: list[asyncio.Task[None]], bound: LoadBound
+) -> None:
+    """Wait for ``done``; a load task that failed fails the run at once, and so does the
+    load phase passing its ``bound``."""
     while not done():
         for task in tasks:
             if task.done() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
+        bound.check()
         await asyncio.sleep(0.5)
 
 
