@@ -21,6 +21,7 @@ headers)`` by ``protected.decode(key, value, headers, (topic, partition, offset)
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -251,7 +252,17 @@ def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, str, Converter | None
 
 def _converter(annotation: Any) -> Converter | None:
     """What :func:`construct` does to a value of ``annotation``: a nested model (or one of a
-    Union's) from a dict, a list of them from a list; None when the value stays as it is."""
+    Union's) from a dict, a list of them from a list, an enum member (or an Optional one's) from
+    its value, so that readers get the types the model declares; None when the value stays as
+    it is."""
+    members = next((arg for arg in (annotation, *get_args(annotation)) if _is_enum(arg)), None)
+    if members is not None:
+        def member(value: Any) -> Any:
+            try:
+                return members(value) if value is not None else None
+            except ValueError:  # a placeholder that names no member: as it is
+                return value
+        return member
     model = annotation if _is_model(annotation) else None
     origin, args = get_origin(annotation), get_args(annotation)
     item = _converter(args[0]) if origin in (list, tuple) and args else None
@@ -275,3 +286,7 @@ def _converter(annotation: Any) -> Converter | None:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_enum(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, enum.Enum)

@@ -33,9 +33,9 @@ LIANHU = AgencyRef(agencyId="police", unitId="police.lianhu")
 
 
 async def ledger(provisioned: Any, codec: EventCodec, case_id: str,
-                 until: Any) -> list[ColdCase]:
+                 until: Any, reader: str = "joint-meeting-office") -> list[ColdCase]:
     return await collect(
-        provisioned, codec, "exchange.cold-case", "joint-meeting-office",
+        provisioned, codec, "exchange.cold-case", reader,
         lambda e: isinstance(e, ColdCase) and e.caseId == case_id, until=until,
     )
 
