@@ -20,36 +20,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.provisioned import BrokerHandle, Provisioned, provision
 
 from exchange.broker.local import LocalCluster
-from exchange.codec import DecodedEvent, EventCodec
-from exchange.credentials import CredentialStore
-from exchange.protection.entitlements import Entitlements, load_entitlements
-from exchange.protection.keys import FileKeyStore
-from exchange.protection.protected import ProtectedCodec
-from exchange.protection.signing import Verifier
+from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
-from exchange.topology.apply import apply_topology
-from exchange.topology.loader import load_topology
-from exchange.topology.model import Topology
-from exchange.topology.trust import MigrationPolicy, load_trust
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_STATE = REPO / ".state" / "test-broker"
 TEST_BASE_PORT = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092"))
-
-
-@dataclass(frozen=True)
-class BrokerHandle:
-    bootstrap: str
-    admin: KafkaSettings
-    cluster: LocalCluster | None
 
 
 @pytest.fixture(scope="session")
@@ -93,58 +76,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"FAILED: {skipped} test(s) skipped; every test must run here")
 
 
-@dataclass(frozen=True)
-class Provisioned:
-    """The repository's topology applied to the test broker, with every principal's password."""
-
-    topology: Topology
-    broker: BrokerHandle
-    credentials: CredentialStore
-    keys: FileKeyStore
-    entitlements: Entitlements
-    codec: EventCodec
-
-    def protection_for(self, agency: str) -> ProtectedCodec:
-        """``agency``'s protected codec (seal + sign, verify + open) over the test state's keys,
-        as ``exchange publish|tail|worker`` build it; a fresh one (fresh replay memory) per call."""
-        topology = self.topology
-        verifier = Verifier(
-            self.keys, writers_of=lambda topic: topology.topic(topic).writers,
-            migration=MigrationPolicy(load_trust()),
-        )
-        return ProtectedCodec(
-            self.codec, self.keys, self.entitlements, agency=agency,
-            verifier=verifier,
-        )
-
-    def open_as(self, agency: str, record: Any) -> DecodedEvent:
-        """A record read from the bus, verified and opened as ``agency`` (raises
-        ``VerificationError`` to quarantine it, ``DecodeError`` to dead-letter it)."""
-        return self.protection_for(agency).decode(
-            record.key, record.value, record.headers or (),
-            (record.topic, record.partition, record.offset),
-        ).decoded
-
-    def kafka_as(self, agency_id: str) -> KafkaSettings:
-        principal = self.topology.principal_of(agency_id)
-        password = self.credentials.password_for(principal)
-        return self.broker.admin.with_principal(
-            principal, password
-        )
-
-
 @pytest.fixture(scope="session")
 def provisioned(kafka: BrokerHandle) -> Provisioned:
-    topology = load_topology()
-    credentials = CredentialStore(TEST_STATE / "credentials")
-    apply_topology(topology, kafka.admin, credentials, 1)
-    keys = FileKeyStore(TEST_STATE / "keys")
-    keys.init([a.id for a in topology.agencies])  # what `exchange broker up` does on a dev host
-    keys.reload()
-    return Provisioned(
-        topology, kafka, credentials, keys, load_entitlements(topology=topology),
-        EventCodec(Catalogue.load()),
-    )
+    return provision(kafka, TEST_STATE)
 
 
 @pytest.fixture(scope="session")

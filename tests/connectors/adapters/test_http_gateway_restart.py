@@ -5,12 +5,12 @@ reaches the bus carries one ce_id, and the late acknowledgement logs no error.""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from support.ports import free_port_pair
 from support.protection import protection_in
 
 from connectors.adapters.http_gateway import HttpGateway
@@ -30,21 +30,6 @@ pytestmark = pytest.mark.broker
 
 STATE = Path(__file__).resolve().parents[3] / ".state" / "test-broker-restart"
 PATH = "/v1/events/transport-sighting"
-
-
-def free_port_pair() -> int:
-    """A free loopback port whose successor is free too (client and controller ports)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-                return port
-    raise AssertionError("no two free consecutive ports on loopback")
 
 
 @pytest.fixture(scope="module")
