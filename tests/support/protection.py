@@ -3,11 +3,13 @@ plaintext on disk. Shared by the protection tests of the client and of the worke
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import RecordMetadata
 
 from exchange.codec import EventCodec
 from exchange.protection.entitlements import load_entitlements
@@ -70,3 +72,21 @@ def protection_in(
         return ProtectedCodec(codec, keys, entitlements, agency=agency, verifier=verifier)
 
     return protection_for
+
+
+async def send_signed(
+    provisioned: Any, agency: str, topic: str, value: bytes, *, key: bytes
+) -> RecordMetadata:
+    """``value`` written to ``topic`` as it is, signed by ``agency`` as a real sender signs:
+    it passes verification, so a body that is not an event reaches the decoder and is
+    dead-lettered (``not-single-object``); unsigned, it would be quarantined before any
+    decoding."""
+    headers = [("ce_source", f"/agencies/{agency}/test".encode()),
+               ("ce_id", uuid.uuid4().hex.encode())]  # fmt: skip
+    headers.append(provisioned.protection_for(agency).signer.header(key, value, headers))
+    producer = AIOKafkaProducer(**provisioned.kafka_as(agency).aiokafka_kwargs())
+    await producer.start()
+    try:
+        return await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from support.protection import send_signed
 
 from exchange.codec import EventCodec
 from exchange.examples.core import example_missing_person_report
@@ -87,12 +87,8 @@ async def test_a_confirmed_match_closes_the_case_and_cancels_its_alert(
         assert [a.msgType.value for a in await alerts_for(
             provisioned, codec, reference, until_cancel=False, enough=1)] == ["ALERT"]
         await publish(provisioned, codec, "railway-police", child)
-        raw = AIOKafkaProducer(**provisioned.kafka_as("police").aiokafka_kwargs())
-        await raw.start()
-        try:
-            await raw.send_and_wait("exchange.dna-result", b"not an event", key=f"P-{run}".encode())
-        finally:
-            await raw.stop()
+        await send_signed(provisioned, "police", "exchange.dna-result", b"not an event",
+                          key=f"P-{run}".encode())
         stranger = result.model_copy(update={
             "resultId": f"DNA-Y-{run}", "matchedSampleId": f"DNA-NONE-{run}"})  # fmt: skip
         await publish(provisioned, codec, "police", stranger, result)

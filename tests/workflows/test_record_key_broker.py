@@ -66,10 +66,17 @@ async def test_null_and_wrong_keys_are_dead_lettered_and_the_worker_goes_on(
         for name, topic in STATEFUL_INPUTS.items():
             for key in (None, f"wrong-{run}".encode()):
                 event_id = f"key-{run}-{len(sent)}"
-                encoded = codec.encode(example(name), source="/agencies/police/key-test",
-                                       id=event_id)
-                send = producer.send_and_wait(topic, encoded.value, key=key,
-                                              headers=encoded.headers)
+                # sealed and signed by the topic's owner over the key it is sent with, as a
+                # Java producer of that agency would: verified, then refused for its key
+                owner = provisioned.topology.topic(topic).owner
+                protection = provisioned.protection_for(owner)
+                sealed = protection.seal(
+                    example(name), source=f"/agencies/{owner}/key-test", id=event_id,
+                    readers=provisioned.topology.topic(topic).readers,
+                )
+                headers = [*sealed.headers,
+                           protection.signer.header(key, sealed.value, sealed.headers)]
+                send = producer.send_and_wait(topic, sealed.value, key=key, headers=headers)
                 if key is None and compacted(provisioned, topic):
                     with pytest.raises(KafkaError):  # the broker refuses it itself
                         await send

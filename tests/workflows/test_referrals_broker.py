@@ -146,9 +146,12 @@ async def test_rescue_referrals_and_every_lifecycle_path(
             provisioned, codec, "exchange.referral.to.human-resources", "human-resources",
             lambda e: isinstance(e, Referral) and e.caseId == case, until=lambda f: len(f) >= 1,
         )
+        # the boy of 17 who cannot go home, only; human resources holds no contact grant, so
+        # his home region reaches it sealed (read as its placeholder, None)
         assert [(r.purpose, r.subject) for r in training] == [
-            (P.JOB_TRAINING, PEOPLE[1].person)  # the boy of 17 who cannot go home, only
+            (P.JOB_TRAINING, PEOPLE[1].person.model_copy(update={"homeRegionCode": None}))
         ]
+        assert PEOPLE[1].person.homeRegionCode  # (so the line above proves the sealing)
         assert "aged 16+" in (training[0].notes or "")
         foreign = one(states, "foreign-affairs", P.REPATRIATION, 4)
         assert "nationality VNM" in foreign.decision

@@ -9,8 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
+from support.protection import send_signed
 from support.worker import (
     dispatches,
     distinct,
@@ -67,12 +68,8 @@ async def test_poison_is_dead_lettered_duplicates_dropped_and_restart_keeps_stat
     run = uuid.uuid4().hex[:6]
     worker = start_worker(provisioned)
     try:
-        raw = AIOKafkaProducer(**provisioned.kafka_as("transport").aiokafka_kwargs())
-        await raw.start()
-        try:
-            poison = await raw.send_and_wait("exchange.sighting", b"not an event", key=b"p")
-        finally:
-            await raw.stop()
+        poison = await send_signed(provisioned, "transport", "exchange.sighting",
+                                   b"not an event", key=b"p")
         first = sighting(f"D-{run}", facility=None, regionCode="610113")
         event_id = f"dup-{run}"
         await publish(provisioned, codec, first, event_id=event_id)
@@ -342,7 +339,9 @@ async def test_closed_deadlines_are_swept_after_the_dedupe_window(
     """At --time-scale 20000 the 7-day window lasts 30 s and the deadline (5 min) 15 ms: the
     dispatch escalates at once, is closed, and is swept 30 s later. A duplicate inside the
     window produces nothing; once swept, the table no longer knows it and it is dispatched
-    again (under the same id): the table does not grow without bound."""
+    again (under the same id): the table does not grow without bound. The worker is restarted
+    before that last publication: its verifier remembers the event ids it read while the process
+    lives (the same id again is quarantined as replayed); the table is what must forget."""
     run = uuid.uuid4().hex[:6]
     worker = start_worker(provisioned, "--time-scale", "20000")
     try:
@@ -357,6 +356,8 @@ async def test_closed_deadlines_are_swept_after_the_dedupe_window(
         inside = await dispatches(provisioned, codec, "police", {seen.sightingId}, want=2)
         assert sum(d.dispatchId == respond for d in inside) == 1, "escalated: nothing re-sent"
         await asyncio.sleep(35)
+        stop_worker(worker)
+        worker = start_worker(provisioned, "--time-scale", "20000")  # its table from the changelog
         await publish(provisioned, codec, seen, event_id=event_id)  # after the sweep
         after = await dispatches(provisioned, codec, "police", {seen.sightingId}, want=2,
                                  settle_s=5)
