@@ -20,10 +20,11 @@ At-least-once: ``take_events`` acks the batch's events (makes their offsets comm
 when the agent asks for the next batch, after :func:`handle_batch` returned; faust flushes the
 producer before it commits, so a batch's offsets are committed only after its outputs are
 acknowledged. A crash mid-batch replays the whole batch; the dedupe and the deterministic output
-ids absorb the copies. One limit, faust's own: ``take_events`` acks in a ``finally``, so a batch
-whose handling is *cancelled* (the agent stopped mid-batch, at one of its sends) is acked
-too, as faust's per-event iterator acks an event cancelled mid-handling; batches widen that
-window from one event to one batch. A crash or SIGKILL commits nothing: the batch is replayed.
+ids absorb the copies. ``take_events`` also acks in a ``finally``, so a batch whose handling is
+*cancelled* (SIGTERM while it sends) would be acked and committed on stop, outputs unsent:
+:func:`~.faust_patches.handling` keeps such a batch uncommittable, and the next worker reads it
+again (the topics not batched: the same for an event, which faust's per-event iterator acks in a
+``finally`` too). A crash or SIGKILL commits nothing: the batch is replayed.
 """
 
 from __future__ import annotations

@@ -82,7 +82,8 @@ import asyncio
 import inspect
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
@@ -209,9 +210,13 @@ class RewindingConsumer(faust_aiokafka.Consumer):
     compacted: frozenset[str] = frozenset()
     heads: dict[Any, int]  # source partitions with nothing committed: their first offset
 
+    unfinished: set[Any]
+    """Messages of a batch whose handling has not returned (see :func:`handling`)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.heads = {}
+        self.unfinished = set()
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _FetchingThread(self, loop=self.loop, beacon=self.beacon)
@@ -248,7 +253,8 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         return committed
 
     def ack(self, message: Any) -> bool:
-        """No acknowledgement for a message fetched before the current rebalance generation.
+        """No acknowledgement for a message fetched before the current rebalance generation,
+        nor for one of a batch whose handling never returned (:func:`handling`).
 
         faust's stream skips such a message (it is not handled) and acks it all the same
         ("otherwise the lag would increase"); a batch still being handled when the rebalance
@@ -256,7 +262,7 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         count as handled. Here the message is settled (it no longer holds a stop or a commit
         up) without its offset becoming committable: the commit stops before it and the
         position watch reads it again; a message handled already comes again as a duplicate."""
-        if message.generation_id != self.app.consumer_generation_id:
+        if message.generation_id != self.app.consumer_generation_id or message in self.unfinished:
             message.acked = True
             self._unacked_messages.discard(message)
             return False
@@ -278,6 +284,28 @@ class RewindingConsumer(faust_aiokafka.Consumer):
                 return None
         offset: int | None = super()._new_offset(tp)
         return offset
+
+
+@contextmanager
+def handling(app: faust.App, events: Sequence[faust.types.EventT[Any]]) -> Iterator[None]:
+    """Hold ``events`` (a batch from ``take_events``, or one event) uncommittable until the
+    block returns.
+
+    ``take_events`` acks a batch's events in a ``finally``, and faust's per-event iterator the
+    event it handed out: a batch or event whose handling is cancelled (SIGTERM while it sends)
+    would be acked, and faust's commit on stop would count it as handled, outputs unsent. Its
+    messages stay in :attr:`RewindingConsumer.unfinished` unless the block returns, so their
+    acknowledgement settles them without making them committable: the next worker reads them
+    again and the dedupe absorbs what was already sent."""
+    consumer = app.consumer
+    unfinished: set[Any] | None = getattr(consumer, "unfinished", None)
+    if unfinished is None:  # not the worker's consumer (a test double)
+        yield
+        return
+    messages = [event.message for event in events]
+    unfinished.update(messages)
+    yield  # an exception (the cancellation) leaves them unfinished
+    unfinished.difference_update(messages)
 
 
 def _is_source(consumer: Any, tp: Any) -> bool:

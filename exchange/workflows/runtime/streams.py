@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from exchange.workflows.runtime.batches import AnyHandler, BatchFunction, BatchHandler, handle_batch
 from exchange.workflows.runtime.context import Handler, WorkflowContext
 from exchange.workflows.runtime.emit import send
+from exchange.workflows.runtime.faust_patches import handling
 from exchange.workflows.runtime.guard import Guard, TableDedupe
 from exchange.workflows.runtime.records import Incoming
 from exchange.workflows.runtime.ticker import Ticker
@@ -137,15 +138,18 @@ class Streams:
 
         async def read(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                await guard(event, handlers)  # type: ignore[arg-type]  # none is a batch one
+                with handling(self.app, [event]):  # cancelled mid-handling: not committable
+                    await guard(event, handlers)  # type: ignore[arg-type]  # none is a batch one
 
         async def read_batches(stream: faust.StreamT[bytes]) -> None:
             # take_events acks a batch's events when the next batch is asked for: after
-            # handle_batch returned (see .batches on at-least-once)
+            # handle_batch returned; a batch cancelled mid-handling stays uncommittable
+            # (handling; see .batches on at-least-once)
             async for events in cast("faust.Stream[bytes]", stream).take_events(
                 self.context.batch_max, self.context.batch_within
             ):
-                await handle_batch(guard, events, handlers)
+                with handling(self.app, events):
+                    await handle_batch(guard, events, handlers)
 
         reader = read_batches if topic in self._batched else read
         self.app.agent(source, name=f"read-{slug}", concurrency=1)(reader)

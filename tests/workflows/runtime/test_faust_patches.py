@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from exchange.workflows.runtime.faust_patches import PositionWatch
@@ -207,6 +208,54 @@ async def test_a_message_from_before_a_rebalance_is_settled_but_not_committable(
         assert current.ack(consumer) is True
         assert list(consumer._acked[SIGHTING]) == [41]  # ... but not committable
         assert consumer._filter_committable_offsets([SIGHTING]) == {}
+    finally:
+        consumer._thread.thread_loop.close()  # made with the consumer
+
+
+async def test_a_batch_cancelled_mid_handling_is_settled_but_not_committable(
+    tmp_path: Any,
+) -> None:
+    """take_events acks a batch in a finally, so a batch whose handling was cancelled (SIGTERM
+    while it sends) is acked: under ``handling`` its offsets must not become committable; a
+    batch handled to the end is committed as usual."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+    from faust.types.tuples import ConsumerMessage  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-cancelled", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    faust_patches.install(app, rewinds, compacted=frozenset())
+    app.topics.acking_topics.add(SIGHTING.topic)
+    consumer: Any = app.consumer
+    try:
+        app.consumer_generation_id = 3
+
+        @dataclass
+        class Event:
+            message: Any
+
+        def batch(*offsets: int) -> list[Event]:
+            return [Event(ConsumerMessage(SIGHTING.topic, SIGHTING.partition, o, 0.0, 0, [],
+                                          b"k", b"v", None, tp=SIGHTING, generation_id=3))
+                    for o in offsets]  # fmt: skip
+
+        consumer._committed_offset[SIGHTING] = 40
+        done, cancelled = batch(40, 41), batch(42, 43)
+        with faust_patches.handling(app, done):
+            pass
+        with pytest.raises(asyncio.CancelledError), faust_patches.handling(app, cancelled):
+            raise asyncio.CancelledError  # the worker stopped while the batch was sent
+        for event in done + cancelled:  # take_events' finally acks them all
+            consumer._unacked_messages.add(event.message)
+            event.message.ack(consumer)
+        assert all(e.message.acked for e in done + cancelled)  # settled: no stop waits on them
+        assert not consumer._unacked_messages
+        assert sorted(consumer._acked[SIGHTING]) == [40, 41]
+        assert consumer._filter_committable_offsets([SIGHTING]) == {SIGHTING: 42}
     finally:
         consumer._thread.thread_loop.close()  # made with the consumer
 
