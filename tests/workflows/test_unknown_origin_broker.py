@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from support.protection import send_signed
 
 from exchange.codec import EventCodec
 from exchange.examples.children import example_unknown_origin_check, example_unknown_origin_child
@@ -55,14 +55,8 @@ async def test_reports_are_routed_and_bad_checks_and_poison_dead_lettered(
     run = uuid.uuid4().hex[:8].upper()
     worker = start_worker(provisioned)
     try:
-        raw = AIOKafkaProducer(**provisioned.kafka_as("education").aiokafka_kwargs())
-        await raw.start()
-        try:
-            poison = await raw.send_and_wait(
-                "exchange.unknown-origin-child", b"not an event", key=f"P-{run}".encode()
-            )
-        finally:
-            await raw.stop()
+        poison = await send_signed(provisioned, "education", "exchange.unknown-origin-child",
+                                   b"not an event", key=f"P-{run}".encode())
         school = report(f"UOC-S-{run}")
         await publish(provisioned, codec, "education", school)
         [dispatch] = await dispatched(provisioned, codec, {school.reportId})
@@ -87,8 +81,12 @@ async def test_reports_are_routed_and_bad_checks_and_poison_dead_lettered(
             (dict(r.headers)["exchange.original.topic"].decode(), dead_letter_message(r))
             for r in dead
         }
-        origins = {int(dict(r.headers)["exchange.original.offset"]) for r in dead}
-        assert poison.offset in origins
+        origins = {
+            (dict(r.headers)["exchange.original.topic"].decode(),
+             int(dict(r.headers)["exchange.original.offset"]))
+            for r in dead
+        }  # fmt: skip
+        assert ("exchange.unknown-origin-child", poison.offset) in origins
         messages = sorted(m for t, m in by_topic if t == "exchange.unknown-origin-check")
         assert any("[unknown-origin-addressee]" in m and "railway-police" in m for m in messages)
         assert any(f"unknown report 'UOC-NONE-{run}'" in m for m in messages)
