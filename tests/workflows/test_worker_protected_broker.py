@@ -273,10 +273,13 @@ class Run:
 
     async def only_the_genuine_sighting_is_matched_and_dispatched(self) -> None:
         police = self.agencies.as_("police")
+        # this run's sightings only: the case also matches other tests' sightings of a child
+        # like it (the look-back reads every sighting since the person was last seen, in 2025)
         matches, _ = await read_until(
             self.provisioned, "police", "exchange.match.to.police", police,
-            lambda o: getattr(o.decoded.event, "caseId", None) == self.report.caseId,
-            enough=bool,
+            lambda o: getattr(o.decoded.event, "caseId", None) == self.report.caseId
+            and getattr(o.decoded.event, "sightingId", "").endswith(self.tag),
+            enough=bool, settle_s=3,
         )
         assert {m.decoded.event.sightingId for m in matches} == {self.seen.sightingId}
         assert matches[0].decoded.event.score >= 0.6
