@@ -23,9 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.provisioned import BrokerHandle, Provisioned, provision
+from support.provisioned import BrokerHandle, Provisioned, fresh_broker, provision
 
-from exchange.broker.local import LocalCluster
 from exchange.codec import EventCodec
 from exchange.schemas.catalogue import Catalogue
 from exchange.settings import KafkaSettings
@@ -46,13 +45,8 @@ def kafka() -> Iterator[BrokerHandle]:
         ).with_principal("admin", password)
         yield BrokerHandle(bootstrap, settings, None)
         return
-    cluster = LocalCluster(TEST_STATE, base_port=TEST_BASE_PORT)
-    cluster.reset()
-    cluster.up()
-    try:
-        yield BrokerHandle(cluster.bootstrap, cluster.admin_settings(), cluster)
-    finally:
-        cluster.down()
+    with fresh_broker(TEST_STATE, TEST_BASE_PORT) as handle:
+        yield handle
 
 
 @pytest.fixture

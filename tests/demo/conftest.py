@@ -15,22 +15,15 @@ from pathlib import Path
 
 import pytest
 from support.ports import free_port_pair
-from support.provisioned import BrokerHandle, Provisioned, provision
-
-from exchange.broker.local import LocalCluster
+from support.provisioned import BrokerHandle, Provisioned, fresh_broker, provision
 
 STATE = Path(__file__).resolve().parents[2] / ".state" / "test-broker-demo"
 
 
 @pytest.fixture(scope="package")
 def kafka() -> Iterator[BrokerHandle]:
-    cluster = LocalCluster(STATE, base_port=free_port_pair())
-    cluster.reset()
-    cluster.up()
-    try:
-        yield BrokerHandle(cluster.bootstrap, cluster.admin_settings(), cluster)
-    finally:
-        cluster.down()
+    with fresh_broker(STATE, free_port_pair()) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="package")

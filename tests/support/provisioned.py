@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,3 +83,15 @@ def provision(kafka: BrokerHandle, state: Path) -> Provisioned:
         topology, kafka, credentials, keys, load_entitlements(topology=topology),
         EventCodec(Catalogue.load()),
     )
+
+
+@contextmanager
+def fresh_broker(state: Path, base_port: int) -> Iterator[BrokerHandle]:
+    """A one-node broker in ``state`` on ``base_port``, its data reset first, stopped after."""
+    cluster = LocalCluster(state, base_port=base_port)
+    cluster.reset()
+    cluster.up()
+    try:
+        yield BrokerHandle(cluster.bootstrap, cluster.admin_settings(), cluster)
+    finally:
+        cluster.down()

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from support.ports import free_port_pair
 from support.protection import protection_in
+from support.provisioned import fresh_broker
 
 from connectors.adapters.http_gateway import HttpGateway
 from connectors.sdk.testing import ConnectorHarness
@@ -35,14 +36,10 @@ PATH = "/v1/events/transport-sighting"
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
     """A one-node broker of this module's own (on free ports), so it can be stopped."""
-    cluster = LocalCluster(STATE, base_port=free_port_pair())
-    cluster.reset()
-    cluster.up()
-    try:
-        apply_topology(load_topology(), cluster.admin_settings(), cluster.credentials, 1)
-        yield cluster
-    finally:
-        cluster.down()
+    with fresh_broker(STATE, free_port_pair()) as handle:
+        assert handle.cluster is not None
+        apply_topology(load_topology(), handle.admin, handle.cluster.credentials, 1)
+        yield handle.cluster
 
 
 @pytest.fixture
