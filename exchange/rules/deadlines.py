@@ -17,7 +17,7 @@ and sends.
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -132,9 +132,19 @@ class New:
 class Duplicate:
     """A sighting handled before; ``pending``: its dispatches not acknowledged yet (re-send
     them with the same ids: after a crash the table may hold a dispatch whose record never
-    reached the inbox)."""
+    reached the inbox). ``recorded``: the ids of its dispatches the table holds, in any state.
+
+    A crash between a sighting's two dispatches (after the respond was recorded, before the
+    intercept was) leaves one recorded and one never sent: :meth:`unsent` names those the
+    replay still owes."""
 
     pending: tuple[SightingDispatch, ...]
+    recorded: frozenset[str] = frozenset()
+
+    def unsent(self, planned: Sequence[SightingDispatch]) -> list[SightingDispatch]:
+        """The dispatches of ``planned`` (the sighting's, planned again) the table never
+        recorded: to be sent and recorded now, as for a new sighting."""
+        return [dispatch for dispatch in planned if dispatch.dispatchId not in self.recorded]
 
 
 @dataclass(frozen=True)
@@ -162,12 +172,14 @@ class DeadlineStore:
         found = peek(respond)
         if found.source != source:
             return IdTaken(found.source)
+        intercept_id = f"{event_id}:intercept"
+        entries = {f"{event_id}:respond": respond, intercept_id: self.table.get(intercept_id)}
         pending = tuple(
             Entry.loads(raw).dispatch
-            for raw in (respond, self.table.get(f"{event_id}:intercept"))
+            for raw in entries.values()
             if raw is not None and peek(raw).state is State.PENDING
         )
-        return Duplicate(pending)
+        return Duplicate(pending, frozenset(key for key, raw in entries.items() if raw is not None))
 
     def get(self, dispatch_id: str) -> Entry | None:
         raw = self.table.get(dispatch_id)

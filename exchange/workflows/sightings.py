@@ -14,8 +14,9 @@ The deadline table also recognises duplicates (it holds every dispatch with its 
 dedupe itself (:class:`~exchange.rules.deadlines.DeadlineStore`'s verdict). A duplicate of a
 sighting whose dispatch is not acknowledged yet re-sends it (same ids, for the receiver to drop)
 rather than nothing: after a crash the table's changelog may hold a dispatch whose record never
-reached the inbox. A sighting whose ``ce_id`` another source already used is dead-lettered, never
-merged with the other.
+reached the inbox. A duplicate of one whose dispatches the table recorded only in part (a crash
+between the respond and the intercept) sends the ones never recorded. A sighting whose ``ce_id``
+another source already used is dead-lettered, never merged with the other.
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def plan_dispatches(
             )
         )
     return dispatches
+
+
+def _id_taken(event_id: str, other: str) -> ValueError:
+    return ValueError(
+        f"ce_id {event_id!r} was already used by source {other!r} (CloudEvents ids must be "
+        "unique per source; this one is kept apart, not merged)"
+    )
 
 
 class SightingWorkflow:
@@ -182,27 +190,26 @@ class SightingWorkflow:
         if not isinstance(sighting, TransportSighting):
             raise TypeError(f"{SOURCE_TOPIC} carries TransportSighting, not {type(sighting)}")
         source, event_id = decoded.attributes.source, decoded.attributes.id
-        verdict = (
-            self.store.lookup(source, event_id) if event_id not in planned
-            else deadlines.Duplicate(()) if planned[event_id] == source  # sent with the batch
-            else deadlines.IdTaken(planned[event_id])
+        if event_id in planned:  # a copy earlier in the same batch: sent with the batch
+            if planned[event_id] != source:
+                raise _id_taken(event_id, planned[event_id])
+            return Outcome.DUPLICATE
+        context = self.context
+        dispatches = plan_dispatches(
+            sighting, event_id, self.jurisdiction, now, context.time_scale
         )
-        match verdict:
-            case deadlines.Duplicate(pending):
+        match self.store.lookup(source, event_id):
+            case deadlines.Duplicate(pending) as duplicate:
                 for dispatch in pending:  # not acknowledged: re-sent with the same ids
                     await self.deliver(dispatch)
-                return Outcome.DUPLICATE
+                # a crash between the sighting's dispatches: the ones never recorded, now
+                dispatches = duplicate.unsent(dispatches)
+                if not dispatches:
+                    return Outcome.DUPLICATE
             case deadlines.IdTaken(other):
-                raise ValueError(
-                    f"ce_id {event_id!r} was already used by source {other!r} (CloudEvents ids "
-                    "must be unique per source; this one is kept apart, not merged)"
-                )
+                raise _id_taken(event_id, other)
         planned[event_id] = source
-        context = self.context
-        for dispatch in plan_dispatches(
-            sighting, event_id, self.jurisdiction, now, context.time_scale
-        ):
-            outgoing.append((index, source, dispatch))
+        outgoing.extend((index, source, dispatch) for dispatch in dispatches)
         return None
 
     async def on_acknowledgement(self, decoded: DecodedEvent, record: Incoming) -> None:

@@ -82,7 +82,9 @@ def test_the_store_tells_a_new_sighting_a_duplicate_and_an_id_taken() -> None:
     dispatch = _respond(event_id)
     assert store.lookup("/agencies/transport", event_id) == deadlines.New()
     store.put(dispatch.dispatchId, deadlines.pending(dispatch, "/agencies/transport"))
-    assert store.lookup("/agencies/transport", event_id) == deadlines.Duplicate((dispatch,))
+    assert store.lookup("/agencies/transport", event_id) == deadlines.Duplicate(
+        (dispatch,), frozenset({dispatch.dispatchId})
+    )
     assert store.lookup("/agencies/other", event_id) == deadlines.IdTaken("/agencies/transport")
 
 
@@ -95,5 +97,26 @@ def test_a_duplicate_of_an_acknowledged_sighting_has_nothing_pending() -> None:
     ) or (None, None)
     assert closed is not None
     store.put(dispatch.dispatchId, closed)
-    assert store.lookup("/s", event_id) == deadlines.Duplicate(())
+    assert store.lookup("/s", event_id) == deadlines.Duplicate((), frozenset({dispatch.dispatchId}))
     assert [key for key, _ in store.peeks()] == [dispatch.dispatchId]
+
+
+def test_a_duplicate_recorded_in_part_still_owes_the_dispatches_never_recorded() -> None:
+    """A crash after the respond was recorded and before the intercept was: the replay finds
+    the sighting a duplicate, re-sends the pending respond and still owes the intercept (the
+    nemesis lost an intercept this way)."""
+    store = deadlines.DeadlineStore({})
+    event_id = "e-3"
+    respond = _respond(event_id)
+    intercept = respond.model_copy(update={
+        "dispatchId": f"{event_id}:intercept", "kind": DispatchKind.INTERCEPT,
+    })
+    store.put(respond.dispatchId, deadlines.pending(respond, "/s"))
+    verdict = store.lookup("/s", event_id)
+    assert isinstance(verdict, deadlines.Duplicate)
+    assert verdict.pending == (respond,)
+    assert verdict.unsent([respond, intercept]) == [intercept]
+    store.put(intercept.dispatchId, deadlines.pending(intercept, "/s"))
+    both = store.lookup("/s", event_id)
+    assert isinstance(both, deadlines.Duplicate)
+    assert both.unsent([respond, intercept]) == []
