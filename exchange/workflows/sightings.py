@@ -285,9 +285,9 @@ class SightingWorkflow:
         original = entry.dispatch
         deadline = original.ackDueAt - original.dispatchedAt  # the same time to acknowledge
         escalated = deadlines.escalation(entry, now, deadline)
+        await self.send(escalated)  # first: a crash before the entry closes escalates again
         self.store.put(dispatch_id, deadlines.Entry(
             deadlines.State.ESCALATED, entry.due, entry.dispatch, entry.source
         ))
-        await self.send(escalated)
         target = entry.dispatch.target
         self.context.metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
