@@ -187,10 +187,13 @@ def apply_update(entry: Entry, update: ReferralUpdate, now: datetime) -> Step | 
     )
     if update.status is not _S.TRANSFERRED or update.transferTo is None:
         return Step(updated)
-    return Step(updated, _transfer(entry, update, now))
+    return Step(updated, transfer(entry, update, now))
 
 
-def _transfer(entry: Entry, update: ReferralUpdate, now: datetime) -> Entry:
+def transfer(entry: Entry, update: ReferralUpdate, now: datetime) -> Entry:
+    """The referral a transfer issues (its id derives from the transferred one's and the new
+    addressee, so planning it again, from the entry before or after the transfer, gives the
+    same id)."""
     state, to = entry.state, update.transferTo
     if to is None:  # ReferralUpdate requires it with TRANSFERRED
         raise ReferralStepError(state.referralId, "transferTo", "referral-transfer", "missing")

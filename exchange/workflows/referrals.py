@@ -35,6 +35,7 @@ from exchange.models.referrals import (
     OPEN_STATUSES,
     FollowUpVisit,
     ReferralPurpose,
+    ReferralStatus,
     ReferralUpdate,
     Rescue,
 )
@@ -83,9 +84,9 @@ class ReferralWorkflow:
     async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
         """Keep ``entry`` in the table and (given an event id) put its state on the board."""
         state = entry.state
-        self.table[state.referralId] = entry.dumps()
-        if event_id is not None:
+        if event_id is not None:  # first: a crash before the table write puts it again
             await self._send(self.board, state, event_id)
+        self.table[state.referralId] = entry.dumps()
         due = entry.next_due()
         if due is not None:
             self.due[state.referralId] = (due, state.caseId)
@@ -132,8 +133,10 @@ class ReferralWorkflow:
             raise LookupError(
                 f"referralId: unknown referral {update.referralId!r} [referral-known]"
             )
-        step = lifecycle.apply_update(lifecycle.Entry.loads(raw), update, self.context.clock())
+        entry = lifecycle.Entry.loads(raw)
+        step = lifecycle.apply_update(entry, update, self.context.clock())
         if step is None:
+            await self._finish_transfer(entry, update)
             return
         state = step.entry.state
         await self._store(step.entry, f"{state.referralId}:{state.status.value}")
@@ -143,6 +146,15 @@ class ReferralWorkflow:
         )
         if step.transferred is not None:
             await self._issue(step.transferred)
+
+    async def _finish_transfer(self, entry: lifecycle.Entry, update: ReferralUpdate) -> None:
+        """A repeated transfer whose referral was never issued (a crash after the TRANSFERRED
+        state was stored, before the new referral was): issue it now, with the same id."""
+        if update.status is not ReferralStatus.TRANSFERRED or update.transferTo is None:
+            return
+        transferred = lifecycle.transfer(entry, update, self.context.clock())
+        if self.table.get(transferred.state.referralId) is None:
+            await self._issue(transferred)
 
     async def on_visit(self, visit: FollowUpVisit) -> None:
         raw = self.table.get(visit.referralId)
@@ -204,8 +216,8 @@ class ReferralWorkflow:
             await self._store(entry, None)
             return
         marked, alert = lifecycle.escalate(entry, now)
+        await self.send_alert(alert)  # first: a crash before the mark escalates again
         await self._store(marked, f"{ident}:escalated")
-        await self.send_alert(alert)
         state = marked.state
         self.metrics.referrals_overdue.labels(state.toAgency.agencyId, state.purpose.value).inc()
 
