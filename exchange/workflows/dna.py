@@ -111,9 +111,9 @@ class DnaWorkflow:
     async def _rescues_waiting_for(self, waiting_key: str) -> None:
         waiting = self.pending_rescues.get(waiting_key)
         if waiting is not None:
-            del self.pending_rescues[waiting_key]
-            for raw in json.loads(waiting):
+            for raw in json.loads(waiting):  # sent before the list goes: a crash repeats them
                 await self._rescue(KinshipVerification.model_validate_json(raw))
+            del self.pending_rescues[waiting_key]
 
     async def on_dna(self, decoded: DecodedEvent, record: Incoming) -> None:
         event = decoded.event
@@ -124,16 +124,17 @@ class DnaWorkflow:
         self.samples[event.sampleId] = event.model_dump_json().encode()
         waiting = self.pending.get(event.sampleId)
         if waiting is not None:
-            del self.pending[event.sampleId]
-            for raw in json.loads(waiting):
+            for raw in json.loads(waiting):  # opened before the list goes: a crash repeats them
                 await self._open(DnaComparisonResult.model_validate_json(raw))
+            del self.pending[event.sampleId]
 
     def _sample(self, sample_id: str) -> DnaSampleCollected | None:
         raw = self.samples.get(sample_id)
         return None if raw is None else DnaSampleCollected.model_validate_json(raw)
 
     async def _publish(self, verification: KinshipVerification) -> None:
-        self.verifications[verification.verificationId] = verification.model_dump_json().encode()
+        """Send ``verification`` to its owners' inboxes; the caller records it after every
+        output it owes is sent (:meth:`_record`): a crash before that repeats them all."""
         inboxes = []
         for agency in owners(verification):
             inbox = self.inboxes.get(agency)
@@ -142,6 +143,9 @@ class DnaWorkflow:
             inboxes.append(inbox)
         ident = f"{verification.verificationId}:{verification.status.value}"
         await self.streams.emit(verification, *inboxes, id=ident, source=SOURCE)
+
+    def _record(self, verification: KinshipVerification) -> None:
+        self.verifications[verification.verificationId] = verification.model_dump_json().encode()
 
     async def on_result(self, decoded: DecodedEvent, record: Incoming) -> None:
         result = decoded.event
@@ -163,11 +167,11 @@ class DnaWorkflow:
             _wait(self.pending, missing, result.model_dump_json())
             return
         now = self.context.clock()
-        await self._publish(
-            open_verification(
-                result, sample, matched, self.rules, now, time_scale=self.context.time_scale
-            )
+        opened = open_verification(
+            result, sample, matched, self.rules, now, time_scale=self.context.time_scale
         )
+        await self._publish(opened)
+        self._record(opened)
 
     async def on_decision(self, decoded: DecodedEvent, record: Incoming) -> None:
         decision = decoded.event
@@ -187,6 +191,7 @@ class DnaWorkflow:
             for case_id in (decided.caseId, decided.matchedCaseId):
                 await self._close(case_id, decided)
             await self._rescue(decided)
+        self._record(decided)  # last: until then a replay decides again and repeats them
 
     async def _close(self, case_id: str, verification: KinshipVerification) -> None:
         raw = self.missing.get(case_id)
