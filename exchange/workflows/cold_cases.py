@@ -104,12 +104,12 @@ class ColdCaseWorkflow:
 
     async def _store(self, report: MissingPersonReport, cold: ColdCase | None,
                      publish: str | None) -> None:
+        if publish is not None and cold is not None:  # first: a crash before the write
+            await self.streams.emit(cold, self.ledger, id=publish, source=SOURCE)  # repeats it
         self.cases[report.caseId] = json.dumps({
             "report": report.model_dump(mode="json"),
             "cold": cold.model_dump(mode="json") if cold else None,
         }).encode()  # fmt: skip
-        if publish is not None and cold is not None:
-            await self.streams.emit(cold, self.ledger, id=publish, source=SOURCE)
         self._index(report, cold)
 
     def _index(self, report: MissingPersonReport, cold: ColdCase | None) -> None:
