@@ -11,7 +11,8 @@ police agency that owns the case (``exchange.match.to.<agency>``).
 A case reported after its sightings is matched too: when a case opens, the sightings published
 since its last-seen time are read back from ``exchange.sighting``
 (:mod:`exchange.workflows.lookback`) and scored against it, before the report counts as handled
-(so a crash in between reads them back again). A sighting that came in while the case was being
+(so a crash in between reads them back again: the case stays marked :data:`LOOKING_BACK`
+in the table until its look-back returns). A sighting that came in while the case was being
 opened may be matched both ways: the same ``matchId``, for the receiver to drop.
 """
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 CASES_TOPIC = "exchange.missing-person"
 REFRESH_S = 1.0  # longest a worker goes without re-reading the open cases
+LOOKING_BACK = b"~"
+"""Prefix of an open case whose look-back has not finished (JSON never starts with it): a
+replay after a crash finds it and looks back again, rather than taking the case as known."""
 
 
 def candidate_match(
@@ -87,15 +91,21 @@ class MatchingWorkflow:
         report = decoded.event
         if not isinstance(report, MissingPersonReport):
             raise TypeError(f"{CASES_TOPIC} carries MissingPersonReport, not {type(report)}")
-        known = self.open_cases.get(report.caseId) is not None
+        stored = self.open_cases.get(report.caseId)
+        known = stored is not None
         opened = report.status is MissingPersonStatus.OPEN
+        looks_back = opened and self.earlier is not None and (
+            not known or stored.startswith(LOOKING_BACK)  # a crash cut the last one short
+        )
+        value = report.model_dump_json().encode()
         if opened:
-            self.open_cases[report.caseId] = report.model_dump_json().encode()
+            self.open_cases[report.caseId] = LOOKING_BACK + value if looks_back else value
         elif known:
             del self.open_cases[report.caseId]
         self.dirty = True  # (live sightings see a new case while the earlier ones are read)
-        if opened and not known and self.earlier is not None:
+        if looks_back and self.earlier is not None:
             await self.look_back(report, self.earlier)
+            self.open_cases[report.caseId] = value  # looked back: a replay does not again
 
     async def look_back(self, case: MissingPersonReport, earlier: SightingLog) -> None:
         """Score the sightings published since ``case`` was last seen against it.
@@ -156,7 +166,8 @@ class MatchingWorkflow:
                 continue
             cached = self.parsed.get(case_id)
             if cached is None or cached[0] != raw:
-                cached = self.parsed[case_id] = (raw, MissingPersonReport.model_validate_json(raw))
+                report = MissingPersonReport.model_validate_json(raw.removeprefix(LOOKING_BACK))
+                cached = self.parsed[case_id] = (raw, report)
             cases[case_id] = cached[1]
         for gone in self.parsed.keys() - cases.keys():
             del self.parsed[gone]
