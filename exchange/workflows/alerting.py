@@ -213,7 +213,7 @@ class AlertWorkflow:
         context = self.context
         await self.streams.emit(
             message.alert, self.public, self.transport, id=message.alert.identifier,
-            source="alerts",
+            source="alerts", confirmed=True,  # the case's alert state records it next
         )
         self.alerts[case_id] = message.state.dumps()
         alert = message.alert

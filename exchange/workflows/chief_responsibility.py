@@ -118,8 +118,10 @@ class ChiefResponsibilityWorkflow:
     async def _store(self, case_id: str, case: ChiefResponsibility | None,
                      pending: list[Evidence], publish: str | None) -> None:  # fmt: skip
         if publish is not None and case is not None:  # first: a crash before the write
-            await self.streams.emit(case, self.output, id=output_id(case_id, publish),
-                                    source=SOURCE)  # fmt: skip  # repeats it
+            await self.streams.emit(  # repeats it; confirmed, as the write records it
+                case, self.output, id=output_id(case_id, publish), source=SOURCE,
+                confirmed=True,
+            )
         self.cases[case_id] = json.dumps({
             "case": case.model_dump(mode="json") if case else None,
             "pending": [json.loads(_evidence_json(e)) for e in pending],

@@ -105,7 +105,9 @@ class ColdCaseWorkflow:
     async def _store(self, report: MissingPersonReport, cold: ColdCase | None,
                      publish: str | None) -> None:
         if publish is not None and cold is not None:  # first: a crash before the write
-            await self.streams.emit(cold, self.ledger, id=publish, source=SOURCE)  # repeats it
+            await self.streams.emit(  # repeats it; confirmed, as the write records it
+                cold, self.ledger, id=publish, source=SOURCE, confirmed=True
+            )
         self.cases[report.caseId] = json.dumps({
             "report": report.model_dump(mode="json"),
             "cold": cold.model_dump(mode="json") if cold else None,

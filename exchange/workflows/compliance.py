@@ -34,4 +34,6 @@ class ComplianceSender:
         if missing:
             raise LookupError(f"no compliance inbox for {', '.join(map(repr, missing))}")
         inboxes = [self.inboxes[agency] for agency in agencies]
-        await self.streams.emit(alert, *inboxes, id=alert.alertId, source=self.source)
+        await self.streams.emit(  # confirmed: the callers record the alert as sent next
+            alert, *inboxes, id=alert.alertId, source=self.source, confirmed=True
+        )

@@ -142,7 +142,7 @@ class DnaWorkflow:
                 raise LookupError(f"no DNA match inbox for {agency!r}")
             inboxes.append(inbox)
         ident = f"{verification.verificationId}:{verification.status.value}"
-        await self.streams.emit(verification, *inboxes, id=ident, source=SOURCE)
+        await self.streams.emit(verification, *inboxes, id=ident, source=SOURCE, confirmed=True)
 
     def _record(self, verification: KinshipVerification) -> None:
         self.verifications[verification.verificationId] = verification.model_dump_json().encode()
@@ -201,7 +201,9 @@ class DnaWorkflow:
         closing = closing_report(report, verification, self.rules, self.context.clock())
         if closing is not None:
             ident = f"{verification.verificationId}:close:{case_id}"
-            await self.streams.emit(closing, self.missing_topic, id=ident, source=SOURCE)
+            await self.streams.emit(
+                closing, self.missing_topic, id=ident, source=SOURCE, confirmed=True
+            )
 
     async def _rescue(self, verification: KinshipVerification) -> None:
         """Start the found child's referral plan (a Rescue), when the rules say so."""
@@ -221,7 +223,9 @@ class DnaWorkflow:
         )  # fmt: skip
         if rescue is not None:
             ident = f"{verification.verificationId}:rescue"
-            await self.streams.emit(rescue, self.rescue_topic, id=ident, source=SOURCE)
+            await self.streams.emit(
+                rescue, self.rescue_topic, id=ident, source=SOURCE, confirmed=True
+            )
 
     async def scan(self) -> None:
         """Tick each open verification past its due time, once."""

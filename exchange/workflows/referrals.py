@@ -79,7 +79,9 @@ class ReferralWorkflow:
         )
 
     async def _send(self, topic: Any, event: BaseModel, event_id: str) -> None:
-        await self.streams.emit(event, topic, id=event_id, source="referrals")
+        await self.streams.emit(  # confirmed: the referral's table entry records it next
+            event, topic, id=event_id, source="referrals", confirmed=True
+        )
 
     async def _store(self, entry: lifecycle.Entry, event_id: str | None) -> None:
         """Keep ``entry`` in the table and (given an event id) put its state on the board."""

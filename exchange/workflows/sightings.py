@@ -122,6 +122,8 @@ class SightingWorkflow:
         await self.streams.emit(
             dispatch, self.inboxes[dispatch.target.agencyId], id=dispatch.dispatchId,
             source="sightings",
+            # an escalation closes its entry next; the others are re-sent while pending
+            confirmed=dispatch.kind is DispatchKind.ESCALATION,
         )
 
     async def send(self, dispatch: SightingDispatch, source: str = "") -> None:

@@ -73,7 +73,9 @@ class TipWorkflow:
         streams.on(OUTCOME_TOPIC, self.on_outcome)
 
     async def _send(self, topic: Any, event: Any, event_id: str) -> None:
-        await self.streams.emit(event, topic, id=event_id, source="tips")
+        await self.streams.emit(  # confirmed: the tip's table entry records it next
+            event, topic, id=event_id, source="tips", confirmed=True
+        )
 
     async def on_tip(self, decoded: DecodedEvent, record: Incoming) -> None:
         tip = decoded.event

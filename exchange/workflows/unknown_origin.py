@@ -86,7 +86,8 @@ class UnknownOriginWorkflow:
         if inbox is None:
             raise LookupError(f"no unknown-origin inbox for {dispatch.target.agencyId!r}")
         await self.streams.emit(
-            dispatch, inbox, id=f"{report.reportId}:dispatch", source=SOURCE
+            dispatch, inbox, id=f"{report.reportId}:dispatch", source=SOURCE,
+            confirmed=True,  # the report's table entry records it next
         )
         self._store(report.reportId, {
             "dispatch": dispatch.model_dump(mode="json"), "checked": False, "escalated": False,

@@ -15,16 +15,26 @@ log = logging.getLogger(__name__)
 
 async def send(
     app: faust.App, topic: Any, *, key: bytes | None, value: bytes | None,
-    headers: Sequence[tuple[str, bytes]] | None = None,
+    headers: Sequence[tuple[str, bytes]] | None = None, confirmed: bool = False,
 ) -> None:
-    """Send a record now, without waiting for the broker's acknowledgement.
+    """Send a record now; with ``confirmed``, return once the broker acknowledged it.
 
     Not a faust attachment (``force=True``): faust flushes its producer before every offset
     commit, so an event's offset is committed only after what was sent while handling it is
     acknowledged. A record the producer gives up on (after its retries) crashes the worker, which
-    resumes from the last committed offset; the replay re-sends with the same ids."""
+    resumes from the last committed offset; the replay re-sends with the same ids.
+
+    ``confirmed`` is for an output a table write records next (the table's changelog record is
+    sent by the same producer, possibly to a broker that acknowledges it first): unconfirmed, a
+    crash could keep the write and lose the output, and the replay, finding the write, would not
+    send it again. A confirmation that fails cancels the handling (the worker is stopping): the
+    table is not written, and the input is not committed."""
     delivery = await topic.send(key=key, value=value, headers=list(headers or ()), force=True)
     delivery.add_done_callback(partial(_on_delivery, app))
+    if confirmed:
+        await asyncio.wait([delivery])
+        if delivery.cancelled() or delivery.exception() is not None:
+            raise asyncio.CancelledError("not delivered: the worker stops")
 
 
 def _on_delivery(app: faust.App, delivery: asyncio.Future[Any]) -> None:

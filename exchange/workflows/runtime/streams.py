@@ -62,11 +62,13 @@ class Streams:
             self._batched.add(topic)
 
     async def emit(
-        self, event: BaseModel, *topics: Any, id: str, source: str
+        self, event: BaseModel, *topics: Any, id: str, source: str, confirmed: bool = False
     ) -> None:
         """Encode ``event`` (sealed and signed when the worker is protected) and send it to each
         of ``topics`` now. ``id`` is its ``ce_id``, derived from the input's so that a replay
-        sends the same ids; ``source`` the path under the worker's ``ce_source``."""
+        sends the same ids; ``source`` the path under the worker's ``ce_source``.
+        ``confirmed``: return once the broker acknowledged it, for an output a table write
+        records next (see :func:`~.emit.send`)."""
         context = self.context
         encoder = context.encoder
         full_source = f"{context.source}/{source}"
@@ -78,7 +80,8 @@ class Streams:
             if context.protection is not None:
                 await context.protection.routed(encoded, name)
             await send(
-                self.app, topic, key=encoded.key, value=encoded.value, headers=encoded.headers
+                self.app, topic, key=encoded.key, value=encoded.value, headers=encoded.headers,
+                confirmed=confirmed,
             )
 
     def require_co_partitioned(self, source: str, *others: str) -> None:
