@@ -33,7 +33,7 @@ test: install system-deps
 	$(BIN)/exchange schemas check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=40
 
 # A three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300.., two workers, the gateway and the
 # file drop under load and faults; figures in .state/soak-report.md (see RELIABILITY.md).
