@@ -29,11 +29,23 @@ demo: install system-deps
 	sleep 10  # one more scrape and rule evaluation
 	$(BIN)/exchange monitoring alerts --minutes 30
 
+# The nemesis short run (its own three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300..) runs
+# beside the rest of the suite, which mostly waits on brokers: one run's wall clock, not two.
+# The broker's jars are fetched first, so that two Maven runs never fill one repository at once.
+NEMESIS = tests/nemesis/test_short_run.py
 test: install system-deps
 	$(BIN)/exchange schemas check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest --durations=40
+	$(BIN)/python -c 'from pathlib import Path; from exchange.broker.classpath import \
+	  ensure_classpath; ensure_classpath(Path(".state/test-broker/kafka/lib"))'
+	@$(BIN)/pytest -p no:cacheprovider $(NEMESIS) > .state/test-nemesis.log 2>&1 & nemesis=$$!; \
+	trap 'kill $$nemesis 2>/dev/null' INT TERM; \
+	$(BIN)/pytest --durations=40 --deselect $(NEMESIS); suite=$$?; \
+	wait $$nemesis; short=$$?; \
+	echo "=== beside the suite: $(NEMESIS) (exit $$short; log .state/test-nemesis.log)"; \
+	cat .state/test-nemesis.log; \
+	test $$suite -eq 0 && test $$short -eq 0
 
 # A three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300.., two workers, the gateway and the
 # file drop under load and faults; figures in .state/soak-report.md (see RELIABILITY.md).
