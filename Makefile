@@ -39,7 +39,7 @@ test: install system-deps
 	$(BIN)/mypy
 	$(BIN)/python -c 'from pathlib import Path; from exchange.broker.classpath import \
 	  ensure_classpath; ensure_classpath(Path(".state/test-broker/kafka/lib"))'
-	@$(BIN)/pytest -p no:cacheprovider $(NEMESIS) > .state/test-nemesis.log 2>&1 & nemesis=$$!; \
+	@$(BIN)/pytest -p no:cacheprovider -s $(NEMESIS) > .state/test-nemesis.log 2>&1 & nemesis=$$!; \
 	trap 'kill $$nemesis 2>/dev/null' INT TERM; \
 	$(BIN)/pytest --durations=40 --deselect $(NEMESIS); suite=$$?; \
 	wait $$nemesis; short=$$?; \
