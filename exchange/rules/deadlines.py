@@ -139,7 +139,7 @@ class Duplicate:
     replay still owes."""
 
     pending: tuple[SightingDispatch, ...]
-    recorded: frozenset[str] = frozenset()
+    recorded: frozenset[str]
 
     def unsent(self, planned: Sequence[SightingDispatch]) -> list[SightingDispatch]:
         """The dispatches of ``planned`` (the sighting's, planned again) the table never

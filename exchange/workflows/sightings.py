@@ -196,20 +196,19 @@ class SightingWorkflow:
             if planned[event_id] != source:
                 raise _id_taken(event_id, planned[event_id])
             return Outcome.DUPLICATE
-        context = self.context
+        verdict = self.store.lookup(source, event_id)
+        if isinstance(verdict, deadlines.IdTaken):
+            raise _id_taken(event_id, verdict.source)
         dispatches = plan_dispatches(
-            sighting, event_id, self.jurisdiction, now, context.time_scale
+            sighting, event_id, self.jurisdiction, now, self.context.time_scale
         )
-        match self.store.lookup(source, event_id):
-            case deadlines.Duplicate(pending) as duplicate:
-                for dispatch in pending:  # not acknowledged: re-sent with the same ids
-                    await self.deliver(dispatch)
-                # a crash between the sighting's dispatches: the ones never recorded, now
-                dispatches = duplicate.unsent(dispatches)
-                if not dispatches:
-                    return Outcome.DUPLICATE
-            case deadlines.IdTaken(other):
-                raise _id_taken(event_id, other)
+        if isinstance(verdict, deadlines.Duplicate):
+            for dispatch in verdict.pending:  # not acknowledged: re-sent with the same ids
+                await self.deliver(dispatch)
+            # a crash between the sighting's dispatches: the ones never recorded, now
+            dispatches = verdict.unsent(dispatches)
+            if not dispatches:
+                return Outcome.DUPLICATE
         planned[event_id] = source
         outgoing.extend((index, source, dispatch) for dispatch in dispatches)
         return None
