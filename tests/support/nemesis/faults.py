@@ -24,6 +24,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
 
@@ -161,5 +162,16 @@ class Nemesis:
     async def whole(self, timeout_s: float = 120) -> None:
         for process in self.system.processes:
             if not process.alive:
-                raise AssertionError(f"{process.name} exited; see {process.log}")
+                raise AssertionError(
+                    f"{process.name} exited; the end of {process.log}:\n{_tail(process.log)}"
+                )
         await self._replicas_caught_up(timeout_s)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a process's log: why it exited, in the failure itself (CI keeps no
+    files)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(unreadable: {error})"
