@@ -8,6 +8,10 @@ What is patched, and why:
 - the consumer's fetch wait (:data:`FETCH_WAIT_MS`), for latency;
 - the transport's topic creation (:func:`patient_topic_creation`): a worker starting or
   rebalancing while a broker is down retries instead of exiting;
+- the consumer's commit (:meth:`_FetchingThread._commit`) and the position watch: neither
+  crashes the worker when a rebalance takes its partitions away mid-call (faust-streaming
+  issue 94: faust commits what it filtered against the assignment it saw before the call, and
+  aiokafka refuses a commit with no partitions assigned; faust then crashes);
 - the current event of a batch (:func:`make_current`): a batched agent's table writes go
   to the partition of the event they are made for;
 - the producer's buffer (:func:`tune_producer`) and the worker's root logger
@@ -201,6 +205,19 @@ class _FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = FETCH_WAIT_MS  # read when the consumer starts its fetcher
         return consumer
 
+    async def _commit(self, offsets: Any) -> bool:
+        """No commit while a rebalance holds no partitions: aiokafka refuses it
+        (``IllegalStateError: No partitions assigned``) and faust crashes the worker on the
+        refusal. Nothing is committed instead; the offsets are committed after the rebalance
+        by whichever worker then holds the partitions (or read again: at-least-once). faust
+        filters the offsets against the assignment again in the same step as aiokafka's check,
+        so a partition taken away is left out, not refused."""
+        if not self._ensure_consumer().assignment():
+            log.info("no commit of %d partitions: the group is rebalancing", len(offsets))
+            return False
+        committed: bool = await super()._commit(offsets)
+        return committed
+
 
 class RewindingConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka consumer whose seek to the committed offsets also rewinds partitions
@@ -334,6 +351,14 @@ class PositionWatch:
         if app.rebalancing or not consumer.flow_active or self.holding():
             self.suspects.clear()
             return []
+        try:
+            return await self._look(consumer)
+        except aiokafka.errors.IllegalStateError as error:  # a rebalance took a partition
+            log.info("position watch: a look interrupted by a rebalance (%s)", error)
+            self.suspects.clear()
+            return []
+
+    async def _look(self, consumer: Any) -> list[Any]:
         suspects: dict[Any, int | None] = {}
         rewound = []
         for tp in sorted(consumer.assignment()):

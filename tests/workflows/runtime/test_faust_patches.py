@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import aiokafka
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
@@ -38,6 +39,8 @@ class StandInConsumer:
         return tp.topic.endswith("-changelog")
 
     async def position(self, tp: TP) -> int:
+        if tp not in self.positions:  # what aiokafka says of a partition a rebalance took
+            raise aiokafka.errors.IllegalStateError(f"Partition {tp} is not assigned")
         return self.positions[tp]
 
     async def seek(self, tp: TP, offset: int) -> None:
@@ -112,6 +115,44 @@ async def test_changelogs_compacted_topics_and_rebalances_are_not_watched() -> N
     positions.app.rebalancing = False
     assert await positions.check() == []
     assert consumer.sought == []
+
+
+async def test_a_rebalance_taking_a_partition_mid_look_is_not_a_crash() -> None:
+    consumer = StandInConsumer({SIGHTING: 129}, {SIGHTING: 38})
+    positions, _ = watch(consumer)
+    await positions.check()
+    taken = dict(consumer.positions)
+    consumer.assignment = lambda: set(taken)  # type: ignore[method-assign]  # seen before...
+    del consumer.positions[SIGHTING]  # ...the rebalance took it
+    assert await positions.check() == []
+    assert positions.suspects == {}
+    assert consumer.sought == []
+
+
+async def test_no_commit_while_no_partition_is_assigned_and_no_crash(tmp_path: Any) -> None:
+    """faust-streaming issue 94: faust filters its offsets against the assignment it saw, a
+    rebalance empties aiokafka's meanwhile, aiokafka refuses the commit (IllegalStateError) and
+    faust crashed the worker on it. Now: nothing committed, nothing crashed."""
+    import faust  # noqa: PLC0415 - only these tests build an app
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-commit", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    faust_patches.install(app, Counter("rewinds", "", ["topic"], registry=CollectorRegistry()),
+                          compacted=frozenset())
+    thread = app.consumer._thread  # type: ignore[attr-defined]
+    consumer = thread._create_worker_consumer(app.transport)
+    consumer.subscribe(topics=["exchange.sighting"])  # subscribed, nothing assigned: rebalancing
+    thread._consumer = consumer
+    try:
+        assert await thread._commit({TP("exchange.sighting", 1): 41}) is False
+        assert thread.crash_reason is None
+    finally:
+        await consumer.stop()
+        thread.thread_loop.close()
 
 
 async def test_the_worker_consumer_fetches_with_a_short_wait(tmp_path: Any) -> None:
