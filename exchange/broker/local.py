@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,10 @@ class LocalCluster:
     ``insecure_plaintext_listener`` opens a third, plaintext (SASL_PLAINTEXT) listener per node
     on ``base_port + 2*nodes + i``, for debugging and for measuring what TLS costs; each start
     with it logs a warning.
+
+    ``hosts`` gives each node its own address (default: every node on ``host``), and
+    ``launcher`` a command that each node's process is started under: the fault tests put each
+    node in a network namespace of its own (``ip netns exec <name>``) to cut its network.
     """
 
     def __init__(
@@ -87,15 +92,21 @@ class LocalCluster:
         heap: str = "512m",
         pki: PkiSettings | None = None,
         insecure_plaintext_listener: bool = False,
+        hosts: Sequence[str] | None = None,
+        launcher: Callable[[NodeLayout], Sequence[str]] | None = None,
     ) -> None:
         if nodes < 1:
             raise BrokerError("a cluster needs at least one node")
+        if hosts is not None and len(hosts) != nodes:
+            raise BrokerError(f"{len(hosts)} hosts for {nodes} nodes")
         self.state_dir = Path(state_dir).resolve()
         self.root = self.state_dir / "kafka"
         self.lib_dir = self.root / "lib"
         self.node_count = nodes
         self.base_port = base_port
         self.host = host
+        self.hosts = list(hosts) if hosts is not None else [host] * nodes
+        self.launcher = launcher
         self.heap = heap
         self.credentials = CredentialStore(self.state_dir / "credentials")
         self.pki = LocalPki(self.state_dir / "pki", pki)
@@ -128,7 +139,7 @@ class LocalCluster:
         nodes = [
             NodeLayout(
                 node_id=i + 1,
-                host=self.host,
+                host=self.hosts[i],
                 client_port=self.base_port + 2 * i,
                 controller_port=self.base_port + 2 * i + 1,
                 directory=(self.root / f"node-{i + 1}").resolve(),
@@ -331,8 +342,9 @@ class LocalCluster:
     def _start(self, node: NodeLayout) -> None:
         out = (node.log_dir / "stdout.log").open("ab")
         command = self._java(node, "kafka.Kafka", str(node.properties_file))
+        prefix = list(self.launcher(node)) if self.launcher is not None else []
         process = subprocess.Popen(
-            [command[0], *metrics_agent(self.lib_dir, node), *command[1:]],
+            [*prefix, command[0], *metrics_agent(self.lib_dir, node), *command[1:]],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=node.directory,
         )

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2] / ".state" / "test-nemesis"
 async def test_the_bus_loses_nothing_through_every_kind_of_fault() -> None:
     base_port = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092")) + 300
     outcome = await run(ROOT, base_port, Plan(
-        events=int(os.environ.get("EXCHANGE_NEMESIS_EVENTS", "2000")), faults=7, rate=16.0,
+        events=int(os.environ.get("EXCHANGE_NEMESIS_EVENTS", "2000")), faults=8, rate=16.0,
     ))
     print(outcome.report())
     # Every topic, the workers' internal ones and Kafka's own included, at replication 3.
@@ -30,6 +30,6 @@ async def test_the_bus_loses_nothing_through_every_kind_of_fault() -> None:
     assert any(name.startswith("workflows.") for name in outcome.replication)
     assert "__consumer_offsets" in outcome.replication
     kinds = {kind for kind, _ in outcome.faults}
-    assert len(kinds) == 7, kinds
+    assert len(kinds) == 8, kinds
     assert outcome.verdict.inputs >= 0.9 * int(os.environ.get("EXCHANGE_NEMESIS_EVENTS", "2000"))
     assert outcome.verdict.clean, outcome.verdict.summary()

@@ -6,6 +6,9 @@ so that faults are separate incidents and each one's recovery can be measured.
   busiest topic), restarted after a few seconds;
 - ``broker-pause``: SIGSTOP of a broker for longer than the brokers' session timeout
   (``broker.session.timeout.ms``, 9 s), then SIGCONT;
+- ``network-cut``: the network of the broker leading a partition of ``exchange.sighting`` cut
+  off from every other broker and client (its network namespace's link set down, see
+  :mod:`support.nemesis.network`) for longer than the session timeout, then mended;
 - ``rolling-restart``: every broker in turn stopped (SIGTERM) and started, waiting for its
   replicas to catch up before the next;
 - ``worker-kill``: kill -9 of a worker, restarted;
@@ -24,7 +27,6 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
 
@@ -53,6 +55,7 @@ class Nemesis:
             "gateway-kill": self.gateway_kill,
             "worker-kill-early": self.worker_kill_early,
             "file-drop-kill": self.file_drop_kill,
+            "network-cut": self.network_cut,
             "rolling-restart": self.rolling_restart,
         }
 
@@ -109,6 +112,16 @@ class Nemesis:
         finally:
             os.killpg(pid, signal.SIGCONT)
 
+    async def network_cut(self) -> None:
+        leaders = await asyncio.to_thread(self._leaders)
+        node = leaders[(self.turn + 2) % len(leaders)]
+        self._mark("network-cut")
+        await asyncio.to_thread(self.system.network.cut, node)
+        try:
+            await asyncio.sleep(SESSION_TIMEOUT_S + 6)
+        finally:
+            await asyncio.to_thread(self.system.network.mend, node)
+
     async def rolling_restart(self) -> None:
         self._mark("rolling-restart")
         for node in self.system.cluster.nodes:
@@ -162,16 +175,6 @@ class Nemesis:
     async def whole(self, timeout_s: float = 120) -> None:
         for process in self.system.processes:
             if not process.alive:
-                raise AssertionError(
-                    f"{process.name} exited; the end of {process.log}:\n{_tail(process.log)}"
-                )
+                raise AssertionError(process.exited())
         await self._replicas_caught_up(timeout_s)
 
-
-def _tail(path: Path, lines: int = 40) -> str:
-    """The last lines of a process's log: why it exited, in the failure itself (CI keeps no
-    files)."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError as error:
-        return f"(unreadable: {error})"

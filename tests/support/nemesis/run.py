@@ -163,6 +163,9 @@ class LoadBound:
     plan: Plan
 
     def check(self) -> None:
+        for process in self.system.processes:  # between faults every process runs
+            if not process.alive:
+                raise AssertionError(process.exited())
         if time.monotonic() < self.at:
             return
         stopped = [p.name for p in self.system.processes if not p.alive]

@@ -2,8 +2,10 @@
 replication 3 (``min.insync.replicas=2``), two workers, the HTTP gateway and the file-drop
 connector, each an ``exchange`` process of its own that a fault may kill, stop or restart.
 
-Ports (all from ``base_port``): the brokers' client and controller ports ``base .. base+5``,
-their metrics ports ``base+50 .. base+54``, the gateway ``base+20``.
+Each broker runs in a network namespace of its own (:mod:`support.nemesis.network`), on an
+address of its own, so that a fault can cut one broker's network. Ports (all from
+``base_port``): the brokers' client and controller ports ``base .. base+5``, their metrics
+ports ``base+50 .. base+54``, the gateway ``base+20`` (on loopback).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from exchange.protection.keys import FileKeyStore
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
 from exchange.topology.model import Topology
+from support.nemesis.network import Network
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[3]
@@ -84,6 +87,15 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def exited(self, lines: int = 40) -> str:
+        """That it exited, with the end of its log: why, in the failure itself (CI keeps no
+        files)."""
+        try:
+            end = "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as error:
+            end = f"(unreadable: {error})"
+        return f"{self.name} exited; the end of {self.log}:\n{end}"
+
     def kill(self) -> None:
         """SIGKILL: no flush, no commit, no goodbye to the group."""
         if self.popen is not None and self.alive:
@@ -97,12 +109,17 @@ class System:
     base_port: int
     topology: Topology = field(default_factory=load_topology)
     cluster: LocalCluster = field(init=False)
+    network: Network = field(init=False)
     workers: list[Process] = field(default_factory=list)
     gateway: Process = field(init=False)
     file_drop: Process = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cluster = LocalCluster(self.root / "state", nodes=3, base_port=self.base_port)
+        self.network = Network(self.base_port, nodes=3)
+        self.cluster = LocalCluster(
+            self.root / "state", nodes=3, base_port=self.base_port,
+            hosts=self.network.hosts, launcher=self.network.launcher,
+        )
 
     @property
     def gateway_port(self) -> int:
@@ -118,7 +135,8 @@ class System:
 
     def up(self, workers: int = 2) -> None:
         reserve_ports(range(self.base_port, self.base_port + 60))
-        self.cluster.reset()
+        self.cluster.reset()  # a previous run's brokers stopped before their namespaces go
+        self.network.up()
         for stale in (*self.root.glob("worker-*"), self.logs, self.inbox,
                       self.root / "connectors"):  # a previous run's (RocksDB of other topics)
             shutil.rmtree(stale, ignore_errors=True)
@@ -133,6 +151,9 @@ class System:
             **os.environ,
             "EXCHANGE_KAFKA__BOOTSTRAP_SERVERS": self.cluster.bootstrap,
             "EXCHANGE_STATE_DIR": str(self.cluster.state_dir),
+            # the brokers are not on loopback (their own namespaces): the CA is named, as an
+            # agency host names its cluster's
+            "EXCHANGE_KAFKA__SSL_CAFILE": str(self.cluster.pki.ca_file),
         }
         env.pop("EXCHANGE_METRICS_PORT", None)
         for i in range(workers):
@@ -168,6 +189,7 @@ class System:
             if pid is not None:
                 os.killpg(pid, signal.SIGCONT)
             self.cluster.stop_node(node.node_id, hard=True)
+        self.network.down()
 
     def _gateway_config(self) -> Path:
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()
