@@ -30,21 +30,17 @@ demo: install system-deps
 	$(BIN)/exchange monitoring alerts --minutes 30
 
 # The nemesis short run (its own three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300..) runs
-# beside the rest of the suite, which mostly waits on brokers: one run's wall clock, not two.
-# The broker's jars are fetched first, so that two Maven runs never fill one repository at once.
+# first, alone: beside the suite on two cores it failed in CI (a worker exited at a leader kill)
+# and, beside the soak, stalled (see RELIABILITY.md). Then the rest of the suite; both always
+# run, either failing fails the target.
 NEMESIS = tests/nemesis/test_short_run.py
 test: install system-deps
 	$(BIN)/exchange schemas check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -c 'from pathlib import Path; from exchange.broker.classpath import \
-	  ensure_classpath; ensure_classpath(Path(".state/test-broker/kafka/lib"))'
-	@$(BIN)/pytest -p no:cacheprovider -s $(NEMESIS) > .state/test-nemesis.log 2>&1 & nemesis=$$!; \
-	trap 'kill $$nemesis 2>/dev/null' INT TERM; \
+	@$(BIN)/pytest -p no:cacheprovider -s $(NEMESIS); short=$$?; \
 	$(BIN)/pytest --durations=40 --deselect $(NEMESIS); suite=$$?; \
-	wait $$nemesis; short=$$?; \
-	echo "=== beside the suite: $(NEMESIS) (exit $$short; log .state/test-nemesis.log)"; \
-	cat .state/test-nemesis.log; \
+	echo "=== $(NEMESIS): exit $$short; the rest of the suite: exit $$suite"; \
 	test $$suite -eq 0 && test $$short -eq 0
 
 # A three-broker cluster on EXCHANGE_TEST_BASE_PORT + 300.., two workers, the gateway and the
