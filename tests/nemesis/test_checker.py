@@ -7,6 +7,7 @@ from support.nemesis.checker import (
     Dispatch,
     Expected,
     check,
+    lost_after,
     percentile,
     recovery_times,
 )
@@ -109,3 +110,12 @@ def test_recovery_is_the_first_dispatch_of_an_input_accepted_after_the_fault() -
     dispatched = {"x": 2.0, "y": 17.0, "z": 14.0}
     got = recovery_times([("kill", 10.0), ("late", 20.0)], accepted, dispatched)
     assert got == [("kill", 4.0), ("late", None)]
+
+
+def test_lost_dispatches_are_counted_by_the_fault_struck_last_before_their_input() -> None:
+    faults = [("worker-kill", 100.0), ("leader-kill", 200.0)]
+    accepted = {"a:respond": 50.0, "b:respond": 150.0, "c:respond": 250.0, "d:respond": 260.0}
+    assert lost_after(faults, accepted, ["a:respond", "b:respond", "c:respond", "d:respond"]) == {
+        "before any fault": 1, "leader-kill": 2, "worker-kill": 1,
+    }
+    assert lost_after(faults, accepted, []) == {}

@@ -184,3 +184,18 @@ def recovery_times(
         first = min((t for t in times if t >= struck), default=None)
         out.append((kind, None if first is None else first - struck))
     return out
+
+
+def lost_after(
+    faults: Sequence[tuple[str, float]], accepted: dict[str, float], lost: Iterable[str],
+) -> dict[str, int]:
+    """How many lost dispatches belong to inputs accepted after each kind of fault (the last
+    one struck before the input was accepted; ``"before any fault"`` otherwise): where to
+    look first. ``accepted`` maps a dispatch id to when its input was accepted."""
+    struck = sorted(faults, key=lambda fault: fault[1])
+    counts: Counter[str] = Counter()
+    for dispatch_id in lost:
+        at = accepted.get(dispatch_id)
+        before = [kind for kind, t in struck if at is not None and t <= at]
+        counts[before[-1] if before else "before any fault"] += 1
+    return dict(sorted(counts.items()))

@@ -22,7 +22,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from exchange.codec import EventCodec
 from exchange.models.sightings import SightingDispatch
 from exchange.schemas.catalogue import Catalogue
-from support.nemesis.checker import Dispatch, Verdict, check, percentile, recovery_times
+from support.nemesis.checker import (
+    Dispatch,
+    Verdict,
+    check,
+    lost_after,
+    percentile,
+    recovery_times,
+)
 from support.nemesis.faults import Nemesis
 from support.nemesis.load import Load
 from support.nemesis.system import REPO, System
@@ -54,6 +61,8 @@ class Outcome:
     retries: int
     phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
     took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
+    lost_after: dict[str, int] = field(default_factory=dict)  # see checker.lost_after
+    lost_at: list[tuple[float, str]] = field(default_factory=list)  # (accepted, dispatch id)
 
     def report(self) -> str:
         by_kind = Counter(kind for kind, _ in self.faults)
@@ -66,6 +75,8 @@ class Outcome:
             f"- faults: {len(self.faults)} ({dict(sorted(by_kind.items()))})",
             f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}; escalations (dispatches "
             f"left unacknowledged past their deadline): {v.escalations}",
+            *([f"  - lost, by the fault struck last before their input: {self.lost_after}"]
+              if self.lost_after else []),
             f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
             f"{len(v.duplicates_after_dedupe)}",
             f"- reorderings per case key: {len(v.out_of_order)}",
@@ -148,8 +159,11 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     verdict = check(expected, read, poison=load.poison, dead_letters=dead)
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
+    accepted_at = {d.dispatch_id: t for t, item in load.accepted for d in item.dispatches}
     return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
-                   phases, nemesis.took)
+                   phases, nemesis.took,
+                   lost_after(nemesis.struck, accepted_at, verdict.lost),
+                   sorted((accepted_at.get(d, 0.0), d) for d in verdict.lost))
 
 
 @dataclass(frozen=True)
@@ -274,6 +288,11 @@ def main() -> None:
             + outcome.report() + "\n\nChecker: " + outcome.verdict.summary() + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
+    faults = "".join(f"{t:.3f}\tfault\t{kind}\n" for kind, t in outcome.faults)
+    lost = "".join(f"{t:.3f}\tlost\t{d}\n" for t, d in outcome.lost_at)
+    args.out.with_suffix(".tsv").write_text(  # the lost beside the faults, in time order
+        "".join(sorted((faults + lost).splitlines(keepends=True)))
+    )
     print(text)
     raise SystemExit(0 if outcome.verdict.clean else 1)
 
