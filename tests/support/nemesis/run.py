@@ -63,6 +63,7 @@ class Outcome:
     took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
     lost_after: dict[str, int] = field(default_factory=dict)  # see checker.lost_after
     lost_at: list[tuple[float, str]] = field(default_factory=list)  # (accepted, dispatch id)
+    lost_via: dict[str, int] = field(default_factory=dict)  # by the entry point of the input
 
     def report(self) -> str:
         by_kind = Counter(kind for kind, _ in self.faults)
@@ -75,7 +76,8 @@ class Outcome:
             f"- faults: {len(self.faults)} ({dict(sorted(by_kind.items()))})",
             f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}; escalations (dispatches "
             f"left unacknowledged past their deadline): {v.escalations}",
-            *([f"  - lost, by the fault struck last before their input: {self.lost_after}"]
+            *([f"  - lost, by the fault struck last before their input: {self.lost_after}; "
+               f"by the entry point that accepted it: {self.lost_via}"]
               if self.lost_after else []),
             f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
             f"{len(v.duplicates_after_dedupe)}",
@@ -160,10 +162,12 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
     accepted_at = {d.dispatch_id: t for t, item in load.accepted for d in item.dispatches}
+    via = {d.dispatch_id: item.via for _, item in load.accepted for d in item.dispatches}
     return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
                    phases, nemesis.took,
                    lost_after(nemesis.struck, accepted_at, verdict.lost),
-                   sorted((accepted_at.get(d, 0.0), d) for d in verdict.lost))
+                   sorted((accepted_at.get(d, 0.0), d) for d in verdict.lost),
+                   dict(sorted(Counter(via[d] for d in verdict.lost if d in via).items())))
 
 
 @dataclass(frozen=True)
