@@ -177,4 +177,3 @@ class Nemesis:
             if not process.alive:
                 raise AssertionError(process.exited())
         await self._replicas_caught_up(timeout_s)
-

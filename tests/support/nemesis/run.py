@@ -61,9 +61,12 @@ class Outcome:
     retries: int
     phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
     took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
-    lost_after: dict[str, int] = field(default_factory=dict)  # see checker.lost_after
     lost_at: list[tuple[float, str]] = field(default_factory=list)  # (accepted, dispatch id)
     lost_via: dict[str, int] = field(default_factory=dict)  # by the entry point of the input
+
+    def lost_after(self) -> dict[str, int]:
+        accepted = {dispatch_id: t for t, dispatch_id in self.lost_at}
+        return lost_after(self.faults, accepted, accepted)
 
     def report(self) -> str:
         by_kind = Counter(kind for kind, _ in self.faults)
@@ -76,9 +79,9 @@ class Outcome:
             f"- faults: {len(self.faults)} ({dict(sorted(by_kind.items()))})",
             f"- lost: {len(v.lost)}; misrouted: {len(v.misrouted)}; escalations (dispatches "
             f"left unacknowledged past their deadline): {v.escalations}",
-            *([f"  - lost, by the fault struck last before their input: {self.lost_after}; "
+            *([f"  - lost, by the fault struck last before their input: {self.lost_after()}; "
                f"by the entry point that accepted it: {self.lost_via}"]
-              if self.lost_after else []),
+              if self.lost_at else []),
             f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
             f"{len(v.duplicates_after_dedupe)}",
             f"- reorderings per case key: {len(v.out_of_order)}",
@@ -161,13 +164,11 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     verdict = check(expected, read, poison=load.poison, dead_letters=dead)
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
-    accepted_at = {d.dispatch_id: t for t, item in load.accepted for d in item.dispatches}
-    via = {d.dispatch_id: item.via for _, item in load.accepted for d in item.dispatches}
+    inputs = {d.dispatch_id: (t, item.via) for t, item in load.accepted for d in item.dispatches}
+    lost = [(*inputs.get(d, (0.0, None)), d) for d in verdict.lost]  # poison: no input
     return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
-                   phases, nemesis.took,
-                   lost_after(nemesis.struck, accepted_at, verdict.lost),
-                   sorted((accepted_at.get(d, 0.0), d) for d in verdict.lost),
-                   dict(sorted(Counter(via[d] for d in verdict.lost if d in via).items())))
+                   phases, nemesis.took, sorted((t, d) for t, _, d in lost),
+                   dict(sorted(Counter(via for _, via, _ in lost if via).items())))
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,10 @@ class LoadBound:
                 raise AssertionError(process.exited())
         if time.monotonic() < self.at:
             return
-        stopped = [p.name for p in self.system.processes if not p.alive]
         raise AssertionError(
             f"the load phase passed its bound: {self.load.sent} of {self.plan.events} inputs "
-            f"sent, {len(self.load.poison)} of {self.plan.poison} poison records; processes "
-            f"not running: {stopped or 'none'} (their logs: {self.system.logs})"
+            f"sent, {len(self.load.poison)} of {self.plan.poison} poison records (the logs: "
+            f"{self.system.logs})"
         )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from exchange.broker.local import LocalCluster
+from exchange.broker.processes import tail
 from exchange.protection.keys import FileKeyStore
 from exchange.topology.apply import apply_topology
 from exchange.topology.loader import load_topology
@@ -90,11 +91,7 @@ class Process:
     def exited(self, lines: int = 40) -> str:
         """That it exited, with the end of its log: why, in the failure itself (CI keeps no
         files)."""
-        try:
-            end = "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError as error:
-            end = f"(unreadable: {error})"
-        return f"{self.name} exited; the end of {self.log}:\n{end}"
+        return f"{self.name} exited; the end of {self.log}:\n{tail(self.log, lines)}"
 
     def kill(self) -> None:
         """SIGKILL: no flush, no commit, no goodbye to the group."""
