@@ -21,10 +21,12 @@ another source already used is dead-lettered, never merged with the other.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import faust
 
@@ -41,6 +43,7 @@ from exchange.rules.jurisdiction import Jurisdiction
 from exchange.rules.routing import Target, ack_deadline, route_sighting
 from exchange.workflows.runtime import Incoming, Outcome, Streams, WorkflowContext
 from exchange.workflows.runtime.batches import Item, Result, acting_for
+from exchange.workflows.runtime.emit import confirm
 
 SOURCE_TOPIC = "exchange.sighting"
 ACK_TOPIC = "exchange.dispatch-ack"
@@ -109,37 +112,21 @@ class SightingWorkflow:
         self.store = deadlines.DeadlineStore(streams.table("sightings-deadlines", SOURCE_TOPIC))
         self.inboxes = streams.inboxes("exchange.sighting.to.")
         self.due: dict[str, tuple[datetime, str]] = {}  # pending dispatch id -> due, sighting
+        self.ticked: set[str] = set()  # ids ticked whose tick this worker has not handled yet
         self.scans = 0
         self.sweep_due = True
         app.on_rebalance_complete.connect(self.on_rebalance_complete)
         streams.on_batch(SOURCE_TOPIC, self.on_sightings, dedupes=True)
         streams.on(ACK_TOPIC, self.on_acknowledgement, batch=True)
         self.ticker = streams.ticker(
-            "deadline", source=SOURCE_TOPIC, scan=self.scan, on_tick=self.on_tick
+            "deadline", source=SOURCE_TOPIC, scan=self.scan, on_ticks=self.on_ticks
         )
 
-    async def deliver(self, dispatch: SightingDispatch) -> None:
-        await self.streams.emit(
+    async def deliver(self, dispatch: SightingDispatch) -> list[asyncio.Future[Any]]:
+        return await self.streams.emit(
             dispatch, self.inboxes[dispatch.target.agencyId], id=dispatch.dispatchId,
             source="sightings",
-            # an escalation closes its entry next; the others are re-sent while pending
-            confirmed=dispatch.kind is DispatchKind.ESCALATION,
         )
-
-    async def send(self, dispatch: SightingDispatch, source: str = "") -> None:
-        await self.deliver(dispatch)
-        metrics = self.context.metrics
-        metrics.sightings_routed.labels(
-            dispatch.target.agencyId, dispatch.target.unitId or "", dispatch.kind, dispatch.rule
-        ).inc()
-        if dispatch.flagged:
-            metrics.sightings_flagged.labels(dispatch.rule).inc()
-        if dispatch.kind is not DispatchKind.ESCALATION or not self.store.has(
-            dispatch.dispatchId  # a repeated tick escalates once
-        ):
-            self.store.put(dispatch.dispatchId, deadlines.pending(dispatch, source))
-            if dispatch.kind is not DispatchKind.ESCALATION:
-                self.due[dispatch.dispatchId] = (dispatch.ackDueAt, dispatch.sightingId)
 
     async def on_sightings(self, batch: Sequence[Item]) -> list[Result]:
         """A batch of sightings (:mod:`~exchange.workflows.runtime.batches`): the verdicts
@@ -257,38 +244,88 @@ class SightingWorkflow:
         for dispatch_id, (due, sighting_id) in list(self.due.items()):
             if due < now:
                 del self.due[dispatch_id]
-                await self.ticker.tick(sighting_id, dispatch_id)
+                await self._tick(sighting_id, dispatch_id)
 
     async def sweep(self) -> None:
         """Rebuild the index of pending deadlines; tick the expired closed ones (the tick
-        agent deletes them: only an agent may change the table)."""
-        self.due = {}
+        agent deletes them: only an agent may change the table).
+
+        An entry ticked already, whose tick is still on its way (a backlog of ticks), is not
+        ticked again: after every rebalance the sweep would otherwise add the whole backlog to
+        it once more, and a backlog would feed itself. A tick sent is not lost: the worker
+        crashes when a record is not delivered, and the partition's next owner reads it."""
+        due: dict[str, tuple[datetime, str]] = {}
+        ticked: set[str] = set()
         expired = self.context.clock() - self.context.scaled(RETENTION)
         for dispatch_id, found in self.store.peeks():
-            if found.state is deadlines.State.PENDING and not found.escalation:
-                self.due[dispatch_id] = (found.due, found.sighting_id)
+            if dispatch_id in self.ticked:
+                ticked.add(dispatch_id)
+            elif found.state is deadlines.State.PENDING and not found.escalation:
+                due[dispatch_id] = (found.due, found.sighting_id)
             elif found.due < expired:
-                await self.ticker.tick(found.sighting_id, dispatch_id)
+                await self._tick(found.sighting_id, dispatch_id)
+                ticked.add(dispatch_id)
+        self.due = due
+        self.ticked = ticked  # ids of partitions this worker no longer holds are forgotten
 
-    async def on_tick(self, record: Incoming) -> None:
-        dispatch_id = (record.value or b"").decode()
-        entry = self.store.get(dispatch_id)
+    async def _tick(self, sighting_id: str, dispatch_id: str) -> None:
+        self.ticked.add(dispatch_id)
+        await self.ticker.tick(sighting_id, dispatch_id)
+
+    async def on_ticks(self, records: Sequence[Incoming]) -> list[Exception | None]:
+        """A batch of ticks: the overdue dispatches' escalations are sent together and their
+        acknowledgements awaited together (each entry closes after its escalation is on the
+        broker: a crash in between escalates again, with the same id), then the entries are
+        closed. One round trip per batch, not one per escalation."""
         now = self.context.clock()
+        results: list[Exception | None] = [None] * len(records)
+        escalating: dict[str, tuple[int, deadlines.Entry, SightingDispatch]] = {}
+        deliveries: list[asyncio.Future[Any]] = []
+        for index, record in enumerate(records):
+            dispatch_id = (record.value or b"").decode()
+            self.ticked.discard(dispatch_id)
+            if dispatch_id in escalating:
+                continue  # ticked twice in one batch
+            try:
+                with acting_for(record):
+                    entry = self._tick_entry(dispatch_id, now)
+                if entry is None:
+                    continue
+                original = entry.dispatch
+                deadline = original.ackDueAt - original.dispatchedAt  # the same time to ack
+                escalated = deadlines.escalation(entry, now, deadline)
+                deliveries += await self.deliver(escalated)
+            except Exception as error:  # noqa: BLE001 - this tick alone is dead-lettered
+                results[index] = error
+                continue
+            escalating[dispatch_id] = (index, entry, escalated)
+        await confirm(deliveries)  # all on the broker before any entry closes
+        metrics = self.context.metrics
+        for dispatch_id, (index, entry, escalated) in escalating.items():
+            with acting_for(records[index]):
+                if not self.store.has(escalated.dispatchId):  # the end of the line
+                    self.store.put(escalated.dispatchId, deadlines.pending(escalated))
+                self.store.put(dispatch_id, deadlines.Entry(
+                    deadlines.State.ESCALATED, entry.due, entry.dispatch, entry.source
+                ))
+            centre, target = escalated.target, entry.dispatch.target
+            metrics.sightings_routed.labels(
+                centre.agencyId, centre.unitId or "", escalated.kind, escalated.rule
+            ).inc()
+            if escalated.flagged:
+                metrics.sightings_flagged.labels(escalated.rule).inc()
+            metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
+        return results
+
+    def _tick_entry(self, dispatch_id: str, now: datetime) -> deadlines.Entry | None:
+        """The entry to escalate on a tick, if any; a closed one past the dedupe window is
+        deleted (run for the tick's partition)."""
+        entry = self.store.get(dispatch_id)
         if entry is None:
-            return
+            return None
         closed = entry.state is not deadlines.State.PENDING
         if closed or entry.dispatch.kind is DispatchKind.ESCALATION:
             if entry.due < now - self.context.scaled(RETENTION):
                 self.store.delete(dispatch_id)  # past the dedupe window
-            return
-        if not deadlines.overdue(entry, now):
-            return
-        original = entry.dispatch
-        deadline = original.ackDueAt - original.dispatchedAt  # the same time to acknowledge
-        escalated = deadlines.escalation(entry, now, deadline)
-        await self.send(escalated)  # first: a crash before the entry closes escalates again
-        self.store.put(dispatch_id, deadlines.Entry(
-            deadlines.State.ESCALATED, entry.due, entry.dispatch, entry.source
-        ))
-        target = entry.dispatch.target
-        self.context.metrics.escalations.labels(target.agencyId, target.unitId or "").inc()
+            return None
+        return entry if deadlines.overdue(entry, now) else None

@@ -133,3 +133,46 @@ async def _run(handler: AnyHandler, batch: list[Admitted]) -> Sequence[Result]:
         except Exception as error:  # noqa: BLE001 - every failure is dead-lettered
             each.append(error)
     return each
+
+
+RawBatchFunction = Callable[[Sequence[Incoming]], Awaitable[Sequence[Exception | None]]]
+"""A batch handler of the app's own internal records (no CloudEvent: the ticks): one result
+per record, None when handled, else the exception it failed with."""
+
+
+async def handle_raw_batch(
+    guard: Guard, events: Sequence[faust.types.EventT[bytes]], handler: RawBatchFunction
+) -> None:
+    """Give a batch of internal records to ``handler`` at once (it writes state for a record
+    within :func:`acting_for`); dead-letter each record it failed, every record if it raised."""
+    _events.set({(e.message.partition, e.message.offset): e for e in events})
+    records = [incoming(event) for event in events]
+    try:
+        results: Sequence[Exception | None] = await handler(records)
+    except Exception as error:  # noqa: BLE001 - every record of the batch is dead-lettered
+        results = [error] * len(records)
+    if len(results) != len(records):
+        results = [RuntimeError(f"a batch handler returned {len(results)} results for "
+                                f"{len(records)} records")] * len(records)
+    for event, record, result in zip(events, records, results, strict=True):
+        if result is not None:
+            make_current(event)
+            await guard.dead_letter(record, result)
+
+
+def one_by_one(handler: Callable[[Incoming], Awaitable[None]]) -> RawBatchFunction:
+    """A batch handler that gives each record to ``handler`` in turn, for its partition."""
+
+    async def each(records: Sequence[Incoming]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        for record in records:
+            try:
+                with acting_for(record):
+                    await handler(record)
+            except Exception as error:  # noqa: BLE001 - this record alone is dead-lettered
+                results.append(error)
+            else:
+                results.append(None)
+        return results
+
+    return each

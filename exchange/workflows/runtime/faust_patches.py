@@ -118,6 +118,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_streams, "_current_event"),
     (faust_aiokafka.Producer, "_settings_extra"),
     (faust_aiokafka.Transport, "_create_topic"),
+    (faust.transport.conductor.Conductor, "_tp_index"),  # set in __init__
 )
 
 
@@ -368,6 +369,8 @@ class PositionWatch:
             position = await consumer.position(tp)
             if position is None or position <= (committed or 0):
                 continue
+            if _on_its_way(self.app, tp):
+                continue  # read, queued for its agent: slow, not lost
             if tp in self.suspects and self.suspects[tp] == committed:
                 target = committed or 0
                 log.warning(
@@ -388,6 +391,22 @@ class PositionWatch:
                 suspects[tp] = committed
         self.suspects = suspects
         return rewound
+
+
+def _on_its_way(app: faust.App, tp: Any) -> bool:
+    """Records of ``tp`` read in this rebalance generation wait in its agent's queue, or any
+    queue of ``tp``'s agents is full (faust's conductor then waits to hand over what it read):
+    the agent is behind, and seeking back would only read the queued records once more."""
+    generation = app.consumer_generation_id
+    for channel in app.topics._tp_index.get(tp, ()):  # type: ignore[attr-defined]
+        queue = channel.queue
+        if queue.full():
+            return True
+        for event in list(queue._queue):
+            message = event.message
+            if message.tp == tp and message.generation_id == generation:
+                return True
+    return False
 
 
 CREATE_TOPIC_PATIENCE_S = 120.0

@@ -151,7 +151,11 @@ class Guard:
         try:
             await handler(record)
         except Exception as error:  # noqa: BLE001 - every failure is dead-lettered, never dropped
-            await self._dead_letter(record, DeadLetter("handler-error", error))
+            await self.dead_letter(record, error)
+
+    async def dead_letter(self, record: Incoming, error: Exception) -> None:
+        """Dead-letter an internal record whose handler failed with ``error``."""
+        await self._dead_letter(record, DeadLetter("handler-error", error))
 
     async def _dead_letter(self, record: Incoming, dead: DeadLetter) -> None:
         await send(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import faust
 from pydantic import BaseModel
 
-from exchange.workflows.runtime.batches import AnyHandler, BatchFunction, BatchHandler, handle_batch
+from exchange.workflows.runtime.batches import (
+    AnyHandler,
+    BatchFunction,
+    BatchHandler,
+    RawBatchFunction,
+    handle_batch,
+)
 from exchange.workflows.runtime.context import Handler, WorkflowContext
 from exchange.workflows.runtime.emit import send
 from exchange.workflows.runtime.faust_patches import handling
@@ -63,26 +70,29 @@ class Streams:
 
     async def emit(
         self, event: BaseModel, *topics: Any, id: str, source: str, confirmed: bool = False
-    ) -> None:
+    ) -> list[asyncio.Future[Any]]:
         """Encode ``event`` (sealed and signed when the worker is protected) and send it to each
         of ``topics`` now. ``id`` is its ``ce_id``, derived from the input's so that a replay
         sends the same ids; ``source`` the path under the worker's ``ce_source``.
         ``confirmed``: return once the broker acknowledged it, for an output a table write
-        records next (see :func:`~.emit.send`)."""
+        records next (see :func:`~.emit.send`). Returns the deliveries, for a handler that
+        confirms several outputs at once (:func:`~.emit.confirm`)."""
         context = self.context
         encoder = context.encoder
         full_source = f"{context.source}/{source}"
         encoded = None
+        deliveries = []
         for topic in topics:
             name = topic.get_topic_name()
             if encoded is None or encoder.per_topic:
                 encoded = encoder.encode(event, topic=name, source=full_source, id=id)
             if context.protection is not None:
                 await context.protection.routed(encoded, name)
-            await send(
+            deliveries.append(await send(
                 self.app, topic, key=encoded.key, value=encoded.value, headers=encoded.headers,
                 confirmed=confirmed,
-            )
+            ))
+        return deliveries
 
     def require_co_partitioned(self, source: str, *others: str) -> None:
         """Fail at start unless ``others`` have as many partitions as ``source``: their events
@@ -120,10 +130,12 @@ class Streams:
 
     def ticker(
         self, name: str, *, source: str, scan: Callable[[], Awaitable[None]],
-        on_tick: Callable[[Incoming], Awaitable[None]],
+        on_tick: Callable[[Incoming], Awaitable[None]] | None = None,
+        on_ticks: RawBatchFunction | None = None,
     ) -> Ticker:
-        """A timer for ``name``'s deadlines, co-partitioned with ``source`` (see :mod:`.ticker`)."""
-        return Ticker(self, name, source=source, scan=scan, on_tick=on_tick)
+        """A timer for ``name``'s deadlines, co-partitioned with ``source`` (see :mod:`.ticker`):
+        its ticks handled one by one (``on_tick``) or a batch at once (``on_ticks``)."""
+        return Ticker(self, name, source=source, scan=scan, on_tick=on_tick, on_ticks=on_ticks)
 
     def start(self) -> None:
         for topic, handlers in self._handlers.items():

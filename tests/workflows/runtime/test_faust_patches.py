@@ -22,6 +22,22 @@ class TP(NamedTuple):
 @dataclass(frozen=True)
 class Message:
     tp: TP
+    generation_id: int = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    message: Message
+
+
+@dataclass(eq=False)
+class Channel:
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=3))
+
+
+@dataclass
+class StandInConductor:
+    _tp_index: dict[TP, set[Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +68,8 @@ class StandInConsumer:
 class StandInApp:
     consumer: StandInConsumer
     rebalancing: bool = False
+    topics: StandInConductor = field(default_factory=StandInConductor)
+    consumer_generation_id: int = 1
 
 
 SIGHTING = TP("exchange.sighting", 1)
@@ -100,6 +118,36 @@ async def test_a_record_left_in_flight_with_a_stuck_commit_is_sought_back() -> N
     await positions.check()
     assert await positions.check() == [SIGHTING]
     assert consumer.sought == [(SIGHTING, 41)]
+
+
+async def test_records_queued_for_a_busy_agent_are_not_sought_back() -> None:
+    """The soak's ticks: an agent far behind holds a partition's records in its queue, or
+    faust's conductor waits on a full queue. Seeking back then only reads them once more."""
+    consumer = StandInConsumer({SIGHTING: 900}, {SIGHTING: 400})
+    positions, _ = watch(consumer)
+    channel = Channel()
+    positions.app.topics._tp_index[SIGHTING] = {channel}
+    channel.queue.put_nowait(Event(Message(SIGHTING)))
+    for _ in range(3):
+        assert await positions.check() == []
+    other = TP(SIGHTING.topic, 2)
+    channel.queue.get_nowait()
+    for _ in range(3):  # full, with another partition's records: the conductor waits
+        channel.queue.put_nowait(Event(Message(other)))
+    for _ in range(3):
+        assert await positions.check() == []
+    assert consumer.sought == []
+
+
+async def test_records_queued_before_the_rebalance_do_not_hold_the_watch_off() -> None:
+    consumer = StandInConsumer({SIGHTING: 900}, {SIGHTING: 400})
+    positions, _ = watch(consumer)
+    channel = Channel()
+    positions.app.topics._tp_index[SIGHTING] = {channel}
+    channel.queue.put_nowait(Event(Message(SIGHTING, generation_id=0)))  # skipped, never acked
+    await positions.check()
+    assert await positions.check() == [SIGHTING]
+    assert consumer.sought == [(SIGHTING, 400)]
 
 
 async def test_changelogs_compacted_topics_and_rebalances_are_not_watched() -> None:
