@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 import faust
 
@@ -120,11 +121,7 @@ async def _run(handler: AnyHandler, batch: list[Admitted]) -> Sequence[Result]:
             results = await handler.handle([(a.decoded, a.record) for a in batch])
         except Exception as error:  # noqa: BLE001 - every event of the batch is dead-lettered
             return [error] * len(batch)
-        if len(results) != len(batch):
-            wrong = RuntimeError(f"a batch handler returned {len(results)} results for "
-                                 f"{len(batch)} events")
-            return [wrong] * len(batch)
-        return results
+        return _one_each(results, len(batch))
     each: list[Result] = []
     for admitted in batch:
         try:
@@ -133,6 +130,18 @@ async def _run(handler: AnyHandler, batch: list[Admitted]) -> Sequence[Result]:
         except Exception as error:  # noqa: BLE001 - every failure is dead-lettered
             each.append(error)
     return each
+
+
+_R = TypeVar("_R")
+
+
+def _one_each(results: Sequence[_R], count: int) -> Sequence[_R | Exception]:
+    """A batch handler's results, or a failure for each of the ``count`` inputs when it did
+    not return one result per input."""
+    if len(results) == count:
+        return results
+    wrong = RuntimeError(f"a batch handler returned {len(results)} results for {count} inputs")
+    return [wrong] * count
 
 
 RawBatchFunction = Callable[[Sequence[Incoming]], Awaitable[Sequence[Exception | None]]]
@@ -151,9 +160,7 @@ async def handle_raw_batch(
         results: Sequence[Exception | None] = await handler(records)
     except Exception as error:  # noqa: BLE001 - every record of the batch is dead-lettered
         results = [error] * len(records)
-    if len(results) != len(records):
-        results = [RuntimeError(f"a batch handler returned {len(results)} results for "
-                                f"{len(records)} records")] * len(records)
+    results = _one_each(results, len(records))
     for event, record, result in zip(events, records, results, strict=True):
         if result is not None:
             make_current(event)
