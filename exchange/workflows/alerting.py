@@ -16,6 +16,7 @@ the tick agent sends the due Update, as in :mod:`exchange.rules.deadlines`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -161,6 +162,11 @@ class AlertWorkflow:
         self.public = streams.raw_topic(PUBLIC_TOPIC)
         self.transport = streams.raw_topic(TRANSPORT_TOPIC)
         self.ticked: dict[str, int] = {}
+        # The report agent (a closure: Cancel) and the tick agent (a due Update) both advance
+        # an alert: each reads the state, sends the next message, awaits its acknowledgement,
+        # then writes the state. Interleaved, both would send message N under one identifier
+        # (an Update and a Cancel). One advance at a time; alerts are few.
+        self._advancing = asyncio.Lock()
         streams.on(SOURCE_TOPIC, self.on_report)
         self.ticker = streams.ticker(
             "alert", source=SOURCE_TOPIC, scan=self.scan, on_tick=self.on_tick
@@ -170,16 +176,17 @@ class AlertWorkflow:
         report = decoded.event
         if not isinstance(report, MissingPersonReport):
             raise TypeError(f"{SOURCE_TOPIC} carries MissingPersonReport, not {type(report)}")
-        now = self.context.clock()
-        raw = self.alerts.get(report.caseId)
-        if raw is None:
-            state = start(report, now, self.context.time_scale)
-            if state is not None:
-                await self._advance(report.caseId, state, now)
-            return
-        if report.status is not MissingPersonStatus.OPEN:
-            reason = "found" if report.status is MissingPersonStatus.FOUND else "withdrawn"
-            await self._advance(report.caseId, AlertState.loads(raw), now, cancel=reason)
+        async with self._advancing:
+            now = self.context.clock()
+            raw = self.alerts.get(report.caseId)
+            if raw is None:
+                state = start(report, now, self.context.time_scale)
+                if state is not None:
+                    await self._advance(report.caseId, state, now)
+                return
+            if report.status is not MissingPersonStatus.OPEN:
+                reason = "found" if report.status is MissingPersonStatus.FOUND else "withdrawn"
+                await self._advance(report.caseId, AlertState.loads(raw), now, cancel=reason)
 
     async def scan(self) -> None:
         """Send a tick for each alert whose next step is due (once per step per process)."""
@@ -198,13 +205,16 @@ class AlertWorkflow:
 
     async def on_tick(self, record: Incoming) -> None:
         case_id = (record.value or b"").decode()
-        raw = self.alerts.get(case_id)
-        if raw is not None:
-            await self._advance(case_id, AlertState.loads(raw), self.context.clock())
+        async with self._advancing:
+            raw = self.alerts.get(case_id)
+            if raw is not None:
+                await self._advance(case_id, AlertState.loads(raw), self.context.clock())
 
     async def _advance(
         self, case_id: str, state: AlertState, now: datetime, *, cancel: str | None = None
     ) -> None:
+        """Send the message due and record it; called under :attr:`_advancing`, with the state
+        read under it."""
         message = next_message(state, now, self.jurisdiction, cancel=cancel)
         if message is None:
             if not state.sent:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
 from exchange.cap import parse_cap, validate_cap
+from exchange.codec import DecodedEvent, EventCodec
 from exchange.examples.core import example_missing_person_report
-from exchange.models.missing_persons import AlertMessageType, MissingPersonStatus
+from exchange.models.missing_persons import AlertMessageType, EmergencyAlert, MissingPersonStatus
 from exchange.rules.jurisdiction import load_jurisdiction
-from exchange.workflows.alerting import AlertState, next_message, start
+from exchange.schemas.catalogue import Catalogue
+from exchange.topology import load_topology
+from exchange.workflows.alerting import AlertState, AlertWorkflow, next_message, start
+from exchange.workflows.runtime import Incoming, WorkflowContext
+from exchange.workflows.runtime.metrics import WorkflowMetrics
 
 JURISDICTION = load_jurisdiction()
 
@@ -70,3 +78,52 @@ def test_time_scale_compresses_the_schedule() -> None:
     times = [when for when, _ in state.due]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(gap <= timedelta(seconds=1) for gap in gaps)
+
+
+class _Streams:
+    """Stand-in for the runtime's Streams: the emitted alerts, each acknowledged after a
+    moment (a broker round trip), so that two handlers can interleave as they do in a worker."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmergencyAlert] = []
+        self.tables: dict[str, dict[str, bytes]] = {}
+
+    def table(self, name: str, _topic: str) -> dict[str, bytes]:
+        return self.tables.setdefault(name, {})
+
+    def raw_topic(self, name: str) -> str:
+        return name
+
+    def on(self, *_args: object) -> None:
+        pass
+
+    def ticker(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+    async def emit(self, event: EmergencyAlert, *_topics: str, **_kwargs: object) -> None:
+        self.sent.append(event)
+        await asyncio.sleep(0.01)
+
+
+async def test_a_closure_and_a_due_update_at_once_send_two_messages_not_one_number_twice() -> None:
+    """The report agent (Cancel) and the tick agent (Update) advance one alert at the same time:
+    each must see what the other sent, so their messages carry numbers 1 and 2, not 1 twice."""
+    report = example_missing_person_report()
+    now = report.reportedAt
+    clock = [now]
+    streams = _Streams()
+    context = WorkflowContext(codec=EventCodec(Catalogue.load()), topology=load_topology(),
+                              metrics=WorkflowMetrics(CollectorRegistry()),
+                              clock=lambda: clock[0])
+    workflow = AlertWorkflow(None, context, streams, JURISDICTION)  # type: ignore[arg-type]
+    await workflow.on_report(DecodedEvent(report, None, None, None), None)  # type: ignore[arg-type]
+    assert [a.msgType for a in streams.sent] == [AlertMessageType.ALERT]
+    clock[0] = now + timedelta(hours=5)  # the next step is due
+    found = report.model_copy(update={"status": MissingPersonStatus.FOUND})
+    tick = Incoming("ticks", 0, 0, None, report.caseId.encode(), [])
+    await asyncio.gather(workflow.on_tick(tick),
+                         workflow.on_report(DecodedEvent(found, None, None, None), None))  # type: ignore[arg-type]
+    assert [(a.sequence, a.msgType) for a in streams.sent] == [
+        (0, AlertMessageType.ALERT), (1, AlertMessageType.UPDATE), (2, AlertMessageType.CANCEL)
+    ]
+    assert len({a.identifier for a in streams.sent}) == 3
