@@ -52,13 +52,16 @@ restart in three after a SIGKILL:
   committed > 1``, with ``committed`` the next offset to read): a lone dropped record was
   committed past (the one sighting in 10,752 the nemesis lost, at the end of a rebalance).
 
-Four repairs, all within faust's own machinery:
+Five repairs, all within faust's own machinery:
 
 - :class:`RewindingConsumer` rewinds, after faust's seek to the committed offsets, each
   partition that has no committed offset to its beginning: what ``auto_offset_reset=earliest``
   promised, made true even when records were fetched early.
-- The same consumer records no gap on a topic that is not compacted: the commit stops before
-  the skipped records, where the watch below finds them.
+- The same consumer records no gap on a topic that is not compacted, and does not hand out a
+  record after a jump (:meth:`RewindingConsumer.getmany`): it seeks the partition back to the
+  first record jumped over, so the records in between are handled first and a partition's
+  records keep their order (handled after the later ones, a case's closing report came before
+  its opening one).
 - The same consumer commits a source partition only over acked records starting exactly at
   its committed offset (:meth:`RewindingConsumer._new_offset`), and takes no acknowledgement
   for a record fetched before the current rebalance generation (:meth:`RewindingConsumer.ack`:
@@ -86,7 +89,7 @@ import asyncio
 import inspect
 import logging
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
@@ -112,6 +115,7 @@ PRIVATE_NAMES: tuple[tuple[Any, str], ...] = (
     (faust_aiokafka.Consumer, "_is_changelog_tp"),
     (faust_aiokafka.Consumer, "_committed_offset"),  # set in __init__
     (faust_aiokafka.Consumer, "_acked"),  # set in __init__
+    (faust_aiokafka.Consumer, "_read_offset"),  # set in __init__
     (faust_aiokafka.Consumer, "_new_offset"),
     (faust_aiokafka.Consumer, "_unacked_messages"),  # set in __init__
     (aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms"),  # set in __init__
@@ -189,6 +193,10 @@ class QuietWorker(Worker):
 CHECK_EVERY_S = 5.0
 """How often :class:`PositionWatch` looks; a lost record waits at most about twice this."""
 
+JUMPS_BEFORE_YIELDING = 3
+"""Seeks back to one target after a jump (:meth:`RewindingConsumer.getmany`) before the
+records after the jump are let through: the records in between may be gone (retention)."""
+
 
 FETCH_WAIT_MS = 100
 """How long the broker may hold the worker's fetch request when none of its partitions has new
@@ -231,13 +239,58 @@ class RewindingConsumer(faust_aiokafka.Consumer):
     unfinished: set[Any]
     """Messages of a batch whose handling has not returned (see :func:`handling`)."""
 
+    jumps: dict[tuple[Any, int], int]
+    """How often each (partition, target) was sought back to after a jump."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.heads = {}
         self.unfinished = set()
+        self.jumps = {}
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _FetchingThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 - faust's signature
+        """faust's fetch, except that a record after a jump in its partition's offsets is not
+        handed out ("a jump", above): the partition is sought back to the first record it
+        jumped over (or its commit, if lower) and the rest of its fetched records dropped, so
+        the records in between are handled first, in the partition's order. Handing them out
+        after it (faust), the position watch's seek-back later brought the skipped records in
+        behind later ones: a case's closing report handled before the report that opened it,
+        whose alert was then never cancelled (the nemesis's checker found it).
+
+        A jump that comes back :data:`JUMPS_BEFORE_YIELDING` times to the same target (the
+        records in between deleted by retention, say) is let through, as faust does."""
+        rewound: set[Any] = set()
+        async for tp, message in super().getmany(timeout):
+            if tp in rewound:
+                continue
+            target = self._jump_target(tp, message.offset)
+            if target is None:
+                yield tp, message
+                continue
+            rewound.add(tp)
+            log.warning(
+                "%s[%d]: the consumer jumped to offset %d over records never handled; "
+                "seeking back to %d to handle them first, in order",
+                tp.topic, tp.partition, message.offset, target,
+            )
+            await self.seek(tp, target)
+
+    def _jump_target(self, tp: Any, offset: int) -> int | None:
+        """Where to seek ``tp`` back to when ``offset`` jumps over records (faust's own test:
+        more than one past its read offset) on a source topic that is not compacted."""
+        read = self._read_offset.get(tp)
+        if read is None or offset - read <= 1 or tp.topic in self.compacted:
+            return None
+        if not _is_source(self, tp) or not self.app.topics.acks_enabled_for(tp.topic):
+            return None
+        committed = self._committed_offset.get(tp)
+        target = read + 1 if committed is None else min(read + 1, committed)
+        seen = self.jumps.get((tp, target), 0) + 1
+        self.jumps[(tp, target)] = seen
+        return target if seen <= JUMPS_BEFORE_YIELDING else None
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         """faust records a jump in a partition's offsets as a gap the commit may pass: right

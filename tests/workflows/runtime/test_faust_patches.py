@@ -349,6 +349,66 @@ async def test_a_batch_cancelled_mid_handling_is_settled_but_not_committable(
         consumer._thread.thread_loop.close()  # made with the consumer
 
 
+async def test_a_record_after_a_jump_is_held_back_until_the_records_jumped_over_come(
+    tmp_path: Any, monkeypatch: Any,
+) -> None:
+    """The consumer read offset 1 of a partition, committed 2, then fetched 7, 8: faust would
+    hand out 7 and 8 before 2..6 (a case closed before it was opened). The worker's consumer
+    drops them and seeks back to 2; after three jumps to one target (records gone), it lets
+    them through as faust does. A compacted topic keeps faust's behaviour."""
+    import faust  # noqa: PLC0415 - only this test builds an app
+    from faust.types.tuples import ConsumerMessage  # noqa: PLC0415
+
+    from exchange.workflows.runtime import faust_patches  # noqa: PLC0415
+
+    app = faust.App(
+        "workflows.test-jump", broker="kafka://127.0.0.1:9", datadir=str(tmp_path),
+        loop=asyncio.get_running_loop(),
+    )
+    rewinds = Counter("rewinds", "", ["topic"], registry=CollectorRegistry())
+    faust_patches.install(app, rewinds, compacted=frozenset({BOARD.topic}))
+    app.topics.acking_topics.update({SIGHTING.topic, BOARD.topic})
+    consumer: Any = app.consumer
+    fetched: list[tuple[Any, int]] = []
+    sought: list[tuple[Any, int]] = []
+
+    async def faust_getmany(self: Any, timeout: float) -> Any:  # noqa: ASYNC109 - faust's
+        for tp, offset in fetched:
+            yield tp, ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, [], b"k", b"v",
+                                      None, tp=tp, generation_id=1)
+
+    async def seek(tp: Any, offset: int) -> None:
+        sought.append((tp, offset))
+        consumer._read_offset[tp] = offset
+
+    monkeypatch.setattr(faust.transport.consumer.Consumer, "getmany", faust_getmany)
+    monkeypatch.setattr(consumer, "seek", seek)
+
+    async def handed_out() -> list[tuple[str, int]]:
+        return [(tp.topic, m.offset) async for tp, m in consumer.getmany(timeout=0.1)]
+
+    try:
+        for tp in (SIGHTING, BOARD):
+            consumer._read_offset[tp] = 1
+            consumer._committed_offset[tp] = 2
+        fetched[:] = [(SIGHTING, 7), (BOARD, 7), (SIGHTING, 8)]
+        assert await handed_out() == [(BOARD.topic, 7)]
+        assert sought == [(SIGHTING, 2)]
+
+        fetched[:] = [(SIGHTING, 2), (SIGHTING, 3)]  # after the seek: in order, handed out
+        assert await handed_out() == [(SIGHTING.topic, 2), (SIGHTING.topic, 3)]
+
+        consumer._read_offset[SIGHTING] = 1
+        fetched[:] = [(SIGHTING, 9)]
+        for _ in range(faust_patches.JUMPS_BEFORE_YIELDING - 1):  # the same jump again ...
+            consumer._read_offset[SIGHTING] = 1
+            assert await handed_out() == []
+        consumer._read_offset[SIGHTING] = 1
+        assert await handed_out() == [(SIGHTING.topic, 9)]  # ... until it is let through
+    finally:
+        consumer._thread.thread_loop.close()  # made with the consumer
+
+
 async def test_internal_topics_are_created_again_while_a_broker_is_down(tmp_path: Any) -> None:
     """A worker starting while the controller node is down got NodeNotReadyError from faust's
     topic creation and exited (the nemesis run); now it retries, and still fails on errors
