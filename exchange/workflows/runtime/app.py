@@ -19,6 +19,16 @@ from exchange.workflows.runtime import faust_patches
 from exchange.workflows.runtime.context import AGENCY, Workflow, WorkflowContext
 from exchange.workflows.runtime.streams import Streams
 
+SESSION_TIMEOUT_S = 15.0
+"""How long the group waits for a silent worker before moving its partitions (Kafka's
+broker-side floor is 6 s). Heartbeats come from faust's consumer thread, not the agents'
+loop, so a busy worker keeps its session; one whose thread stalls for this long is moved,
+which costs a rebalance, not a record."""
+HEARTBEAT_S = 3.0
+REBALANCE_TIMEOUT_S = 30.0
+"""How long a rebalance waits for live workers to rejoin (each commits and closes its table
+partitions first: seconds, under load ten or more)."""
+
 
 def create_app(
     kafka: KafkaSettings,
@@ -74,6 +84,13 @@ def create_app(
         broker_commit_interval=0.5,
         stream_wait_empty=False,
         worker_redirect_stdouts=False,
+        # A worker that dies without leaving its group (kill -9, a lost host) keeps its
+        # partitions until its session times out, and a rebalance waits that long for it:
+        # with faust's 60 s (and 60 s rebalance timeout) a killed worker's sightings waited a
+        # minute or more (two in a row: over two minutes, in the nemesis run).
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=HEARTBEAT_S,
+        broker_rebalance_timeout=REBALANCE_TIMEOUT_S,
     )
     faust_patches.tune_producer(app)
     if context.protection is not None:
