@@ -3,10 +3,15 @@ test_short_run.py)."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from support.nemesis.checker import (
+    AlertCase,
+    AlertMessage,
     Dispatch,
     Expected,
     check,
+    check_alerts,
     lost_after,
     percentile,
     recovery_times,
@@ -119,3 +124,72 @@ def test_lost_dispatches_are_counted_by_the_fault_struck_last_before_their_input
         "before any fault": 1, "leader-kill": 2, "worker-kill": 1,
     }
     assert lost_after(faults, accepted, []) == {}
+
+
+# The public alerts ------------------------------------------------------------------------------
+
+TOPICS = ("exchange.public-alert", "exchange.alert.to.transport")
+
+
+def alert(n: int, kind: str, *, ref: str = "R1", topic: str = TOPICS[0],
+          references: tuple[str, ...] | None = None) -> AlertMessage:
+    earlier = tuple(f"{ref}.{k}" for k in range(n)) if references is None else references
+    return AlertMessage(topic, ref, f"{ref}.{n}", kind, n, earlier)
+
+
+def both(*messages: AlertMessage) -> list[AlertMessage]:
+    return [*messages, *(AlertMessage(TOPICS[1], *astuple(m)[1:]) for m in messages)]
+
+
+def test_alert_updates_cancel_with_their_references_is_clean() -> None:
+    verdict = check_alerts([AlertCase("C1", "R1", closed=True)],
+                           both(alert(0, "ALERT"), alert(1, "UPDATE"), alert(2, "CANCEL")), TOPICS)
+    assert verdict.clean, verdict.summary()
+    assert verdict.by_type == {"ALERT": 2, "CANCEL": 2, "UPDATE": 2}
+
+
+def test_an_open_case_needs_its_alert_and_no_cancel() -> None:
+    assert check_alerts([AlertCase("C1", "R1", closed=False)], both(alert(0, "ALERT")),
+                        TOPICS).clean
+    verdict = check_alerts([AlertCase("C1", "R1", closed=False)],
+                           both(alert(0, "ALERT"), alert(1, "CANCEL")), TOPICS)
+    assert verdict.unexpected_cancels == [f"C1 in {TOPICS[0]}", f"C1 in {TOPICS[1]}"]
+
+
+def test_a_missing_alert_or_cancel_is_lost_per_topic() -> None:
+    verdict = check_alerts([AlertCase("C1", "R1", closed=True)],
+                           [alert(0, "ALERT"), alert(1, "CANCEL")], TOPICS)
+    assert verdict.lost == [f"C1 in {TOPICS[1]}: no ALERT", f"C1 in {TOPICS[1]}: closed, no CANCEL"]
+
+
+def test_a_copy_is_a_duplicate_but_a_different_message_under_one_identifier_conflicts() -> None:
+    copies = both(alert(0, "ALERT"), alert(0, "ALERT"), alert(1, "CANCEL"))
+    verdict = check_alerts([AlertCase("C1", "R1", closed=True)], copies, TOPICS)
+    assert verdict.clean
+    assert verdict.duplicates_before_dedupe == 2
+    raced = both(alert(0, "ALERT"), alert(1, "UPDATE"), alert(1, "CANCEL"))
+    verdict = check_alerts([AlertCase("C1", "R1", closed=True)], raced, TOPICS)
+    assert len(verdict.conflicting) == 2
+    assert not verdict.clean
+
+
+def test_a_gap_a_message_after_the_cancel_or_an_update_first_is_out_of_order() -> None:
+    case = [AlertCase("C1", "R1", closed=True)]
+    gap = [alert(0, "ALERT"), alert(2, "CANCEL")]
+    after = [alert(0, "ALERT"), alert(1, "CANCEL"), alert(2, "UPDATE")]
+    update_first = [alert(0, "UPDATE"), alert(1, "CANCEL")]
+    for messages in (gap, after, update_first):
+        verdict = check_alerts(case, messages, TOPICS[:1])
+        assert len(verdict.out_of_order) == 1, messages
+
+
+def test_a_message_must_reference_every_earlier_one() -> None:
+    messages = [alert(0, "ALERT"), alert(1, "UPDATE"), alert(2, "CANCEL", references=("R1.1",))]
+    verdict = check_alerts([AlertCase("C1", "R1", closed=True)], messages, TOPICS[:1])
+    assert verdict.wrong_references == [f"C1 in {TOPICS[0]}: R1.2 references ['R1.1']"]
+
+
+def test_alerts_of_cases_outside_the_run_are_ignored() -> None:
+    verdict = check_alerts([], [alert(0, "UPDATE", ref="other")], TOPICS)
+    assert verdict.clean
+    assert verdict.messages_read == 0

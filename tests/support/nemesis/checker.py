@@ -199,3 +199,126 @@ def lost_after(
         before = [kind for kind, t in struck if at is not None and t <= at]
         counts[before[-1] if before else "before any fault"] += 1
     return dict(sorted(counts.items()))
+
+
+# The public alerts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertCase:
+    """A missing-minor report with a public alert that the entry point acknowledged, and
+    whether the report closing its case (FOUND) was acknowledged too."""
+
+    case_id: str
+    reference: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One CAP message read from an alert topic."""
+
+    topic: str
+    reference: str
+    identifier: str
+    msg_type: str  # ALERT, UPDATE, CANCEL
+    sequence: int
+    references: tuple[str, ...]  # identifiers of the earlier messages it references
+
+
+@dataclass
+class AlertVerdict:
+    cases: int = 0
+    closed: int = 0
+    messages_read: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    duplicates_before_dedupe: int = 0
+    conflicting: list[str] = field(default_factory=list)
+    out_of_order: list[str] = field(default_factory=list)
+    wrong_references: list[str] = field(default_factory=list)
+    unexpected_cancels: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.conflicting or self.out_of_order or self.wrong_references
+                    or self.unexpected_cancels)
+
+    def summary(self) -> str:
+        problems = [(name, items) for name, items in (
+            ("lost", self.lost), ("conflicting", self.conflicting),
+            ("out of order", self.out_of_order), ("wrong references", self.wrong_references),
+            ("cancelled but never closed", self.unexpected_cancels)) if items]
+        return (
+            f"{self.cases} alerted cases ({self.closed} closed), {self.messages_read} messages "
+            f"read {self.by_type}; lost {len(self.lost)}, duplicates before dedupe "
+            f"{self.duplicates_before_dedupe}, conflicting {len(self.conflicting)}, out of order "
+            f"{len(self.out_of_order)}, wrong references {len(self.wrong_references)}, "
+            f"cancelled but never closed {len(self.unexpected_cancels)}"
+            + "".join(f"; e.g. {name} {items[:3]}" for name, items in problems)
+        )
+
+
+def check_alerts(
+    expected: Iterable[AlertCase], read: Sequence[AlertMessage], topics: Sequence[str],
+) -> AlertVerdict:
+    """Every alerted case, on every alert topic: an ``ALERT`` (sequence 0), then ``UPDATE`` s,
+    then a ``CANCEL`` if and only if its closure was acknowledged, nothing after it; sequence
+    numbers 0, 1, 2... in the order the topic keeps them (one reference is on one partition);
+    each message references exactly the identifiers of the ones before it. Copies of one
+    identifier (re-sent after a fault) are counted and dropped as a receiver would; copies that
+    differ in type or sequence are ``conflicting`` (no receiver could tell which is true)."""
+    cases = {case.reference: case for case in expected}
+    verdict = AlertVerdict(cases=len(cases), closed=sum(c.closed for c in cases.values()))
+    first = _first_copies(cases, read, verdict)
+    for reference, case in sorted(cases.items()):
+        for topic in topics:
+            _check_sequence(case, f"{case.case_id} in {topic}",
+                            list(first.get((topic, reference), {}).values()), verdict)
+    return verdict
+
+
+def _first_copies(
+    cases: dict[str, AlertCase], read: Sequence[AlertMessage], verdict: AlertVerdict
+) -> dict[tuple[str, str], dict[str, AlertMessage]]:
+    """Per (topic, reference), the first copy of each identifier, in the order read."""
+    first: dict[tuple[str, str], dict[str, AlertMessage]] = defaultdict(dict)
+    by_type: Counter[str] = Counter()
+    for message in read:
+        if message.reference not in cases:
+            continue  # not an input of this run
+        verdict.messages_read += 1
+        seen = first[(message.topic, message.reference)]
+        earlier = seen.get(message.identifier)
+        if earlier is None:
+            seen[message.identifier] = message
+            by_type[message.msg_type] += 1
+        elif (earlier.msg_type, earlier.sequence) != (message.msg_type, message.sequence):
+            verdict.conflicting.append(
+                f"{message.topic} {message.identifier}: {earlier.msg_type} "
+                f"#{earlier.sequence} and {message.msg_type} #{message.sequence}")
+        else:
+            verdict.duplicates_before_dedupe += 1
+    verdict.by_type = dict(sorted(by_type.items()))
+    return first
+
+
+def _check_sequence(
+    case: AlertCase, where: str, messages: list[AlertMessage], verdict: AlertVerdict
+) -> None:
+    types = [m.msg_type for m in messages]
+    if "ALERT" not in types:
+        verdict.lost.append(f"{where}: no ALERT")
+    if case.closed and "CANCEL" not in types:
+        verdict.lost.append(f"{where}: closed, no CANCEL")
+    if not case.closed and "CANCEL" in types:
+        verdict.unexpected_cancels.append(where)
+    shape = [m.sequence for m in messages] == list(range(len(messages))) and all(
+        kind == ("ALERT" if n == 0 else "CANCEL" if kind == "CANCEL" else "UPDATE")
+        for n, kind in enumerate(types)) and "CANCEL" not in types[:-1]
+    if messages and not shape:
+        verdict.out_of_order.append(f"{where}: {[f'{m.msg_type}#{m.sequence}' for m in messages]}")
+    for n, message in enumerate(messages):
+        if message.references != tuple(m.identifier for m in messages[:n]):
+            verdict.wrong_references.append(
+                f"{where}: {message.identifier} references {list(message.references)}")

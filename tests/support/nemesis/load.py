@@ -7,6 +7,11 @@ file to ``processed/``. A retry keeps the input's identity (the Publisher's even
 gateway's ``Idempotency-Key``, the file's content), so a retry after a fault is a copy the
 workflows drop, never a second sighting.
 
+Missing-minor reports with a public alert go through the Publisher as the police, at a slower
+rate; each case is closed (a later report, FOUND) :data:`CLOSE_AFTER_S` after it was
+acknowledged, so its alert should run Alert, Update (the child was last seen
+:data:`LAST_SEEN_BEFORE` before the report: the radius widens 20 s later), Cancel.
+
 Three places, each with the dispatches the routing rules owe it (topology/ reference data):
 a street in Yanta → ``police.yanta``; a street in Beilin → ``police.beilin``; train G87 at
 Xi'an North, next stop Hanzhong → respond by the station's railway police post and intercept
@@ -22,7 +27,9 @@ import logging
 import ssl
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -32,12 +39,14 @@ from prometheus_client import CollectorRegistry
 from connectors.adapters.file_drop import FILE_NAMESPACE
 from exchange.client.publisher import Publisher
 from exchange.codec import EventCodec
-from exchange.examples.core import example_transport_sighting
+from exchange.examples.core import example_missing_person_report, example_transport_sighting
 from exchange.metrics import BusMetrics
 from exchange.models.common import Location
+from exchange.models.missing_persons import MissingPersonReport, MissingPersonStatus
 from exchange.protection.unprotected import Unprotected
+from exchange.rules.public_alert import public_reference
 from exchange.tls.context import client_context
-from support.nemesis.checker import Dispatch, Expected
+from support.nemesis.checker import AlertCase, Dispatch, Expected
 from support.nemesis.system import TOKEN, System
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,8 @@ PLACES: dict[str, tuple[dict[str, Any], tuple[tuple[str, str, str, str], ...]]] 
                    ("railway-police", "INTERCEPT", "railway-police", "intercept"))),
 }
 RETRY_S = 0.5
+LAST_SEEN_BEFORE = timedelta(hours=1) - timedelta(seconds=20)
+CLOSE_AFTER_S = 45.0
 
 
 def sighting_json(sighting_id: str, place: str) -> dict[str, Any]:
@@ -71,6 +82,17 @@ def expected(sighting_id: str, place: str, event_id: str, via: str) -> Expected:
     ))
 
 
+def missing_minor(case_id: str) -> MissingPersonReport:
+    """An OPEN report of a missing child with a public alert, reported now, last seen
+    :data:`LAST_SEEN_BEFORE` ago."""
+    now = datetime.now(UTC)
+    base = example_missing_person_report()
+    return MissingPersonReport.model_validate({
+        **base.model_dump(), "caseId": case_id, "reportedAt": now,
+        "lastSeenAt": now - LAST_SEEN_BEFORE,
+    })
+
+
 UNPROTECTED = Unprotected("the nemesis measures delivery under faults, not field protection: "
                           "its checker reads the dispatches' routing fields in the clear")
 
@@ -83,6 +105,7 @@ class Load:
     accepted: list[tuple[float, Expected]] = field(default_factory=list)
     pending_files: dict[str, list[Expected]] = field(default_factory=dict)
     poison: list[str] = field(default_factory=list)
+    alert_cases: dict[str, AlertCase] = field(default_factory=dict)  # by case id
     sent: int = 0
     retries: int = 0
 
@@ -90,14 +113,9 @@ class Load:
         return ("yanta", "beilin", "train")[n % 3]
 
     async def publisher_path(self, count: int, rate: float, stop: asyncio.Event) -> None:
-        topology = self.system.topology
-        principal = topology.principal_of("transport")
-        settings = self.system.cluster.client_settings().with_principal(
-            principal, self.system.cluster.credentials.password_for(principal)
-        )
         async with Publisher(
-            settings, self.codec, topology, agency="transport",
-            source=f"/agencies/transport/nemesis-{self.run}",
+            self._settings_of("transport"), self.codec, self.system.topology,
+            agency="transport", source=f"/agencies/transport/nemesis-{self.run}",
             metrics=BusMetrics.on(CollectorRegistry()), protection=UNPROTECTED,
         ) as publisher:
             for n in range(count):
@@ -105,17 +123,64 @@ class Load:
                     return
                 sid, place = f"P-{self.run}-{n}", self.place(n)
                 event = example_transport_sighting().model_validate(sighting_json(sid, place))
-                event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, sid))
-                while True:
-                    try:
-                        await publisher.publish(event, id=event_id)
-                        break
-                    except Exception as error:  # noqa: BLE001 - a fault: retry, same id
-                        self.retries += 1
-                        log.info("publisher retry %s: %s", sid, error)
-                        await asyncio.sleep(RETRY_S)
+                event_id = await self._publish(publisher, event, sid)
                 self._accept(expected(sid, place, event_id, "publisher"))
                 await asyncio.sleep(1 / rate)
+
+    def _settings_of(self, agency: str) -> Any:
+        topology = self.system.topology
+        principal = topology.principal_of(agency)
+        return self.system.cluster.client_settings().with_principal(
+            principal, self.system.cluster.credentials.password_for(principal)
+        )
+
+    async def missing_person_path(self, cases: int, interval_s: float,
+                                  stop: asyncio.Event) -> None:
+        """``cases`` missing-minor reports with a public alert, one per ``interval_s``, each
+        closed as FOUND :data:`CLOSE_AFTER_S` after it was acknowledged (those still open when
+        the load stops stay open: their alerts must not be cancelled)."""
+        closing: deque[tuple[float, MissingPersonReport]] = deque()
+        async with Publisher(
+            self._settings_of("police"), self.codec, self.system.topology, agency="police",
+            source=f"/agencies/police/nemesis-{self.run}",
+            metrics=BusMetrics.on(CollectorRegistry()), protection=UNPROTECTED,
+        ) as publisher:
+            opened, next_open = 0, time.monotonic()
+            while not stop.is_set():
+                now = time.monotonic()
+                if closing and closing[0][0] <= now:
+                    _, report = closing.popleft()
+                    found = report.model_copy(update={"status": MissingPersonStatus.FOUND,
+                                                      "reportedAt": datetime.now(UTC)})
+                    await self._publish(publisher, found, f"{self.run}:{report.caseId}:found")
+                    self.alert_cases[report.caseId] = AlertCase(
+                        report.caseId, public_reference(report.caseId), closed=True)
+                    self.sent += 1
+                elif opened < cases and now >= next_open:
+                    report = missing_minor(f"M{self.run}{opened:05d}")
+                    await self._publish(publisher, report, f"{self.run}:{report.caseId}:open")
+                    self.alert_cases[report.caseId] = AlertCase(
+                        report.caseId, public_reference(report.caseId), closed=False)
+                    self.sent += 1
+                    closing.append((time.monotonic() + CLOSE_AFTER_S, report))
+                    opened += 1
+                    next_open += interval_s
+                else:
+                    await asyncio.sleep(0.2)
+
+    async def _publish(self, publisher: Publisher, event: Any, name: str) -> str:
+        """Publish until acknowledged, under one event id (a retry is a copy, not a second
+        event); return that id."""
+        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+        while True:
+            try:
+                await publisher.publish(event, id=event_id)
+            except Exception as error:  # noqa: BLE001 - a fault: retry, same id
+                self.retries += 1
+                log.info("publisher retry %s: %s", name, error)
+                await asyncio.sleep(RETRY_S)
+            else:
+                return event_id
 
     async def gateway_path(self, count: int, rate: float, stop: asyncio.Event) -> None:
         context = client_context(cafile=self.system.cluster.pki.ca_file)
@@ -183,10 +248,7 @@ class Load:
     async def poison_records(self, count: int, interval_s: float, stop: asyncio.Event) -> None:
         """Bytes that are no event, on the sightings topic, each under a key of its own: each
         must be dead-lettered (a copy written again by a retried send, too)."""
-        principal = self.system.topology.principal_of("transport")
-        settings = self.system.cluster.client_settings().with_principal(
-            principal, self.system.cluster.credentials.password_for(principal)
-        )
+        settings = self._settings_of("transport")
         producer = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all",
                                     enable_idempotence=True)
         await producer.start()

@@ -19,13 +19,18 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from exchange.cap.parse import parse_cap
 from exchange.codec import EventCodec
+from exchange.models.missing_persons import EmergencyAlert
 from exchange.models.sightings import SightingDispatch
 from exchange.schemas.catalogue import Catalogue
 from support.nemesis.checker import (
+    AlertMessage,
+    AlertVerdict,
     Dispatch,
     Verdict,
     check,
+    check_alerts,
     lost_after,
     percentile,
     recovery_times,
@@ -37,6 +42,7 @@ from support.nemesis.system import REPO, System
 log = logging.getLogger(__name__)
 
 INBOXES = ("exchange.sighting.to.police", "exchange.sighting.to.railway-police")
+ALERTS = ("exchange.public-alert", "exchange.alert.to.transport")
 DEAD_LETTERS = ("exchange.deadletter.workflows", "exchange.deadletter.transport")
 
 
@@ -48,12 +54,14 @@ class Plan:
     faults: int = 7
     rate: float = 24.0
     poison: int = 12
+    cases: int = 10  # missing-minor reports with a public alert, spread over the load
     settle_s: float = 240.0
 
 
 @dataclass
 class Outcome:
     verdict: Verdict
+    alerts: AlertVerdict
     faults: list[tuple[str, float]]
     recovery: list[tuple[str, float | None]]
     replication: dict[str, tuple[int, str]]
@@ -63,6 +71,9 @@ class Outcome:
     took: dict[str, float] = field(default_factory=dict)  # per fault kind, see Nemesis.took
     lost_at: list[tuple[float, str]] = field(default_factory=list)  # (accepted, dispatch id)
     lost_via: dict[str, int] = field(default_factory=dict)  # by the entry point of the input
+    lags: list[tuple[float, float]] = field(default_factory=list)
+    """(accepted, seconds until its first dispatch was written) per input: the bus's latency
+    under faults (file-drop rows count from when their file was seen processed)."""
 
     def lost_after(self) -> dict[str, int]:
         accepted = {dispatch_id: t for t, dispatch_id in self.lost_at}
@@ -85,6 +96,7 @@ class Outcome:
             f"- duplicates before dedupe: {v.duplicates_before_dedupe}; after dedupe: "
             f"{len(v.duplicates_after_dedupe)}",
             f"- reorderings per case key: {len(v.out_of_order)}",
+            f"- public alerts: {self.alerts.summary()}",
             f"- poison: {v.poison_injected} injected, {v.poison_dead_lettered} dead-lettered; "
             f"other dead letters: {len(v.unexpected_dead_letters)}",
             f"- time from a fault until dispatches flowed again: p50 "
@@ -96,6 +108,10 @@ class Outcome:
             if t is not None:
                 per_kind.setdefault(kind, []).append(t)
         lines += [f"  - {kind}: max {_s(max(ts))}" for kind, ts in sorted(per_kind.items())]
+        lags = [lag for _, lag in self.lags]
+        lines.append(f"- input accepted -> its first dispatch written: p50 "
+                     f"{_s(percentile(lags, 0.5))}, p99 {_s(percentile(lags, 0.99))}, max "
+                     f"{_s(percentile(lags, 1.0))}")
         lines.append("- time each kind took until the system was whole again: " + ", ".join(
             f"{kind} {seconds:.0f} s" for kind, seconds in sorted(self.took.items())))
         phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
@@ -137,6 +153,7 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
         asyncio.create_task(load.gateway_path(endless, plan.rate / 3, stop)),
         asyncio.create_task(load.file_path(endless, rows, rows / (plan.rate / 3), stop)),
         asyncio.create_task(load.poison_records(plan.poison, duration / plan.poison, stop)),
+        asyncio.create_task(load.missing_person_path(plan.cases, duration / plan.cases, stop)),
     ]
     began = time.monotonic()
     bound = LoadBound(began + max(900.0, 6 * duration), system, load, plan)
@@ -149,8 +166,12 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
             await nemesis.strike(kinds[n % len(kinds)])
             load.files_done()
             await _until(lambda b=struck: time.monotonic() - b >= gap, tasks, bound)
-        await _until(lambda: load.sent >= plan.events and len(load.poison) >= plan.poison,
-                     tasks, bound)
+
+        def all_sent() -> bool:
+            return (load.sent >= plan.events and len(load.poison) >= plan.poison
+                    and len(load.alert_cases) >= plan.cases)
+
+        await _until(all_sent, tasks, bound)
         await asyncio.sleep(5)  # inputs after the last recovery
     finally:
         stop.set()
@@ -158,17 +179,20 @@ async def _drive(system: System, load: Load, nemesis: Nemesis, plan: Plan) -> Ou
     loaded = time.monotonic()
     await _settle(load, plan.settle_s)
     replication = await asyncio.to_thread(system.replication_report)
-    read, first_written, dead = await _read_outputs(system, load, plan.settle_s)
+    read, alerts, first_written, dead = await _read_outputs(system, load, plan.settle_s)
     phases = {"load and faults": loaded - began, "settle and read": time.monotonic() - loaded}
     expected = [item for _, item in load.accepted]
     verdict = check(expected, read, poison=load.poison, dead_letters=dead)
+    alert_verdict = check_alerts(load.alert_cases.values(), alerts, ALERTS)
     accepted = [(t, item.dispatches[0].dispatch_id) for t, item in load.accepted]
     recovery = recovery_times(nemesis.struck, accepted, first_written)
+    lags = sorted((t, first_written[d] - t) for t, d in accepted if d in first_written)
     inputs = {d.dispatch_id: (t, item.via) for t, item in load.accepted for d in item.dispatches}
     lost = [(*inputs.get(d, (0.0, None)), d) for d in verdict.lost]  # poison: no input
-    return Outcome(verdict, nemesis.struck, recovery, replication, 0.0, load.retries,
+    return Outcome(verdict, alert_verdict, nemesis.struck, recovery, replication, 0.0,
+                   load.retries,
                    phases, nemesis.took, sorted((t, d) for t, _, d in lost),
-                   dict(sorted(Counter(via for _, via, _ in lost if via).items())))
+                   dict(sorted(Counter(via for _, via, _ in lost if via).items())), lags)
 
 
 @dataclass(frozen=True)
@@ -219,10 +243,14 @@ async def _settle(load: Load, timeout_s: float) -> None:
 
 async def _read_outputs(
     system: System, load: Load, timeout_s: float
-) -> tuple[list[Dispatch], dict[str, float], list[str]]:
-    """The inboxes (until every expected dispatch came, or the time is up, then a few seconds
-    more for late copies) and the dead-letter topics, in each partition's order."""
+) -> tuple[list[Dispatch], list[AlertMessage], dict[str, float], list[str]]:
+    """The inboxes, the alert topics (until every expected dispatch, alert and cancel came, or
+    the time is up, then a few seconds more for late copies) and the dead-letter topics, in
+    each partition's order."""
     wanted = {d.dispatch_id for _, item in load.accepted for d in item.dispatches}
+    wanted |= {f"{topic} {case.reference} {kind}" for case in load.alert_cases.values()
+               for topic in ALERTS for kind in ("ALERT", "CANCEL")[:1 + case.closed]}
+    alerts: list[AlertMessage] = []
     consumer = AIOKafkaConsumer(
         **system.cluster.admin_settings().aiokafka_kwargs(), group_id=None,
         enable_auto_commit=False, auto_offset_reset="earliest",
@@ -232,11 +260,12 @@ async def _read_outputs(
     first: dict[str, float] = {}
     dead: list[str] = []
     try:
-        partitions = [TopicPartition(topic, p) for topic in (*INBOXES, *DEAD_LETTERS)
+        topics = (*INBOXES, *ALERTS, *DEAD_LETTERS)
+        partitions = [TopicPartition(topic, p) for topic in topics
                       for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
             await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for topic in (*INBOXES, *DEAD_LETTERS)
+            partitions = [TopicPartition(topic, p) for topic in topics
                           for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -250,6 +279,11 @@ async def _read_outputs(
                         dead.append(_dead_letter_id(record))
                         continue
                     event = load.codec.decode(record.value, record.headers).event
+                    if isinstance(event, EmergencyAlert):
+                        alerts.append(_alert_message(tp.topic, event))
+                        first.setdefault(f"{tp.topic} {event.reference} {event.msgType}",
+                                         record.timestamp / 1000)
+                        continue
                     if not isinstance(event, SightingDispatch):
                         continue
                     agency = tp.topic.rsplit(".", 1)[1]
@@ -263,7 +297,13 @@ async def _read_outputs(
                 break
     finally:
         await consumer.stop()
-    return read, first, dead
+    return read, alerts, first, dead
+
+
+def _alert_message(topic: str, alert: EmergencyAlert) -> AlertMessage:
+    cap = parse_cap(alert.cap)
+    return AlertMessage(topic, alert.reference, alert.identifier, str(alert.msgType),
+                        alert.sequence, tuple(r.identifier for r in cap.references))
 
 
 def _dead_letter_id(record: object) -> str:
@@ -285,20 +325,22 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     base_port = int(os.environ.get("EXCHANGE_TEST_BASE_PORT", "29092")) + 300
     plan = Plan(events=args.events, faults=args.faults, rate=args.rate,
-                poison=max(12, args.faults), settle_s=600)
+                poison=max(12, args.faults), cases=max(10, args.faults), settle_s=600)
     outcome = asyncio.run(run(REPO / ".state" / "nemesis-soak", base_port, plan))
     text = (f"Soak: `make soak` ({args.events} events, {args.faults} faults, "
             f"{args.rate}/s), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n\n"
-            + outcome.report() + "\n\nChecker: " + outcome.verdict.summary() + "\n")
+            + outcome.report() + "\n\nChecker: " + outcome.verdict.summary()
+            + "\n\nAlerts: " + outcome.alerts.summary() + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     faults = "".join(f"{t:.3f}\tfault\t{kind}\n" for kind, t in outcome.faults)
     lost = "".join(f"{t:.3f}\tlost\t{d}\n" for t, d in outcome.lost_at)
-    args.out.with_suffix(".tsv").write_text(  # the lost beside the faults, in time order
+    lost += "".join(f"{t:.3f}\tlag\t{lag:.3f}\n" for t, lag in outcome.lags)
+    args.out.with_suffix(".tsv").write_text(  # the lost and lags beside the faults, in order
         "".join(sorted((faults + lost).splitlines(keepends=True)))
     )
     print(text)
-    raise SystemExit(0 if outcome.verdict.clean else 1)
+    raise SystemExit(0 if outcome.verdict.clean and outcome.alerts.clean else 1)
 
 
 if __name__ == "__main__":
