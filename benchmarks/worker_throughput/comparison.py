@@ -70,6 +70,7 @@ class Side:
     """One side's figures over every round."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    written_ms: list[float] = field(default_factory=list)  # see Received.written_ms
     handled_rates: list[float] = field(default_factory=list)
     sent_rates: list[float] = field(default_factory=list)
     warmups_s: list[float] = field(default_factory=list)
@@ -178,6 +179,7 @@ class Comparison:
         received = self._handled(phase, receiver, quarantined)
         side = self.sides[phase.side]
         side.latencies_ms += received.latencies_ms
+        side.written_ms += received.written_ms
         side.missing += expected - received.count
         side.sent_rates.append(sent)
         side.warmups_s.append(warmup_s)
@@ -226,6 +228,9 @@ def report(sides: dict[str, Side], rate: float, seconds: float, records: int,
         print(f"  {side}: {len(s.latencies_ms)} dispatches timed; warm-ups "
               f"{', '.join(f'{w:.0f}' for w in s.warmups_s)} s; max throughput per round "
               f"{', '.join(f'{t:,.0f}' for t in s.throughputs)}/s; {s.missing} never arrived")
+        print(f"  {side}: sent -> dispatch written by the worker p50 "
+              f"{quantile(s.written_ms, 0.5):.0f} ms, p99 {quantile(s.written_ms, 0.99):.0f} ms "
+              "(the rest: broker, fetch, opening)")
     base_side, measured_side = labels
     base, measured = sides[base_side], sides[measured_side]
     ratio = max(measured.throughputs) / max(base.throughputs)

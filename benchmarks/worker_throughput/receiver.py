@@ -38,6 +38,10 @@ class Received:
     """What a receiver saw: per dispatch its latency, and when the first and last batch came."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    written_ms: list[float] = field(default_factory=list)
+    """Per timed dispatch, from its sighting's scheduled send until the worker handed the
+    dispatch to its producer (the record's create time): the rest of its latency is the
+    broker, the fetch and the opening."""
     count: int = 0
     first_batch: int = 0
     first_ns: int = 0
@@ -134,6 +138,7 @@ async def _receive(
                         continue
                     now_ns = time.time_ns()
                 result.latencies_ms.append((now_ns - sent_ns(event_id)) / 1e6)
+                result.written_ms.append(record.timestamp - sent_ns(event_id) / 1e6)
                 fresh += 1
         if fresh:
             if not result.count:
