@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -61,7 +60,9 @@ def register(commands: Any) -> None:
     actions = tsa.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub = actions.add_parser("init", help="make the TSA's CA and certificate in <state>/tsa")
     sub.set_defaults(run=_tsa_init)
-    sub = actions.add_parser("serve", help="answer application/timestamp-query over HTTP")
+    sub = actions.add_parser(
+        "serve", help="answer application/timestamp-query over HTTP until SIGTERM or SIGINT",
+    )
     sub.add_argument("--port", type=int, default=31800)
     sub.set_defaults(run=_tsa_serve)
 
@@ -140,10 +141,21 @@ def _tsa_init(_args: argparse.Namespace) -> int:
 
 
 def _tsa_serve(args: argparse.Namespace) -> int:
-    server = TsaServer(_tsa_folder(), port=args.port)
-    print(f"TSA at {server.url} (CA {server.ca_file})")
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    """Serve until SIGTERM or SIGINT. The handlers are installed here: a process started in the
+    background by a shell without job control (``cmd &`` in a script, CI) inherits SIGINT
+    ignored, and Python then raises no KeyboardInterrupt: ``tsa serve`` ignored its stop signal
+    (seen in a CI run)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    server = TsaServer(_tsa_folder(), port=args.port).start()
+    print(f"TSA at {server.url} (CA {server.ca_file})", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    print(f"TSA stopped; {server.answered} time-stamp(s) issued")
     return 0
 
 

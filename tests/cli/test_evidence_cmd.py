@@ -35,9 +35,13 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           text=True, env={**os.environ, **env}, cwd=REPO, timeout=120, check=False)
 
 
-def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "exchange.cli.main", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def start(*args: str, env: dict[str, str], sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    """``sigint_ignored``: as a process started in the background by a shell without job
+    control (``cmd &`` in a script) is: SIGINT ignored from the start."""
+    command = [sys.executable, "-m", "exchange.cli.main", *args]
+    if sigint_ignored:  # the shell's trap sets SIG_IGN, which exec keeps
+        command = ["sh", "-c", 'trap "" INT; exec "$0" "$@"', *command]
+    return subprocess.Popen(command, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, **env}, cwd=REPO)
 
 
@@ -63,7 +67,7 @@ async def test_the_notary_anchors_and_the_office_exports_a_bundle(
     keys.init(["police"])
     made = await asyncio.to_thread(cli, "tsa", "init", env=env)
     assert made.returncode == 0, made.stderr
-    tsa = start("tsa", "serve", "--port", str(port), env=env)
+    tsa = start("tsa", "serve", "--port", str(port), env=env, sigint_ignored=True)
     notary = start("notary", "--interval", "0.5", env=env)
     case = f"CASE-{uuid.uuid4().hex[:10]}"
     try:
@@ -94,7 +98,8 @@ async def test_the_notary_anchors_and_the_office_exports_a_bundle(
         notary.send_signal(signal.SIGTERM)
         tsa.send_signal(signal.SIGINT)
         out, err = await asyncio.to_thread(notary.communicate, timeout=30)
-        await asyncio.to_thread(tsa.communicate, timeout=30)
+        tsa_out, tsa_err = await asyncio.to_thread(tsa.communicate, timeout=30)
     assert notary.returncode == 0, err
     assert "notary stopped" in out
-    assert tsa.returncode == 0
+    assert tsa.returncode == 0, tsa_err
+    assert "TSA stopped; " in tsa_out
